@@ -1,0 +1,35 @@
+using Orleans.Concurrency;
+
+namespace ReHome;
+
+/// <summary>A conversation thread, keyed by thread id: who may watch it, and its live and recent streams.</summary>
+[Alias("rehome.IThreadGrain")]
+public interface IThreadGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the thread or replaces its access list.</summary>
+    [Alias("Configure")]
+    Task Configure(ThreadAccess access);
+
+    /// <summary>The access list, or null when no backend has configured the thread.</summary>
+    [Alias("GetAccess"), ReadOnly]
+    ValueTask<ThreadAccess?> GetAccess();
+
+    /// <summary>True when the user owns the thread or is one of its members.</summary>
+    [Alias("CanAccess"), ReadOnly]
+    ValueTask<bool> CanAccess(string userId);
+
+    /// <summary>The open streams, then the recently ended ones, newest first.</summary>
+    [Alias("GetStreams"), ReadOnly]
+    Task<StreamInfo[]> GetStreams();
+
+    /// <summary>Called by a starting stream. Enforces that the thread exists and the start rate limit.</summary>
+    [Alias("StreamStarted")]
+    Task StreamStarted(string streamId, string runId);
+
+    [Alias("StreamEnded")]
+    Task StreamEnded(string streamId);
+
+    /// <summary>Called when an ended stream's retention expires and its state is cleared.</summary>
+    [Alias("StreamCleared")]
+    Task StreamCleared(string streamId);
+}

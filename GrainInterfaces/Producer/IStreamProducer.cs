@@ -1,0 +1,30 @@
+namespace ReHome.Producer;
+
+/// <summary>
+/// What a backend service uses to stream a model's answer (the successor of the old <c>StreamingService</c>).
+/// Calls are retried through silo failovers without numbering a token twice; every refusal is a typed
+/// <see cref="ReHomeException"/>. Use one producer per stream: it tracks the stream's sequence numbers.
+/// </summary>
+public interface IStreamProducer
+{
+    /// <summary>Creates the thread or replaces who may watch it.</summary>
+    Task ConfigureThreadAsync(string threadId, ThreadAccess access, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a stream and returns its id; a new id is made when none is given.</summary>
+    Task<string> StartStreamAsync(string threadId, string runId, string? streamId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends a token and returns its sequence number. Tokens sent without waiting are queued in call order and
+    /// sent in batches while a call is in flight.
+    /// </summary>
+    Task<long> StreamTokenAsync(string streamId, string token, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits for this producer's queued tokens, then ends the stream. True when this call ended it, false when it
+    /// had already ended.
+    /// </summary>
+    Task<bool> EndStreamAsync(string streamId, string? fullResponse = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops the stream on the server; watchers are told why. True when this call stopped it.</summary>
+    Task<bool> CancelAsync(string streamId, string reason, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,190 @@
+namespace ReHome.Producer;
+
+/// <summary>
+/// One stream's send queue in the producer. Tokens are numbered by the producer and sent in order, one call at a
+/// time; tokens queued meanwhile go together in the next call. Tokens the grain has not yet stored are kept, so
+/// that after a silo crash they can be resent under the same numbers.
+/// </summary>
+internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retry retry, int maxBatch)
+{
+    private readonly object _gate = new();
+    private readonly Queue<(string Token, TaskCompletionSource<long> Sent)> _queue = new();
+    private Task _sender = Task.CompletedTask;
+
+    /// <summary>Tokens after the grain's last stored sequence, ending at <see cref="_lastSequence"/>. Touched only by the sender.</summary>
+    private readonly List<string> _unstored = [];
+    private long _lastSequence = lastSequence;
+
+    /// <summary>The last sequence this producer has had acknowledged; -1 until known.</summary>
+    public long LastSequence => _lastSequence;
+
+    public Task<long> Enqueue(string token)
+    {
+        var sent = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _queue.Enqueue((token, sent));
+            if (_sender.IsCompleted)
+            {
+                _sender = Task.Run(SendQueued);
+            }
+        }
+
+        return sent.Task;
+    }
+
+    /// <summary>Completes once every token queued so far has been sent or has failed.</summary>
+    public async Task Drain()
+    {
+        while (true)
+        {
+            Task sender;
+            lock (_gate)
+            {
+                sender = _sender;
+            }
+
+            await sender;
+            lock (_gate)
+            {
+                if (_sender == sender && _queue.Count == 0)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Ends the stream after this producer's tokens, resending any the grain lost first.</summary>
+    public async Task<bool> End(string? fullResponse, CancellationToken cancellationToken)
+    {
+        await Drain();
+        await EnsurePosition();
+        var attempts = 0;
+        return await retry.Run("End", async () =>
+        {
+            attempts++;
+            try
+            {
+                // A retry that finds the stream ended is our own first attempt having landed.
+                return await grain.End(fullResponse, _lastSequence) || attempts > 1;
+            }
+            catch (SequenceGapException gap)
+            {
+                await Resend(gap);
+                return await grain.End(fullResponse, _lastSequence);
+            }
+        }, Retry.IsTransientOrStorage, cancellationToken);
+    }
+
+    private async Task SendQueued()
+    {
+        while (true)
+        {
+            List<(string Token, TaskCompletionSource<long> Sent)> batch;
+            lock (_gate)
+            {
+                if (_queue.Count == 0)
+                {
+                    return;
+                }
+
+                batch = new List<(string, TaskCompletionSource<long>)>(Math.Min(_queue.Count, maxBatch));
+                while (batch.Count < maxBatch && _queue.TryDequeue(out var item))
+                {
+                    batch.Add(item);
+                }
+            }
+
+            await SendBatch(batch);
+        }
+    }
+
+    private async Task SendBatch(List<(string Token, TaskCompletionSource<long> Sent)> batch)
+    {
+        try
+        {
+            await EnsurePosition();
+            var tokens = batch.ConvertAll(b => b.Token).ToArray();
+            var first = _lastSequence + 1;
+            await Append(first, tokens);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Sent.TrySetResult(first + i);
+            }
+        }
+        catch (InvalidRequestException) when (batch.Count > 1)
+        {
+            // One bad token refuses the whole call and stores nothing; send them one by one so only it fails.
+            foreach (var single in batch)
+            {
+                await SendBatch([single]);
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var item in batch)
+            {
+                item.Sent.TrySetException(ex);
+            }
+        }
+    }
+
+    private async Task Append(long first, string[] tokens)
+    {
+        var ack = await retry.Run("Append", async () =>
+        {
+            try
+            {
+                return await grain.AppendMany(first, tokens);
+            }
+            catch (SequenceGapException gap)
+            {
+                await Resend(gap);
+                return await grain.AppendMany(first, tokens);
+            }
+        }, Retry.IsTransient, CancellationToken.None);
+
+        _unstored.AddRange(tokens);
+        _lastSequence = first + tokens.Length - 1;
+        Forget(ack.DurableThrough);
+    }
+
+    /// <summary>The grain came back from a crash without tokens it had acknowledged: send them again, same numbers.</summary>
+    private async Task Resend(SequenceGapException gap)
+    {
+        var next = gap.ExpectedSequence;
+        while (next <= _lastSequence)
+        {
+            var firstUnstored = _lastSequence - _unstored.Count + 1;
+            if (next < firstUnstored)
+            {
+                // The grain reported those as stored earlier; they are gone for good.
+                throw gap;
+            }
+
+            var start = (int)(next - firstUnstored);
+            var chunk = _unstored.GetRange(start, Math.Min(maxBatch, _unstored.Count - start)).ToArray();
+            var ack = await grain.AppendMany(next, chunk);
+            next += chunk.Length;
+            Forget(ack.DurableThrough);
+        }
+    }
+
+    private void Forget(long durableThrough)
+    {
+        var firstUnstored = _lastSequence - _unstored.Count + 1;
+        var stored = (int)Math.Clamp(durableThrough - firstUnstored + 1, 0, _unstored.Count);
+        _unstored.RemoveRange(0, stored);
+    }
+
+    /// <summary>A producer that did not start the stream learns where it stands before its first send.</summary>
+    private async Task EnsurePosition()
+    {
+        if (_lastSequence < 0)
+        {
+            var info = await retry.Run("GetInfo", () => grain.GetInfo().AsTask(), Retry.IsTransient, CancellationToken.None);
+            _lastSequence = info.LastSequence;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace ReHome.Producer;
+
+/// <summary>Retries a cluster call through transient failures, with doubling delays, until a deadline.</summary>
+internal sealed partial class Retry(StreamProducerOptions options, ILogger logger)
+{
+    /// <summary>
+    /// Anything but a deliberate refusal is treated as transient: a dying silo surfaces as timeouts, rejected
+    /// messages or connection errors, and all of them are worth another try until the deadline.
+    /// </summary>
+    public static bool IsTransient(Exception ex) =>
+        ex is not (ReHomeException or OperationCanceledException or ArgumentException);
+
+    /// <summary>Also retries a failed durable write: ending a stream is worth waiting for storage to return.</summary>
+    public static bool IsTransientOrStorage(Exception ex) => IsTransient(ex) || ex is StorageUnavailableException;
+
+    public async Task<T> Run<T>(string operation, Func<Task<T>> call, Func<Exception, bool> isTransient, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + options.RetryTimeout;
+        var delay = options.FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception ex) when (isTransient(ex) && DateTime.UtcNow + delay < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                LogRetry(ex, operation, attempt, delay);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    public Task Run(string operation, Func<Task> call, Func<Exception, bool> isTransient, CancellationToken cancellationToken) =>
+        Run(operation, async () =>
+        {
+            await call();
+            return true;
+        }, isTransient, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Operation} failed (attempt {Attempt}); retrying in {Delay}.")]
+    private partial void LogRetry(Exception exception, string operation, int attempt, TimeSpan delay);
+}

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ReHome.Producer;
+
+internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProducerOptions> options, ILogger<StreamProducer> logger)
+    : IStreamProducer
+{
+    private readonly ConcurrentDictionary<string, ProducerStream> _streams = new();
+    private readonly StreamProducerOptions _options = options.Value;
+    private readonly Retry _retry = new(options.Value, logger);
+
+    public Task ConfigureThreadAsync(string threadId, ThreadAccess access, CancellationToken cancellationToken = default)
+    {
+        Ids.Validate(threadId, "threadId");
+        return _retry.Run("Configure thread", () => grains.GetGrain<IThreadGrain>(threadId).Configure(access),
+            Retry.IsTransient, cancellationToken);
+    }
+
+    public async Task<string> StartStreamAsync(string threadId, string runId, string? streamId = null, CancellationToken cancellationToken = default)
+    {
+        streamId ??= Guid.NewGuid().ToString("N");
+        Ids.Validate(streamId, "streamId");
+        Ids.Validate(threadId, "threadId");
+        Ids.Validate(runId, "runId");
+
+        var grain = grains.GetGrain<IStreamGrain>(streamId);
+        var info = await _retry.Run("Start", () => grain.Start(threadId, runId), Retry.IsTransient, cancellationToken);
+        _streams.TryAdd(streamId, NewStream(grain, info.LastSequence));
+        return streamId;
+    }
+
+    public Task<long> StreamTokenAsync(string streamId, string token, CancellationToken cancellationToken = default)
+    {
+        Ids.Validate(streamId, "streamId");
+        if (token is null)
+        {
+            throw new InvalidRequestException("token", "token must not be null.");
+        }
+
+        TextRules.EnsureWellFormed(token, "token");
+        return Stream(streamId).Enqueue(token).WaitAsync(cancellationToken);
+    }
+
+    public async Task<bool> EndStreamAsync(string streamId, string? fullResponse = null, CancellationToken cancellationToken = default)
+    {
+        Ids.Validate(streamId, "streamId");
+        if (fullResponse is not null)
+        {
+            TextRules.EnsureWellFormed(fullResponse, "fullResponse");
+        }
+
+        try
+        {
+            return await Stream(streamId).End(fullResponse, cancellationToken);
+        }
+        finally
+        {
+            _streams.TryRemove(streamId, out _);
+        }
+    }
+
+    public async Task<bool> CancelAsync(string streamId, string reason, CancellationToken cancellationToken = default)
+    {
+        Ids.Validate(streamId, "streamId");
+        if (reason is null)
+        {
+            throw new InvalidRequestException("reason", "reason must not be null.");
+        }
+
+        TextRules.EnsureWellFormed(reason, "reason");
+
+        var grain = grains.GetGrain<IStreamGrain>(streamId);
+        var attempts = 0;
+        try
+        {
+            return await _retry.Run("Cancel", async () =>
+            {
+                // A retry that finds the stream ended is our own first attempt having landed.
+                attempts++;
+                return await grain.Cancel(reason) || attempts > 1;
+            }, Retry.IsTransientOrStorage, cancellationToken);
+        }
+        finally
+        {
+            _streams.TryRemove(streamId, out _);
+        }
+    }
+
+    private ProducerStream Stream(string streamId) =>
+        _streams.GetOrAdd(streamId, id => NewStream(grains.GetGrain<IStreamGrain>(id), lastSequence: -1));
+
+    private ProducerStream NewStream(IStreamGrain grain, long lastSequence) =>
+        new(grain, lastSequence, _retry, _options.MaxBatchTokens);
+}

@@ -1,0 +1,16 @@
+using Orleans.Runtime;
+
+namespace ReHome;
+
+/// <summary>
+/// Where a thread's events are published: one Orleans stream per thread, in the
+/// <c>agent.thread</c> namespace (the old <c>agent.thread.{id}</c> channel), keyed by thread id.
+/// Silos and every client must register the memory-streams provider under <see cref="ProviderName"/>.
+/// </summary>
+public static class ThreadStreams
+{
+    public const string ProviderName = "rehome";
+    public const string Namespace = "agent.thread";
+
+    public static StreamId For(string threadId) => StreamId.Create(Namespace, threadId);
+}

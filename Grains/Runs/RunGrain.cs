@@ -1,0 +1,51 @@
+namespace ReHome.Grains;
+
+internal sealed class RunGrain(
+    [PersistentState("run", StorageNames.Grains)] IPersistentState<RunState> state) : Grain, IRunGrain
+{
+    private string RunId => this.GetPrimaryKeyString();
+
+    public ValueTask<RunInfo?> GetInfo() => ValueTask.FromResult(
+        state.State.ThreadId.Length == 0
+            ? null
+            : new RunInfo(RunId, state.State.ThreadId, state.State.Status, [.. state.State.Streams.Keys]));
+
+    public async Task StreamStarted(string threadId, string streamId)
+    {
+        if (state.State.ThreadId.Length > 0 && state.State.ThreadId != threadId)
+        {
+            throw new StreamConflictException($"Run '{RunId}' belongs to thread '{state.State.ThreadId}', not '{threadId}'.");
+        }
+
+        if (state.State.Streams.ContainsKey(streamId))
+        {
+            return;
+        }
+
+        state.State.ThreadId = threadId;
+        state.State.Streams[streamId] = false;
+        state.State.Status = RunStatus.Running;
+        await state.WriteStateAsync();
+    }
+
+    public async Task StreamEnded(string streamId, StreamEndReason reason)
+    {
+        if (!state.State.Streams.TryGetValue(streamId, out var ended) || ended)
+        {
+            return;
+        }
+
+        state.State.Streams[streamId] = true;
+        if (state.State.Streams.Values.All(e => e))
+        {
+            state.State.Status = reason switch
+            {
+                StreamEndReason.Completed => RunStatus.Completed,
+                StreamEndReason.Cancelled => RunStatus.Cancelled,
+                _ => RunStatus.Failed,
+            };
+        }
+
+        await state.WriteStateAsync();
+    }
+}

@@ -1,0 +1,11 @@
+namespace ReHome.Grains;
+
+/// <summary>Names of the grain storage providers the silo must register.</summary>
+public static class StorageNames
+{
+    /// <summary>Stream, thread and run state.</summary>
+    public const string Grains = "rehome";
+
+    /// <summary>Stream subscriptions; the name Orleans streaming looks for.</summary>
+    public const string PubSub = "PubSubStore";
+}

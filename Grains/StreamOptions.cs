@@ -1,0 +1,73 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ReHome.Grains;
+
+/// <summary>Limits and lifetimes of response streams, bound from the <c>Streams</c> configuration section.</summary>
+public sealed class StreamOptions
+{
+    public const string Section = "Streams";
+
+    /// <summary>Longest token, in Unicode code points. Longer tokens are refused, never truncated.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxTokenChars { get; set; } = 1000;
+
+    /// <summary>Most tokens in one <c>AppendMany</c> call.</summary>
+    [Range(1, 100_000)]
+    public int MaxTokensPerAppend { get; set; } = 1000;
+
+    /// <summary>Longest full response passed to End, in UTF-16 characters.</summary>
+    [Range(1, 64_000_000)]
+    public int MaxFullResponseChars { get; set; } = 4_000_000;
+
+    /// <summary>Most tokens a stream keeps for replay; older ones are dropped.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxHistoryTokens { get; set; } = 10_000;
+
+    /// <summary>Most UTF-8 bytes of token text a stream keeps for replay; older tokens are dropped.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxHistoryBytes { get; set; } = 1 << 20;
+
+    /// <summary>A stream with no token for this long is ended as abandoned (the old 15-minute sequence-key TTL).</summary>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>An ended stream keeps its done flag and text this long, then clears its state (the old 5-minute done flag).</summary>
+    public TimeSpan DoneRetention { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Sustained tokens per second per stream. Fast models emit 200+ tokens/s; the default leaves wide room.</summary>
+    [Range(0.001, 1_000_000)]
+    public double MaxTokensPerSecond { get; set; } = 2000;
+
+    /// <summary>Tokens a stream may send at once above the sustained rate.</summary>
+    [Range(1, 10_000_000)]
+    public int TokenBurst { get; set; } = 2000;
+
+    /// <summary>Stream starts allowed per thread per minute.</summary>
+    [Range(1, 1_000_000)]
+    public int StreamStartsPerThreadPerMinute { get; set; } = 100;
+
+    /// <summary>
+    /// Tokens are written to grain storage behind the stream, at most once per this interval while tokens arrive.
+    /// A silo crash can lose the tokens of the last interval from storage; the producer SDK resends them.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Ended streams a thread lists for late joiners, besides its open ones.</summary>
+    [Range(0, 10_000)]
+    public int RecentStreamsPerThread { get; set; } = 20;
+
+    /// <summary>
+    /// Period of the durable reminder that wakes a stream whose silo died or that was deactivated, so idle and
+    /// retention expiry happen even with no activation. While active, a timer checks more often.
+    /// </summary>
+    public TimeSpan HygieneReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How often each memory-stream queue is polled. Orleans' default of 100 ms adds 50–100 ms to every token;
+    /// 1 ms keeps delivery in single-digit milliseconds at the cost of a small idle load per queue.
+    /// </summary>
+    public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Memory-stream queues; threads are spread over them. Clients must use the same number.</summary>
+    [Range(1, 1024)]
+    public int QueueCount { get; set; } = 8;
+}

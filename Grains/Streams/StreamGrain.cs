@@ -1,0 +1,347 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace ReHome.Grains;
+
+/// <summary>
+/// One response stream. Appends are numbered in the grain's turn with no I/O on the path; state is written
+/// behind (see <see cref="StreamOptions.CheckpointInterval"/>), while start, end and cancel are durable before they return.
+/// </summary>
+internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
+{
+    private const int MaxReasonChars = 1000;
+
+    private readonly IPersistentState<StreamState> _state;
+    private readonly StreamOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<StreamGrain> _logger;
+    private readonly TokenHistory _history;
+    private readonly TokenBucket _tokenRate;
+
+    /// <summary>The stream as it is now; <see cref="_state"/> holds what was last stored.</summary>
+    private StreamState _live = new();
+    private ThreadEventPublisher? _publisher;
+
+    public StreamGrain(
+        [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
+        IOptions<StreamOptions> options,
+        TimeProvider time,
+        ILogger<StreamGrain> logger)
+    {
+        _state = state;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _history = new TokenHistory(_options.MaxHistoryTokens, _options.MaxHistoryBytes);
+        _tokenRate = new TokenBucket(_options.MaxTokensPerSecond, _options.TokenBurst, time);
+    }
+
+    private string StreamId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var stored = _state.State;
+        _live = Copy(stored);
+        _history.Restore(stored.LastSequence, stored.Tokens);
+        _durableThrough = stored.LastSequence;
+        _storedSettled = stored.Settled;
+        _interrupted = stored.Phase == StreamPhase.Open && !stored.Settled;
+        if (_interrupted)
+        {
+            LogInterrupted(StreamId, stored.LastSequence);
+        }
+
+        if (stored.Phase != StreamPhase.NotStarted)
+        {
+            _publisher = CreatePublisher();
+            StartHygieneTimer();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<StreamInfo> Start(string threadId, string runId)
+    {
+        Ids.Validate(StreamId, "streamId");
+        Ids.Validate(threadId, "threadId");
+        Ids.Validate(runId, "runId");
+
+        if (_live.Phase != StreamPhase.NotStarted)
+        {
+            if (_live.ThreadId == threadId && _live.RunId == runId)
+            {
+                return Info();
+            }
+
+            throw new StreamConflictException(
+                $"Stream '{StreamId}' already belongs to thread '{_live.ThreadId}' and run '{_live.RunId}'.");
+        }
+
+        // The thread enforces its start rate and existence; the run refuses to change threads. Both before anything is stored here.
+        await GrainFactory.GetGrain<IThreadGrain>(threadId).StreamStarted(StreamId, runId);
+        await GrainFactory.GetGrain<IRunGrain>(runId).StreamStarted(threadId, StreamId);
+
+        var now = _time.GetUtcNow();
+        await WriteDurably("start", settled: false, s =>
+        {
+            s.Phase = StreamPhase.Open;
+            s.ThreadId = threadId;
+            s.RunId = runId;
+            s.StartedAt = now;
+            s.LastActivityAt = now;
+        });
+
+        _publisher = CreatePublisher();
+        StartHygieneTimer();
+        await RegisterHygieneReminder();
+        return Info();
+    }
+
+    public async ValueTask<long> Append(string token)
+    {
+        EnsureOpen();
+        if (_interrupted)
+        {
+            throw new StreamInterruptedException(StreamId, _history.LastSequence);
+        }
+
+        TextRules.ValidateToken(token, "token", _options.MaxTokenChars);
+        TakeTokenRate(1);
+        await EnsureUnsettled();
+        Apply(_history.LastSequence + 1, [token]);
+        return _history.LastSequence;
+    }
+
+    public async ValueTask<AppendAck> AppendMany(long firstSequence, string[] tokens)
+    {
+        EnsureOpen();
+        if (tokens is null)
+        {
+            throw new InvalidRequestException("tokens", "tokens must not be null.");
+        }
+
+        var maxBatch = Math.Min(_options.MaxTokensPerAppend, _options.TokenBurst);
+        if (tokens.Length > maxBatch)
+        {
+            throw new InvalidRequestException("tokens", $"At most {maxBatch} tokens may be appended in one call.");
+        }
+
+        if (firstSequence < 1)
+        {
+            throw new InvalidRequestException("firstSequence", "firstSequence must be 1 or more.");
+        }
+
+        var next = _history.LastSequence + 1;
+        if (firstSequence > next)
+        {
+            throw new SequenceGapException(StreamId, next, firstSequence);
+        }
+
+        // Tokens below the next number are a resend: they must match what the stream holds.
+        var overlap = (int)Math.Min(next - firstSequence, tokens.Length);
+        for (var i = 0; i < overlap; i++)
+        {
+            var held = _history.Get(firstSequence + i);
+            if (held is not null && held != tokens[i])
+            {
+                throw new StreamConflictException(
+                    $"Stream '{StreamId}' already holds different text at sequence {firstSequence + i}.");
+            }
+        }
+
+        var fresh = tokens.AsSpan(overlap);
+        for (var i = 0; i < fresh.Length; i++)
+        {
+            TextRules.ValidateToken(fresh[i], $"tokens[{overlap + i}]", _options.MaxTokenChars);
+        }
+
+        if (!fresh.IsEmpty)
+        {
+            TakeTokenRate(fresh.Length);
+            await EnsureUnsettled();
+            Apply(next, tokens[overlap..]);
+        }
+
+        // The producer has stated where the stream stands, so numbering is safe again.
+        _interrupted = false;
+        return new AppendAck(_history.LastSequence, _durableThrough);
+    }
+
+    public Task<bool> End(string? fullResponse, long? expectedLastSequence = null)
+    {
+        EnsureStarted();
+        if (_live.Phase == StreamPhase.Ended)
+        {
+            return Task.FromResult(false);
+        }
+
+        if (expectedLastSequence is { } expected)
+        {
+            if (expected > _history.LastSequence)
+            {
+                throw new SequenceGapException(StreamId, _history.LastSequence + 1, expected);
+            }
+
+            if (expected < _history.LastSequence)
+            {
+                throw new StreamConflictException(
+                    $"Stream '{StreamId}' holds {_history.LastSequence} tokens, not the {expected} the producer expected.");
+            }
+        }
+
+        if (fullResponse is null && !_history.IsComplete)
+        {
+            throw new InvalidRequestException("fullResponse",
+                "fullResponse is required: the stream's history was trimmed, so the tokens no longer make up the whole text.");
+        }
+
+        if (fullResponse is not null)
+        {
+            ValidateText(fullResponse, "fullResponse", _options.MaxFullResponseChars);
+        }
+
+        return Finish(StreamEndReason.Completed, fullResponse ?? _history.Concat(), detail: null);
+    }
+
+    public Task<bool> Cancel(string reason)
+    {
+        EnsureStarted();
+        if (reason is null)
+        {
+            throw new InvalidRequestException("reason", "reason must not be null.");
+        }
+
+        ValidateText(reason, "reason", MaxReasonChars);
+        if (_live.Phase == StreamPhase.Ended)
+        {
+            return Task.FromResult(false);
+        }
+
+        return Finish(StreamEndReason.Cancelled, PartialText(), reason);
+    }
+
+    public ValueTask<TokenPage> GetTokens(long afterSequence)
+    {
+        EnsureStarted();
+        if (afterSequence < 0)
+        {
+            throw new InvalidRequestException("afterSequence", "afterSequence must be 0 or more.");
+        }
+
+        var (first, tokens) = _history.After(afterSequence);
+        return ValueTask.FromResult(new TokenPage(
+            StreamId, _live.ThreadId, _live.RunId, first, tokens, _history.LastSequence,
+            Complete: first == afterSequence + 1,
+            Done: _live.Phase == StreamPhase.Ended,
+            _live.Reason, _live.FullResponse, _live.Detail));
+    }
+
+    public ValueTask<StreamInfo> GetInfo()
+    {
+        EnsureStarted();
+        return ValueTask.FromResult(Info());
+    }
+
+    private void Apply(long firstSequence, string[] tokens)
+    {
+        foreach (var token in tokens)
+        {
+            _history.Append(token);
+        }
+
+        _live.LastActivityAt = _time.GetUtcNow();
+        _publisher!.Tokens(firstSequence, tokens);
+        ScheduleCheckpoint();
+    }
+
+    /// <summary>Ends the stream with a durable write, then tells watchers, the thread and the run.</summary>
+    private async Task<bool> Finish(StreamEndReason reason, string? fullResponse, string? detail)
+    {
+        var now = _time.GetUtcNow();
+        // Ended is settled: no number will ever be handed out again.
+        await WriteDurably(reason.ToString().ToLowerInvariant(), settled: true, s =>
+        {
+            s.Phase = StreamPhase.Ended;
+            s.Reason = reason;
+            s.Detail = detail;
+            s.FullResponse = fullResponse;
+            s.EndedAt = now;
+        });
+
+        _publisher!.Done(_history.LastSequence, fullResponse, reason, detail);
+        LogEnded(StreamId, reason, _history.LastSequence);
+        try
+        {
+            await Task.WhenAll(
+                GrainFactory.GetGrain<IThreadGrain>(_live.ThreadId).StreamEnded(StreamId),
+                GrainFactory.GetGrain<IRunGrain>(_live.RunId).StreamEnded(StreamId, reason));
+        }
+        catch (Exception ex)
+        {
+            LogBookkeepingFailed(ex, StreamId);
+        }
+
+        return true;
+    }
+
+    private string? PartialText() => _history.IsComplete ? _history.Concat() : null;
+
+    private void TakeTokenRate(int count)
+    {
+        if (!_tokenRate.TryTake(count, out var retryAfter))
+        {
+            throw new RateLimitedException("tokens per stream", retryAfter);
+        }
+    }
+
+    private static void ValidateText(string text, string field, int maxChars)
+    {
+        if (text.Length > maxChars)
+        {
+            throw new InvalidRequestException(field, $"{field} is longer than {maxChars} characters.");
+        }
+
+        TextRules.EnsureWellFormed(text, field);
+    }
+
+    private void EnsureStarted()
+    {
+        if (_live.Phase == StreamPhase.NotStarted)
+        {
+            Ids.Validate(StreamId, "streamId");
+            throw new StreamNotFoundException(StreamId);
+        }
+    }
+
+    private void EnsureOpen()
+    {
+        EnsureStarted();
+        if (_live.Phase == StreamPhase.Ended)
+        {
+            throw _live.Reason == StreamEndReason.Cancelled
+                ? new StreamCancelledException(StreamId, _live.Detail ?? "")
+                : new StreamEndedException(StreamId, _live.Reason ?? StreamEndReason.Completed);
+        }
+    }
+
+    private StreamInfo Info() => new(
+        StreamId, _live.ThreadId, _live.RunId, _history.LastSequence, _live.Phase == StreamPhase.Ended,
+        _live.Reason, _live.Detail, _live.StartedAt, _live.EndedAt);
+
+    private ThreadEventPublisher CreatePublisher()
+    {
+        var stream = this.GetStreamProvider(ThreadStreams.ProviderName)
+            .GetStream<ThreadEvent>(ThreadStreams.For(_live.ThreadId));
+        return new ThreadEventPublisher(_live.ThreadId, _live.RunId, StreamId, e => stream.OnNextAsync(e), _logger);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} was interrupted by a silo failure after stored sequence {Sequence}; appends without an index are refused until the producer resumes.")]
+    private partial void LogInterrupted(string streamId, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {StreamId} ended ({Reason}) at sequence {Sequence}.")]
+    private partial void LogEnded(string streamId, StreamEndReason reason, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} ended, but its thread or run could not be told.")]
+    private partial void LogBookkeepingFailed(Exception exception, string streamId);
+}

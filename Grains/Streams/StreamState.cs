@@ -1,0 +1,38 @@
+namespace ReHome.Grains;
+
+[GenerateSerializer, Alias("rehome.StreamPhase")]
+public enum StreamPhase
+{
+    NotStarted = 0,
+    Open = 1,
+    Ended = 2,
+}
+
+/// <summary>
+/// What a stream grain stores. Each write stores a fresh instance that is never changed afterwards,
+/// so a storage provider may serialize it whenever it likes.
+/// </summary>
+[GenerateSerializer, Alias("rehome.StreamState")]
+public sealed class StreamState
+{
+    [Id(0)] public StreamPhase Phase { get; set; }
+    [Id(1)] public string ThreadId { get; set; } = "";
+    [Id(2)] public string RunId { get; set; } = "";
+    [Id(3)] public long LastSequence { get; set; }
+
+    /// <summary>The retained tokens, ending at <see cref="LastSequence"/>.</summary>
+    [Id(4)] public string[] Tokens { get; set; } = [];
+
+    /// <summary>
+    /// True only when no sequence number past <see cref="LastSequence"/> can have been handed out: written on a
+    /// clean deactivation and on end. An open stream read back with false was interrupted by a crash.
+    /// </summary>
+    [Id(5)] public bool Settled { get; set; }
+
+    [Id(6)] public StreamEndReason? Reason { get; set; }
+    [Id(7)] public string? Detail { get; set; }
+    [Id(8)] public string? FullResponse { get; set; }
+    [Id(9)] public DateTimeOffset StartedAt { get; set; }
+    [Id(10)] public DateTimeOffset LastActivityAt { get; set; }
+    [Id(11)] public DateTimeOffset? EndedAt { get; set; }
+}

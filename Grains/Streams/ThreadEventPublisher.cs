@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging;
+
+namespace ReHome.Grains;
+
+/// <summary>
+/// Publishes one stream's events to its thread's Orleans stream with adaptive batching: while a publish is in
+/// flight, new tokens queue up, and when it completes they all go as one <see cref="TokensAppended"/>.
+/// An idle stream therefore publishes each token at once, and a busy one sends fewer, larger messages.
+/// Order is kept: one publish at a time, tokens before the done event. Failed publishes are retried, never dropped.
+/// </summary>
+/// <remarks>Runs on the grain's scheduler, so its fields need no locking.</remarks>
+internal sealed partial class ThreadEventPublisher(
+    string threadId,
+    string runId,
+    string streamId,
+    Func<ThreadEvent, Task> publish,
+    ILogger logger)
+{
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly List<string> _open = [];
+    private readonly Queue<ThreadEvent> _ready = new();
+    private long _openFirst;
+    private Task _pump = Task.CompletedTask;
+
+    /// <summary>Completes when everything queued so far has been published.</summary>
+    public Task Drained => _pump;
+
+    public void Tokens(long firstSequence, ReadOnlySpan<string> tokens)
+    {
+        if (tokens.IsEmpty)
+        {
+            return;
+        }
+
+        // A producer's resend after a crash can restart below what is queued: keep it a separate event.
+        if (_open.Count > 0 && _openFirst + _open.Count != firstSequence)
+        {
+            CloseOpenBatch();
+        }
+
+        if (_open.Count == 0)
+        {
+            _openFirst = firstSequence;
+        }
+
+        _open.AddRange(tokens);
+        Kick();
+    }
+
+    public void Done(long lastSequence, string? fullResponse, StreamEndReason reason, string? detail)
+    {
+        CloseOpenBatch();
+        _ready.Enqueue(new StreamEnded(threadId, runId, streamId, lastSequence, fullResponse, reason, detail));
+        Kick();
+    }
+
+    private void CloseOpenBatch()
+    {
+        if (_open.Count > 0)
+        {
+            _ready.Enqueue(new TokensAppended(threadId, runId, streamId, _openFirst, [.. _open]));
+            _open.Clear();
+        }
+    }
+
+    private void Kick()
+    {
+        if (_pump.IsCompleted)
+        {
+            _pump = Pump();
+        }
+    }
+
+    private async Task Pump()
+    {
+        // Yield first so that tokens appended in the same turn go out together.
+        await Task.Yield();
+        while (true)
+        {
+            CloseOpenBatch();
+            if (!_ready.TryDequeue(out var next))
+            {
+                return;
+            }
+
+            await PublishWithRetry(next);
+        }
+    }
+
+    private async Task PublishWithRetry(ThreadEvent item)
+    {
+        var delay = TimeSpan.FromMilliseconds(10);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await publish(item);
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogPublishFailed(ex, streamId, attempt, delay);
+                await Task.Delay(delay);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing events of stream {StreamId} failed (attempt {Attempt}); retrying in {Delay}.")]
+    private partial void LogPublishFailed(Exception exception, string streamId, int attempt, TimeSpan delay);
+}

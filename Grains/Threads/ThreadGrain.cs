@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Options;
+
+namespace ReHome.Grains;
+
+internal sealed class ThreadGrain : Grain, IThreadGrain
+{
+    private const int MaxUserIdLength = 256;
+    private const int MaxMembers = 100_000;
+
+    private readonly IPersistentState<ThreadState> _state;
+    private readonly StreamOptions _options;
+    private readonly TimeProvider _time;
+    private readonly TokenBucket _starts;
+    private HashSet<string> _members = [];
+
+    public ThreadGrain(
+        [PersistentState("thread", StorageNames.Grains)] IPersistentState<ThreadState> state,
+        IOptions<StreamOptions> options,
+        TimeProvider time)
+    {
+        _state = state;
+        _options = options.Value;
+        _time = time;
+        var perMinute = _options.StreamStartsPerThreadPerMinute;
+        _starts = new TokenBucket(perMinute / 60.0, perMinute, time);
+    }
+
+    private string ThreadId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _members = ToMemberSet(_state.State.Access);
+        return Task.CompletedTask;
+    }
+
+    public async Task Configure(ThreadAccess access)
+    {
+        Ids.Validate(ThreadId, "threadId");
+        Validate(access);
+        _state.State.Access = access;
+        await _state.WriteStateAsync();
+        _members = ToMemberSet(access);
+    }
+
+    public ValueTask<ThreadAccess?> GetAccess() => ValueTask.FromResult(_state.State.Access);
+
+    public ValueTask<bool> CanAccess(string userId) =>
+        ValueTask.FromResult(!string.IsNullOrEmpty(userId) && _members.Contains(userId));
+
+    public async Task<StreamInfo[]> GetStreams()
+    {
+        var entries = _state.State.Streams
+            .OrderBy(e => e.Ended)
+            .ThenByDescending(e => e.StartedAt)
+            .ToList();
+        var infos = await Task.WhenAll(entries.Select(e => TryGetInfo(e.StreamId)));
+        return [.. infos.OfType<StreamInfo>()];
+    }
+
+    public async Task StreamStarted(string streamId, string runId)
+    {
+        if (_state.State.Access is null)
+        {
+            throw new ThreadNotFoundException(ThreadId);
+        }
+
+        if (_state.State.Streams.Any(e => e.StreamId == streamId))
+        {
+            return;
+        }
+
+        if (!_starts.TryTake(1, out var retryAfter))
+        {
+            throw new RateLimitedException("stream starts per thread", retryAfter);
+        }
+
+        _state.State.Streams.Add(new ThreadStreamEntry { StreamId = streamId, RunId = runId, StartedAt = _time.GetUtcNow() });
+        await _state.WriteStateAsync();
+    }
+
+    public async Task StreamEnded(string streamId)
+    {
+        var entry = _state.State.Streams.Find(e => e.StreamId == streamId);
+        if (entry is null || entry.Ended)
+        {
+            return;
+        }
+
+        entry.Ended = true;
+        var ended = _state.State.Streams.Where(e => e.Ended).OrderBy(e => e.StartedAt).ToList();
+        foreach (var old in ended.Take(ended.Count - _options.RecentStreamsPerThread))
+        {
+            _state.State.Streams.Remove(old);
+        }
+
+        await _state.WriteStateAsync();
+    }
+
+    public async Task StreamCleared(string streamId)
+    {
+        if (_state.State.Streams.RemoveAll(e => e.StreamId == streamId) > 0)
+        {
+            await _state.WriteStateAsync();
+        }
+    }
+
+    private async Task<StreamInfo?> TryGetInfo(string streamId)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IStreamGrain>(streamId).GetInfo();
+        }
+        catch (StreamNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static HashSet<string> ToMemberSet(ThreadAccess? access) =>
+        access is null ? [] : [access.OwnerUserId, .. access.MemberUserIds];
+
+    private static void Validate(ThreadAccess? access)
+    {
+        if (access is null)
+        {
+            throw new InvalidRequestException("access", "access is required.");
+        }
+
+        ValidateUserId(access.OwnerUserId, "ownerUserId");
+        if (access.MemberUserIds is null)
+        {
+            throw new InvalidRequestException("memberUserIds", "memberUserIds is required; it may be empty.");
+        }
+
+        if (access.MemberUserIds.Length > MaxMembers)
+        {
+            throw new InvalidRequestException("memberUserIds", $"A thread has at most {MaxMembers} members.");
+        }
+
+        for (var i = 0; i < access.MemberUserIds.Length; i++)
+        {
+            ValidateUserId(access.MemberUserIds[i], $"memberUserIds[{i}]");
+        }
+
+        ValidateOptionalId(access.WorkspaceId, "workspaceId");
+        ValidateOptionalId(access.ProjectId, "projectId");
+    }
+
+    private static void ValidateUserId(string? userId, string field)
+    {
+        if (string.IsNullOrWhiteSpace(userId))
+        {
+            throw new InvalidRequestException(field, $"{field} is required.");
+        }
+
+        if (userId.Length > MaxUserIdLength || userId.Any(char.IsControl))
+        {
+            throw new InvalidRequestException(field, $"{field} must be at most {MaxUserIdLength} characters with no control characters.");
+        }
+    }
+
+    private static void ValidateOptionalId(string? id, string field)
+    {
+        if (id is not null && (id.Length > MaxUserIdLength || id.Any(char.IsControl)))
+        {
+            throw new InvalidRequestException(field, $"{field} must be at most {MaxUserIdLength} characters with no control characters.");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace ReHome.Grains;
+
+[GenerateSerializer, Alias("rehome.ThreadState")]
+public sealed class ThreadState
+{
+    /// <summary>Null until a backend configures the thread.</summary>
+    [Id(0)] public ThreadAccess? Access { get; set; }
+
+    /// <summary>Open streams and the most recent ended ones, in start order.</summary>
+    [Id(1)] public List<ThreadStreamEntry> Streams { get; set; } = [];
+}
+
+[GenerateSerializer, Alias("rehome.ThreadStreamEntry")]
+public sealed class ThreadStreamEntry
+{
+    [Id(0)] public string StreamId { get; set; } = "";
+    [Id(1)] public string RunId { get; set; } = "";
+    [Id(2)] public DateTimeOffset StartedAt { get; set; }
+    [Id(3)] public bool Ended { get; set; }
+}

@@ -1,0 +1,91 @@
+using ReHome.Grains;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Cluster;
+
+[Collection(TightLimitsCollection.Name)]
+public sealed class LimitsAndExpiryTests(TightLimitsFixture fixture)
+{
+    [Fact]
+    public async Task Tokens_over_the_stream_rate_are_refused_and_not_stored()
+    {
+        var (_, _, _, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, [.. Enumerable.Repeat("t", TightLimitsFixture.TokenBurst)]);
+
+        var error = await Assert.ThrowsAsync<RateLimitedException>(() => grain.Append("one too many").AsTask());
+
+        Assert.Equal("rate_limited", error.Code);
+        Assert.True(error.RetryAfter > TimeSpan.Zero);
+        Assert.Equal(TightLimitsFixture.TokenBurst, (await grain.GetInfo()).LastSequence);
+    }
+
+    [Fact]
+    public async Task Stream_starts_over_the_thread_rate_are_refused_and_not_stored()
+    {
+        var threadId = await fixture.NewThread();
+        for (var i = 0; i < TightLimitsFixture.StartsPerMinute; i++)
+        {
+            await fixture.Client.GetGrain<IStreamGrain>($"s-{i}-" + Guid.NewGuid().ToString("N")).Start(threadId, "r-" + Guid.NewGuid().ToString("N"));
+        }
+
+        var refused = fixture.Client.GetGrain<IStreamGrain>("s-refused-" + Guid.NewGuid().ToString("N"));
+        var error = await Assert.ThrowsAsync<RateLimitedException>(() => refused.Start(threadId, "r-" + Guid.NewGuid().ToString("N")));
+
+        Assert.Equal("stream starts per thread", error.Limit);
+        await Assert.ThrowsAsync<StreamNotFoundException>(() => refused.GetInfo().AsTask());
+        Assert.Equal(TightLimitsFixture.StartsPerMinute, (await fixture.Client.GetGrain<IThreadGrain>(threadId).GetStreams()).Length);
+    }
+
+    [Fact]
+    public async Task Past_the_history_limit_replay_says_it_is_incomplete()
+    {
+        var (_, _, _, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["1", "2", "3", "4", "5"]);
+
+        var page = await grain.GetTokens(0);
+
+        Assert.False(page.Complete);
+        Assert.Equal(3, page.FirstSequence);
+        Assert.Equal(["3", "4", "5"], page.Tokens);
+        Assert.True((await grain.GetTokens(2)).Complete);
+
+        var error = await Assert.ThrowsAsync<InvalidRequestException>(() => grain.End(fullResponse: null));
+        Assert.Equal("fullResponse", error.Field);
+        Assert.True(await grain.End("12345"));
+        Assert.Equal("12345", (await grain.GetTokens(0)).FullResponse);
+    }
+
+    [Fact]
+    public async Task An_idle_stream_is_abandoned_then_cleared_from_storage()
+    {
+        var (threadId, runId, streamId, grain) = await fixture.NewStream();
+        await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
+        await grain.Append("only token");
+
+        var done = await watcher.WaitForDone(streamId);
+        Assert.Equal(StreamEndReason.Abandoned, done.Reason);
+        Assert.Equal("only token", done.FullResponse);
+        Assert.Equal(1, done.LastSequence);
+        Assert.Equal(RunStatus.Failed, (await fixture.Client.GetGrain<IRunGrain>(runId).GetInfo())!.Status);
+        await Assert.ThrowsAsync<StreamEndedException>(() => grain.Append("late").AsTask());
+
+        await Eventually.True(async () => !(await fixture.ReadStoredStream(streamId)).RecordExists, because: "retention clears the state");
+        await Assert.ThrowsAsync<StreamNotFoundException>(() => grain.GetInfo().AsTask());
+        Assert.Empty(await fixture.Client.GetGrain<IThreadGrain>(threadId).GetStreams());
+    }
+
+    [Fact]
+    public async Task An_ended_stream_keeps_its_done_flag_for_the_retention_then_is_gone()
+    {
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.Append("x");
+        await grain.End("x");
+
+        var during = await fixture.ReadStoredStream(streamId);
+        Assert.Equal(StreamPhase.Ended, during.State.Phase);
+        Assert.Equal("x", during.State.FullResponse);
+
+        await Eventually.True(async () => !(await fixture.ReadStoredStream(streamId)).RecordExists, because: "retention clears the state");
+        await Assert.ThrowsAsync<StreamNotFoundException>(() => grain.GetTokens(0).AsTask());
+    }
+}

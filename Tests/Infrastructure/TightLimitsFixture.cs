@@ -1,0 +1,29 @@
+namespace ReHome.Tests.Infrastructure;
+
+/// <summary>A cluster with short lifetimes and low limits, so expiry and rate limits show within a test.</summary>
+public sealed class TightLimitsFixture : ClusterFixture
+{
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Retention = TimeSpan.FromSeconds(1);
+    public const int TokenBurst = 5;
+    public const int StartsPerMinute = 3;
+    public const int HistoryTokens = 3;
+
+    protected override short SiloCount => 1;
+
+    protected override Dictionary<string, string?> Settings => new()
+    {
+        ["Streams:StreamIdleTimeout"] = IdleTimeout.ToString(),
+        ["Streams:DoneRetention"] = Retention.ToString(),
+        ["Streams:MaxTokensPerSecond"] = "0.5",
+        ["Streams:TokenBurst"] = TokenBurst.ToString(),
+        ["Streams:StreamStartsPerThreadPerMinute"] = StartsPerMinute.ToString(),
+        ["Streams:MaxHistoryTokens"] = HistoryTokens.ToString(),
+    };
+}
+
+[CollectionDefinition(Name)]
+public sealed class TightLimitsCollection : ICollectionFixture<TightLimitsFixture>
+{
+    public const string Name = "tight limits";
+}
