@@ -21,6 +21,15 @@ public static class SiloHostingExtensions
         builder.Services.AddOptions<SiloSettings>().BindConfiguration(SiloSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
 
+        // Faster failure detection than Orleans' defaults (5 s probes, 3 misses): a dead silo costs viewers a stall
+        // of roughly ProbeTimeout × NumMissedProbesLimit. Overridable under "Membership".
+        builder.Services.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(2);
+            o.NumMissedProbesLimit = 2;
+        });
+        builder.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Membership"));
+
         var streams = builder.Configuration.GetSection(StreamOptions.Section).Get<StreamOptions>() ?? new StreamOptions();
         var settings = builder.Configuration.GetSection(SiloSettings.Section).Get<SiloSettings>() ?? new SiloSettings();
         var redis = ClusterDefaults.RedisConnectionString(builder.Configuration);

@@ -1,0 +1,102 @@
+using Orleans.Runtime;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Redis;
+
+/// <summary>Its own cluster, because it kills a silo.</summary>
+public sealed class FailoverClusterFixture : RedisClusterFixture;
+
+[CollectionDefinition(Name)]
+public sealed class FailoverClusterCollection : ICollectionFixture<FailoverClusterFixture>
+{
+    public const string Name = "redis failover cluster";
+}
+
+[Collection(FailoverClusterCollection.Name)]
+public sealed class SiloFailoverTests(FailoverClusterFixture fixture)
+{
+    [SkippableFact]
+    public async Task Killing_a_silo_loses_no_token_and_never_reuses_a_number()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var management = fixture.Client.GetGrain<IManagementGrain>(0);
+        var victim = fixture.Cluster.Silos[1];
+        var threadId = await fixture.NewThread();
+        await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
+
+        // Producer streams until a few live on the silo that will die.
+        var streams = new List<(string Id, List<string> Sent)>();
+        var onVictim = 0;
+        while (onVictim < 3 && streams.Count < 60)
+        {
+            var id = await fixture.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+            streams.Add((id, []));
+            if (await management.GetActivationAddress(fixture.Client.GetGrain<IStreamGrain>(id)) == victim.SiloAddress)
+            {
+                onVictim++;
+            }
+        }
+
+        Assert.Equal(3, onVictim);
+
+        // And one index-less stream on the victim, whose last numbers are not yet stored when it dies.
+        IStreamGrain raw;
+        do
+        {
+            raw = fixture.Client.GetGrain<IStreamGrain>("raw-" + Guid.NewGuid().ToString("N"));
+            await raw.Start(threadId, "run-raw-" + Guid.NewGuid().ToString("N"));
+        }
+        while (await management.GetActivationAddress(raw) != victim.SiloAddress);
+
+        await Send(streams, 0, 20);
+        var rawTokens = Enumerable.Range(1, 5).Select(i => $"r{i} ").ToArray();
+        foreach (var token in rawTokens)
+        {
+            await raw.Append(token);
+        }
+
+        await fixture.Cluster.KillSiloAsync(victim);
+
+        await Send(streams, 20, 40);
+        foreach (var (id, _) in streams)
+        {
+            Assert.True(await fixture.Producer.EndStreamAsync(id));
+        }
+
+        // Every stream holds exactly what its producer sent, in order.
+        foreach (var (id, sent) in streams)
+        {
+            var page = await fixture.Client.GetGrain<IStreamGrain>(id).GetTokens(0);
+            Assert.Equal(sent, page.Tokens);
+            Assert.Equal(string.Concat(sent), page.FullResponse);
+        }
+
+        // The index-less stream refuses to number blindly, then resumes from what its producer resends.
+        var interrupted = await Assert.ThrowsAsync<StreamInterruptedException>(() => raw.Append("new").AsTask());
+        var stored = interrupted.StoredThrough;
+        Assert.InRange(stored, 0, 5);
+        await raw.AppendMany(stored + 1, rawTokens[(int)stored..]);
+        Assert.Equal(6, await raw.Append("r6 "));
+        Assert.Equal(rawTokens.Append("r6 "), (await raw.GetTokens(0)).Tokens);
+
+        // No number was ever seen with two different texts, by anyone watching.
+        var seen = watcher.Events.OfType<TokensAppended>()
+            .SelectMany(e => e.Tokens.Select((t, i) => (e.StreamId, Sequence: e.FirstSequence + i, Token: t)))
+            .GroupBy(x => (x.StreamId, x.Sequence));
+        Assert.All(seen, g => Assert.Single(g.Select(x => x.Token).Distinct()));
+    }
+
+    private async Task Send(List<(string Id, List<string> Sent)> streams, int from, int to)
+    {
+        await Task.WhenAll(streams.Select(async s =>
+        {
+            for (var i = from; i < to; i++)
+            {
+                var token = $"{s.Id[..6]}:{i} ";
+                var sequence = await fixture.Producer.StreamTokenAsync(s.Id, token);
+                Assert.Equal(i + 1, sequence);
+                s.Sent.Add(token);
+            }
+        }));
+    }
+}
