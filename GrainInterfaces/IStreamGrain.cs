@@ -29,7 +29,9 @@ public interface IStreamGrain : IGrainWithStringKey
     /// Appends tokens at the producer's own sequence numbers, <paramref name="firstSequence"/> onwards.
     /// Tokens the stream already holds with the same text are skipped, so a resend is safe; a different
     /// text at a used number is a <see cref="StreamConflictException"/>, and a number past the next one a
-    /// <see cref="SequenceGapException"/> that names the next expected number.
+    /// <see cref="SequenceGapException"/> that names the next expected number. A <paramref name="firstSequence"/>
+    /// of 0 numbers the tokens next, like <see cref="Append"/>, and is not safe to resend.
+    /// All tokens are stored, or none.
     /// </summary>
     [Alias("AppendMany")]
     ValueTask<AppendAck> AppendMany(long firstSequence, string[] tokens);

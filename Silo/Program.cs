@@ -2,7 +2,10 @@ using ReHome.Silo;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddReHomeSilo();
+builder.AddServiceDefaults();
+builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo", tags: [ServiceDefaults.ReadyTag]);
+builder.WebHost.UseUrls(builder.Configuration["Urls"] ?? "http://127.0.0.1:8081");
 
 var app = builder.Build();
-app.MapGet("/health", () => Results.Ok("live"));
+app.MapServiceDefaults();
 app.Run();

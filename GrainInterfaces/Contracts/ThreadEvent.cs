@@ -13,6 +13,7 @@ public abstract record ThreadEvent(
 /// <summary>
 /// One or more consecutive tokens of one stream. Token <c>i</c> has sequence <c>FirstSequence + i</c>.
 /// Tokens that arrive while a publish is in flight go out together in the next one.
+/// <see cref="AppendedAt"/> is when the grain numbered the first of them (UTC, the silo's clock).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("rehome.TokensAppended")]
 public sealed record TokensAppended(
@@ -20,7 +21,8 @@ public sealed record TokensAppended(
     string RunId,
     string StreamId,
     [property: Id(0)] long FirstSequence,
-    [property: Id(1)] string[] Tokens) : ThreadEvent(ThreadId, RunId, StreamId)
+    [property: Id(1)] string[] Tokens,
+    [property: Id(2)] DateTime AppendedAt) : ThreadEvent(ThreadId, RunId, StreamId)
 {
     public long LastSequence => FirstSequence + Tokens.Length - 1;
 }

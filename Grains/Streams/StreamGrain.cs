@@ -127,19 +127,25 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
             throw new InvalidRequestException("tokens", $"At most {maxBatch} tokens may be appended in one call.");
         }
 
-        if (firstSequence < 1)
+        if (firstSequence < 0)
         {
-            throw new InvalidRequestException("firstSequence", "firstSequence must be 1 or more.");
+            throw new InvalidRequestException("firstSequence", "firstSequence must be 0 (number them next) or more.");
         }
 
         var next = _history.LastSequence + 1;
-        if (firstSequence > next)
+        var indexed = firstSequence > 0;
+        if (!indexed && _interrupted)
+        {
+            throw new StreamInterruptedException(StreamId, _history.LastSequence);
+        }
+
+        if (indexed && firstSequence > next)
         {
             throw new SequenceGapException(StreamId, next, firstSequence);
         }
 
         // Tokens below the next number are a resend: they must match what the stream holds.
-        var overlap = (int)Math.Min(next - firstSequence, tokens.Length);
+        var overlap = indexed ? (int)Math.Min(next - firstSequence, tokens.Length) : 0;
         for (var i = 0; i < overlap; i++)
         {
             var held = _history.Get(firstSequence + i);
@@ -163,8 +169,12 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
             Apply(next, tokens[overlap..]);
         }
 
-        // The producer has stated where the stream stands, so numbering is safe again.
-        _interrupted = false;
+        if (indexed)
+        {
+            // The producer has stated where the stream stands, so numbering is safe again.
+            _interrupted = false;
+        }
+
         return new AppendAck(_history.LastSequence, _durableThrough);
     }
 
@@ -333,7 +343,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     {
         var stream = this.GetStreamProvider(ThreadStreams.ProviderName)
             .GetStream<ThreadEvent>(ThreadStreams.For(_live.ThreadId));
-        return new ThreadEventPublisher(_live.ThreadId, _live.RunId, StreamId, e => stream.OnNextAsync(e), _logger);
+        return new ThreadEventPublisher(_live.ThreadId, _live.RunId, StreamId, e => stream.OnNextAsync(e), _time, _logger);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} was interrupted by a silo failure after stored sequence {Sequence}; appends without an index are refused until the producer resumes.")]

@@ -14,6 +14,7 @@ internal sealed partial class ThreadEventPublisher(
     string runId,
     string streamId,
     Func<ThreadEvent, Task> publish,
+    TimeProvider time,
     ILogger logger)
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
@@ -21,6 +22,7 @@ internal sealed partial class ThreadEventPublisher(
     private readonly List<string> _open = [];
     private readonly Queue<ThreadEvent> _ready = new();
     private long _openFirst;
+    private DateTime _openSince;
     private Task _pump = Task.CompletedTask;
 
     /// <summary>Completes when everything queued so far has been published.</summary>
@@ -42,6 +44,7 @@ internal sealed partial class ThreadEventPublisher(
         if (_open.Count == 0)
         {
             _openFirst = firstSequence;
+            _openSince = time.GetUtcNow().UtcDateTime;
         }
 
         _open.AddRange(tokens);
@@ -59,7 +62,7 @@ internal sealed partial class ThreadEventPublisher(
     {
         if (_open.Count > 0)
         {
-            _ready.Enqueue(new TokensAppended(threadId, runId, streamId, _openFirst, [.. _open]));
+            _ready.Enqueue(new TokensAppended(threadId, runId, streamId, _openFirst, [.. _open], _openSince));
             _open.Clear();
         }
     }

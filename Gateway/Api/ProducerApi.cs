@@ -1,0 +1,122 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using ReHome.Gateway.Auth;
+using ReHome.Gateway.Hubs;
+
+namespace ReHome.Gateway.Api;
+
+/// <summary>
+/// The HTTP producer API for backends that are not .NET (the Laravel app this replaces), under <c>/api/v1</c>,
+/// authenticated by <c>X-Service-Key</c>. A refused request changes nothing.
+/// </summary>
+internal static class ProducerApi
+{
+    public static RouteGroupBuilder MapProducerApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1")
+            .RequireAuthorization(AuthSetup.ServicePolicy)
+            .AddEndpointFilter<ReHomeProblemFilter>()
+            .WithTags("Producer API");
+
+        api.MapPut("/threads/{threadId}", ConfigureThread);
+        api.MapGet("/threads/{threadId}/streams", GetThreadStreams);
+        api.MapPost("/streams", StartStream);
+        api.MapGet("/streams/{streamId}", GetStream);
+        api.MapGet("/streams/{streamId}/tokens", GetTokens);
+        api.MapPost("/streams/{streamId}/tokens", AppendTokens);
+        api.MapPost("/streams/{streamId}/end", EndStream);
+        api.MapPost("/streams/{streamId}/cancel", CancelStream);
+        return api;
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ConfigureThread(string threadId, ThreadAccessRequest body, IGrainFactory grains)
+    {
+        Ids.Validate(threadId, "threadId");
+        await grains.GetGrain<IThreadGrain>(threadId).Configure(
+            new ThreadAccess(body.WorkspaceId, body.ProjectId, body.OwnerUserId!, body.MemberUserIds!));
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<ThreadStream[]>> GetThreadStreams(string threadId, IGrainFactory grains)
+    {
+        Ids.Validate(threadId, "threadId");
+        var streams = await grains.GetGrain<IThreadGrain>(threadId).GetStreams();
+        return TypedResults.Ok(streams.Select(ThreadStream.From).ToArray());
+    }
+
+    private static async Task<Created<StreamInfo>> StartStream(StartStreamRequest body, IGrainFactory grains)
+    {
+        var streamId = body.StreamId ?? Guid.NewGuid().ToString("N");
+        Ids.Validate(streamId, "streamId");
+        Ids.Validate(body.ThreadId, "threadId");
+        Ids.Validate(body.RunId, "runId");
+        var info = await grains.GetGrain<IStreamGrain>(streamId).Start(body.ThreadId!, body.RunId!);
+        return TypedResults.Created($"/api/v1/streams/{streamId}", info);
+    }
+
+    private static async Task<Ok<StreamInfo>> GetStream(string streamId, IGrainFactory grains)
+    {
+        Ids.Validate(streamId, "streamId");
+        return TypedResults.Ok(await grains.GetGrain<IStreamGrain>(streamId).GetInfo());
+    }
+
+    private static async Task<Ok<TokenPageMessage>> GetTokens(string streamId, long? after, IGrainFactory grains)
+    {
+        Ids.Validate(streamId, "streamId");
+        return TypedResults.Ok(TokenPageMessage.From(await grains.GetGrain<IStreamGrain>(streamId).GetTokens(after ?? 0)));
+    }
+
+    private static async Task<Results<Ok<AppendResponse>, ProblemHttpResult>> AppendTokens(
+        string streamId, AppendRequest body, IGrainFactory grains, HttpContext http)
+    {
+        Ids.Validate(streamId, "streamId");
+        if ((body.Token is null) == (body.Tokens is null))
+        {
+            return Problems.Invalid("token", "Send exactly one of token (a string) or tokens (an array of strings).", http);
+        }
+
+        var tokens = body.Tokens ?? [body.Token!];
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var field = body.Tokens is null ? "token" : $"tokens[{i}]";
+            if (tokens[i] is null)
+            {
+                return Problems.Invalid(field, $"{field} must not be null.", http);
+            }
+
+            TextRules.EnsureWellFormed(tokens[i], field);
+        }
+
+        if (body.Sequence is < 1)
+        {
+            return Problems.Invalid("sequence", "sequence must be 1 or more.", http);
+        }
+
+        var ack = await grains.GetGrain<IStreamGrain>(streamId).AppendMany(body.Sequence ?? 0, tokens);
+        var first = body.Sequence ?? ack.LastSequence - tokens.Length + 1;
+        return TypedResults.Ok(new AppendResponse(first, first + tokens.Length - 1, ack.DurableThrough));
+    }
+
+    private static async Task<Ok<EndResponse>> EndStream(string streamId, EndRequest? body, IGrainFactory grains)
+    {
+        Ids.Validate(streamId, "streamId");
+        if (body?.FullResponse is { } text)
+        {
+            TextRules.EnsureWellFormed(text, "fullResponse");
+        }
+
+        var ended = await grains.GetGrain<IStreamGrain>(streamId).End(body?.FullResponse, body?.LastSequence);
+        return TypedResults.Ok(new EndResponse(ended));
+    }
+
+    private static async Task<Ok<CancelResponse>> CancelStream(string streamId, CancelRequest body, IGrainFactory grains)
+    {
+        Ids.Validate(streamId, "streamId");
+        if (body.Reason is null)
+        {
+            throw new InvalidRequestException("reason", "reason is required.");
+        }
+
+        TextRules.EnsureWellFormed(body.Reason, "reason");
+        return TypedResults.Ok(new CancelResponse(await grains.GetGrain<IStreamGrain>(streamId).Cancel(body.Reason)));
+    }
+}

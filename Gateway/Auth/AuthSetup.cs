@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace ReHome.Gateway.Auth;
+
+public static class AuthSetup
+{
+    /// <summary>Claim carried by a principal that authenticated with a service key.</summary>
+    public const string ServiceClaim = "rehome:service";
+
+    /// <summary>The producer API's policy: a service key. A browser token there is authenticated but forbidden (403).</summary>
+    public const string ServicePolicy = "service";
+
+    public const string HubPath = "/hubs/agent";
+
+    public static WebApplicationBuilder AddReHomeAuth(this WebApplicationBuilder builder)
+    {
+        var embeddedDefaults = ClusterHosting.IsEmbedded(builder.Configuration) ? new EmbeddedDefaults() : null;
+        builder.Services.AddOptions<AuthOptions>()
+            .BindConfiguration(AuthOptions.Section)
+            .ValidateDataAnnotations()
+            .PostConfigure<ILoggerFactory>((o, logs) => embeddedDefaults?.Fill(o, logs.CreateLogger("ReHome.Gateway.Auth")))
+            .Validate(o => o.SigningKey is { } key && Encoding.UTF8.GetByteCount(key) >= 32,
+                "Auth:SigningKey is required and must be at least 32 bytes (HS256).")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+        builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer()
+            .AddScheme<ServiceKeyOptions, ServiceKeyHandler>(ServiceKeyOptions.Scheme, _ => { });
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>>((jwt, auth) => ConfigureJwt(jwt, auth.Value));
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ServicePolicy, policy => policy
+                .AddAuthenticationSchemes(ServiceKeyOptions.Scheme, JwtBearerDefaults.AuthenticationScheme)
+                .RequireClaim(ServiceClaim));
+        return builder;
+    }
+
+    public static SymmetricSecurityKey SecurityKey(AuthOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey!));
+
+    private static void ConfigureJwt(JwtBearerOptions jwt, AuthOptions auth)
+    {
+        // Keep "sub" as "sub" rather than mapping it to a long SOAP claim name.
+        jwt.MapInboundClaims = false;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = auth.Issuer,
+            ValidAudience = auth.Audience,
+            IssuerSigningKey = SecurityKey(auth),
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateLifetime = true,
+            ValidateIssuerSigningKey = true,
+            RequireExpirationTime = true,
+            NameClaimType = "sub",
+            ClockSkew = TimeSpan.FromSeconds(30),
+        };
+        jwt.Events = new JwtBearerEvents
+        {
+            // Browsers cannot set headers on a WebSocket; SignalR sends the token in the query string, and only there is it read.
+            OnMessageReceived = context =>
+            {
+                if (context.Request.Path.StartsWithSegments(HubPath) && context.Request.Query["access_token"] is { Count: > 0 } token)
+                {
+                    context.Token = token;
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+    }
+
+    /// <summary>
+    /// The embedded mode's stand-ins for missing keys, made once per process so every options instance agrees.
+    /// </summary>
+    private sealed class EmbeddedDefaults
+    {
+        private readonly string _signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        private readonly string _serviceKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        private int _logged;
+
+        public void Fill(AuthOptions options, ILogger logger)
+        {
+            if (string.IsNullOrEmpty(options.SigningKey))
+            {
+                options.SigningKey = _signingKey;
+            }
+
+            if (options.ServiceKeys.Length == 0)
+            {
+                options.ServiceKeys = [_serviceKey];
+                if (Interlocked.Exchange(ref _logged, 1) == 0)
+                {
+                    logger.LogWarning("Embedded mode: no Auth:ServiceKeys set; the producer API accepts X-Service-Key: {ServiceKey} for this run.", _serviceKey);
+                }
+            }
+        }
+    }
+
+    private sealed class SubjectUserIdProvider : IUserIdProvider
+    {
+        public string? GetUserId(HubConnectionContext connection) => connection.User.FindFirst("sub")?.Value;
+    }
+}

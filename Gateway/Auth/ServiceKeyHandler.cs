@@ -1,0 +1,44 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace ReHome.Gateway.Auth;
+
+public sealed class ServiceKeyOptions : AuthenticationSchemeOptions
+{
+    public const string Scheme = "ServiceKey";
+    public const string Header = "X-Service-Key";
+}
+
+/// <summary>Authenticates backend services by a shared key in <c>X-Service-Key</c>, kept apart from browser tokens.</summary>
+internal sealed class ServiceKeyHandler(
+    IOptionsMonitor<ServiceKeyOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IOptions<AuthOptions> auth) : AuthenticationHandler<ServiceKeyOptions>(options, logger, encoder)
+{
+    private readonly byte[][] _keyHashes = [.. auth.Value.ServiceKeys.Select(Hash)];
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(ServiceKeyOptions.Header, out var presented) || presented.Count != 1)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        // Compare hashes in constant time, so timing says nothing about how much of a key matched.
+        var hash = Hash(presented[0]!);
+        if (!_keyHashes.Any(known => CryptographicOperations.FixedTimeEquals(known, hash)))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("Unknown service key."));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(AuthSetup.ServiceClaim, "true")], ServiceKeyOptions.Scheme);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ServiceKeyOptions.Scheme)));
+    }
+
+    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}

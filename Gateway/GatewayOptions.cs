@@ -1,0 +1,16 @@
+namespace ReHome.Gateway;
+
+/// <summary>Fan-out settings, from the <c>Gateway</c> section.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>
+    /// How often each thread subscription is checked against Orleans' own list. Orleans deletes a client's
+    /// subscriptions when it judges the client gone; a missing one is taken again and the gap filled.
+    /// </summary>
+    public TimeSpan SubscriptionCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>An open stream silent this long is asked for its state, in case its events were lost in transit.</summary>
+    public TimeSpan SilentStreamProbe { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,25 @@
+namespace ReHome.Gateway;
+
+/// <summary>
+/// Hears from the Orleans client when its connection to the cluster drops or recovers. After a loss, Orleans may
+/// already have deleted this client's stream subscriptions, so the fan-out checks them at once.
+/// </summary>
+internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnectionWatcher> logger) : IClusterConnectionStatusObserver
+{
+    /// <summary>Raised after the connection recovers or the set of reachable silos changes.</summary>
+    public event Action? Changed;
+
+    public void NotifyClusterConnectionLost() => LogLost();
+
+    public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
+    {
+        LogGatewayCount(previousNumberOfGateways, currentNumberOfGateways, connectionRecovered);
+        Changed?.Invoke();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection to the cluster.")]
+    private partial void LogLost();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cluster gateways went from {Previous} to {Current} (recovered: {Recovered}).")]
+    private partial void LogGatewayCount(int previous, int current, bool recovered);
+}

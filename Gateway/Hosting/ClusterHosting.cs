@@ -1,0 +1,49 @@
+using Orleans.Configuration;
+using ReHome.Grains;
+using ReHome.Silo;
+
+namespace ReHome.Gateway;
+
+/// <summary>
+/// How the gateway reaches the cluster. With <c>Redis:ConnectionString</c> it is a plain Orleans client of the
+/// Redis-clustered silos; without, it hosts a silo itself (<see cref="EmbeddedSilo"/>) so one command runs everything.
+/// </summary>
+public static class ClusterHosting
+{
+    public static bool IsEmbedded(IConfiguration configuration) => ClusterDefaults.RedisConnectionString(configuration) is null;
+
+    public static WebApplicationBuilder AddReHomeCluster(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ClusterConnectionWatcher>();
+        if (IsEmbedded(builder.Configuration))
+        {
+            EmbeddedSilo.AddTo(builder);
+            return builder;
+        }
+
+        var redis = ClusterDefaults.RedisConnectionString(builder.Configuration)!;
+        var streams = builder.Configuration.GetSection(StreamOptions.Section).Get<StreamOptions>() ?? new StreamOptions();
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = builder.Configuration["Orleans:ClusterId"] ?? ClusterDefaults.ClusterId;
+                o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? ClusterDefaults.ServiceId;
+            });
+            client.UseRedisClustering(redis);
+            client.AddReHomeStreams(streams.QueueCount);
+            client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectionWatcher>());
+
+            // Keep trying while the silos come up, rather than failing the gateway; /health/ready says when it is connected.
+            client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                return true;
+            });
+        });
+
+        // Kestrel answers /health while the client is still connecting.
+        builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+        return builder;
+    }
+}

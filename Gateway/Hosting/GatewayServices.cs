@@ -1,0 +1,33 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using ReHome.Gateway.Demo;
+using ReHome.Gateway.Fanout;
+using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Telemetry;
+using Microsoft.AspNetCore.SignalR;
+using ReHome.Silo;
+
+namespace ReHome.Gateway;
+
+public static class GatewayServices
+{
+    public static WebApplicationBuilder AddReHomeGateway(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddSingleton<ThreadFanout>();
+        builder.Services.AddSingleton<ResumeTracker>();
+        builder.Services.AddHostedService<SubscriptionKeeper>();
+        builder.Services.AddReHomeProducer();
+        builder.Services.AddSingleton<DemoProducer>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [ServiceDefaults.ReadyTag]);
+
+        builder.Services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = 64 * 1024;
+            o.AddFilter(new ReHomeErrorFilter());
+        }).AddMessagePackProtocol();
+        return builder;
+    }
+}

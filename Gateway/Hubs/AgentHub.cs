@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using ReHome.Gateway.Fanout;
+using ReHome.Gateway.Telemetry;
+
+namespace ReHome.Gateway.Hubs;
+
+/// <summary>
+/// The browser-facing hub at <c>/hubs/agent</c>. Groups are routing only: every join is authorized against the
+/// thread's own access list, and memberships are per connection, so a reconnecting client joins again.
+/// </summary>
+[Authorize(AuthenticationSchemes = JwtBearerDefaults.AuthenticationScheme)]
+internal sealed class AgentHub(IGrainFactory grains, ThreadFanout fanout, GatewayMetrics metrics, ResumeTracker resumes) : Hub
+{
+    private const string JoinedKey = "joined";
+
+    private string UserId => Context.UserIdentifier ?? throw new HubException("forbidden: the token has no subject.");
+
+    private HashSet<string> Joined => (HashSet<string>)Context.Items[JoinedKey]!;
+
+    public static string Group(string threadId) => "thread:" + threadId;
+
+    public override Task OnConnectedAsync()
+    {
+        Context.Items[JoinedKey] = new HashSet<string>();
+        metrics.ConnectionOpened();
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        metrics.ConnectionClosed();
+        foreach (var threadId in Joined)
+        {
+            await fanout.Leave(threadId);
+            metrics.ThreadLeft();
+            if (exception is not null)
+            {
+                resumes.Departed(UserId, threadId);
+            }
+        }
+    }
+
+    /// <summary>Joins a thread the user may watch; returns its open and recent streams with their progress.</summary>
+    public async Task<ThreadStream[]> JoinThread(string threadId)
+    {
+        RequireId(threadId, "threadId");
+        var thread = grains.GetGrain<IThreadGrain>(threadId);
+        if (!await thread.CanAccess(UserId))
+        {
+            throw new HubException($"forbidden: you may not watch thread '{threadId}'.");
+        }
+
+        if (Joined.Add(threadId))
+        {
+            await Groups.AddToGroupAsync(Context.ConnectionId, Group(threadId));
+            await fanout.Join(threadId);
+            metrics.ThreadJoined();
+            resumes.Joined(UserId, threadId);
+        }
+
+        var streams = await thread.GetStreams();
+        return [.. streams.Select(ThreadStream.From)];
+    }
+
+    public async Task LeaveThread(string threadId)
+    {
+        RequireId(threadId, "threadId");
+        if (Joined.Remove(threadId))
+        {
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(threadId));
+            await fanout.Leave(threadId);
+            metrics.ThreadLeft();
+        }
+    }
+
+    /// <summary>The tokens of a stream after a sequence, to fill a gap; allowed through the stream's thread.</summary>
+    public async Task<TokenPageMessage> GetTokens(string streamId, long afterSequence)
+    {
+        RequireId(streamId, "streamId");
+        var page = await grains.GetGrain<IStreamGrain>(streamId).GetTokens(afterSequence);
+        if (!await grains.GetGrain<IThreadGrain>(page.ThreadId).CanAccess(UserId))
+        {
+            throw new HubException($"forbidden: you may not watch stream '{streamId}'.");
+        }
+
+        metrics.GapFilled();
+        return TokenPageMessage.From(page);
+    }
+
+    private static void RequireId(string id, string field)
+    {
+        if (!Ids.IsValid(id))
+        {
+            throw new HubException($"invalid_request: {field} must be 1–{Ids.MaxLength} characters of A–Z, a–z, 0–9, '_' or '-'.");
+        }
+    }
+}
