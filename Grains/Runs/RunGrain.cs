@@ -1,5 +1,6 @@
 namespace ReHome.Grains;
 
+[GrainType("run")]
 internal sealed class RunGrain(
     [PersistentState("run", StorageNames.Grains)] IPersistentState<RunState> state) : Grain, IRunGrain
 {

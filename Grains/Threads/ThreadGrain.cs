@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace ReHome.Grains;
 
+[GrainType("thread")]
 internal sealed class ThreadGrain : Grain, IThreadGrain
 {
     private const int MaxUserIdLength = 256;
