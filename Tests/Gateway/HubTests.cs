@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Gateway;
@@ -85,6 +86,23 @@ public sealed class HubTests(GatewayFixture gateway)
         Assert.Equal("completed", done.Reason);
         Assert.Equal(threadId, done.ThreadId);
         Assert.Single(viewer.Received, m => m.Done);
+    }
+
+    [Fact]
+    public async Task A_messagepack_client_gets_the_same_messages()
+    {
+        var threadId = await gateway.NewThread("alice");
+        await using var viewer = await Viewer.Connect(gateway, "alice", b => b.AddMessagePackProtocol());
+        await viewer.Join(threadId);
+
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "Hallo ");
+        await gateway.Producer.StreamTokenAsync(streamId, "Welt 🌍");
+        await gateway.Producer.EndStreamAsync(streamId);
+
+        var done = await viewer.WaitForDone(streamId);
+        Assert.Equal([(1L, "Hallo "), (2L, "Welt 🌍")], viewer.Tokens(streamId).Select(m => (m.Sequence, m.Token)));
+        Assert.Equal(("Hallo Welt 🌍", "completed", threadId), (done.FullResponse, done.Reason, done.ThreadId));
     }
 
     [Fact]

@@ -26,9 +26,9 @@ public sealed class Viewer : IAsyncDisposable
 
     public IReadOnlyCollection<TokenMessage> Received => _received;
 
-    public static async Task<Viewer> Connect(GatewayFixture gateway, string userId)
+    public static async Task<Viewer> Connect(GatewayFixture gateway, string userId, Action<IHubConnectionBuilder>? configure = null)
     {
-        var viewer = new Viewer(gateway.Connection(userId));
+        var viewer = new Viewer(gateway.Connection(userId, configure));
         await viewer.Connection.StartAsync();
         return viewer;
     }
