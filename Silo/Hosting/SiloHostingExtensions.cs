@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Orleans.Configuration;
+using Orleans.Runtime.Providers;
 using Orleans.Storage;
 using ReHome.Grains;
 using StackExchange.Redis;
@@ -43,6 +44,9 @@ public static class SiloHostingExtensions
                 s.ConfigurePartitioning(streams.QueueCount);
                 s.ConfigurePullingAgent(o => o.Configure(p => p.GetQueueMsgsTimerPeriod = streams.PollingPeriod));
             });
+            var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+            silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
+            silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
 
             if (configureClustering)
             {
