@@ -36,6 +36,10 @@ public sealed class SmokeCluster(IHost host) : IAsyncDisposable
                 o.ServiceId = serviceId;
             });
             client.UseRedisClustering(redis);
+
+            // As the gateway does: a call in flight through a silo that dies is never answered, so do not wait
+            // Orleans' default 30 s for it; the producer SDK retries it (by index, so nothing is numbered twice).
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));
             client.AddReHomeStreams();
         });
         builder.Services.AddReHomeProducer(producer);

@@ -38,18 +38,23 @@ public sealed class ViewedStream(string streamId)
     public long ShownAt(long sequence) => _shownAt[(int)(sequence - 1)];
 
     /// <summary>The longest wait between two consecutive tokens being shown.</summary>
-    public TimeSpan LongestStall
-    {
-        get
-        {
-            long longest = 0;
-            for (var i = 1; i < _shownAt.Count; i++)
-            {
-                longest = Math.Max(longest, _shownAt[i] - _shownAt[i - 1]);
-            }
+    public TimeSpan LongestStall => Stopwatch.GetElapsedTime(0, Longest().Ticks);
 
-            return Stopwatch.GetElapsedTime(0, longest);
+    /// <summary>When the longest wait ended (a <see cref="Stopwatch"/> timestamp), or 0 before two tokens.</summary>
+    public long LongestStallEndedAt => Longest().EndedAt;
+
+    private (long Ticks, long EndedAt) Longest()
+    {
+        (long Ticks, long EndedAt) longest = (0, 0);
+        for (var i = 1; i < _shownAt.Count; i++)
+        {
+            if (_shownAt[i] - _shownAt[i - 1] > longest.Ticks)
+            {
+                longest = (_shownAt[i] - _shownAt[i - 1], _shownAt[i]);
+            }
         }
+
+        return longest;
     }
 
     internal bool NeedsFill => !Done && (_ahead.Count > 0 || _pendingDone is not null);
