@@ -2,7 +2,7 @@
 # A real ReHome cluster on loopback, as separate processes: redis-server, 3 silos (Redis clustering and
 # storage) and 2 gateways (Orleans clients). See deploy/README.md.
 #
-#   deploy/local-cluster.sh start [--no-build]   build once (Release), start everything, wait until ready
+#   deploy/local-cluster.sh start [--no-build]   build (Release) once, start everything, wait until ready
 #   deploy/local-cluster.sh stop                 stop what `start` recorded, by PID (never by name)
 #   deploy/local-cluster.sh status               PIDs and /health/ready of every process
 #   deploy/local-cluster.sh smoke [args…]        run the smoke command against this cluster
@@ -92,8 +92,11 @@ start() {
   command -v redis-server > /dev/null || { log "redis-server is missing (apt-get install redis-server)"; exit 1; }
   if (( build )); then
     log "building (Release)…"
-    dotnet build "$repo/ReHome.Orleans.sln" -c "$configuration" -nologo -v quiet > "$run_dir.build.log" 2>&1 \
-      || { cat "$run_dir.build.log" >&2; exit 1; }
+    # The gateway references the silo; the smoke command is built for `smoke`.
+    for project in Gateway deploy/Smoke; do
+      dotnet build "$repo/$project" -c "$configuration" -nologo -v quiet > "$run_dir.build.log" 2>&1 \
+        || { cat "$run_dir.build.log" >&2; exit 1; }
+    done
   fi
   load_env
   mkdir -p "$run_dir/redis"
