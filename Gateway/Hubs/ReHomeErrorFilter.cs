@@ -19,5 +19,9 @@ internal sealed class ReHomeErrorFilter : IHubFilter
         {
             throw new HubException($"{ex.Code}: {ex.Message}");
         }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            throw new HubException("unavailable: the cluster did not answer; try again.");
+        }
     }
 }

@@ -33,6 +33,9 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
 
     public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>The producer API key every gateway accepts.</summary>
+    public string ServiceKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
     public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "fault-logs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss"));
 
     public RedisServer Redis => _redis ?? throw new InvalidOperationException(SkipReason);
@@ -87,7 +90,7 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
             {
                 ["Urls"] = url.ToString(),
                 ["Auth__SigningKey"] = SigningKey,
-                ["Auth__ServiceKeys__0"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+                ["Auth__ServiceKeys__0"] = ServiceKey,
             };
             _gateways.Add((new ChildProcess($"gateway{i}", BuiltApps.Gateway, settings, LogDirectory), url));
         }

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Xunit.Abstractions;
 
 namespace ReHome.Tests.Faults;
@@ -30,6 +33,16 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
         var grainStart = Measure(() => client.GetGrain<IStreamGrain>("s-down-" + Guid.NewGuid().ToString("N")).Start(thread, "r-down-1"));
         var sdkStart = Measure(() => producer.StartStreamAsync(thread, "r-down-2"));
         var raw = await grainStart;
+
+        // And through the HTTP API: a 503 problem saying nothing changed, not a 500 or a hang.
+        using var http = new HttpClient { BaseAddress = fixture.GatewayUrls[0], Timeout = TimeSpan.FromSeconds(8) };
+        http.DefaultRequestHeaders.Add("X-Service-Key", fixture.ServiceKey);
+        var httpStarted = Stopwatch.GetTimestamp();
+        var httpStart = await http.PostAsJsonAsync("/api/v1/streams", new { threadId = thread, runId = "r-down-3" });
+        var httpTook = Stopwatch.GetElapsedTime(httpStarted);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, httpStart.StatusCode);
+        var problem = await httpStart.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(problem.GetProperty("code").GetString(), new[] { "unavailable", "storage_unavailable" });
 
         var left = Outage - Stopwatch.GetElapsedTime(downAt);
         if (left > TimeSpan.Zero)
@@ -65,7 +78,8 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
 
         var (longest, _, _) = load.Stalls();
         FaultReport.Write(output, "redis outage", $"Redis down {Stopwatch.GetElapsedTime(downAt, upAt).TotalSeconds:0.0} s; " +
-            $"a stream started on the grain during it got {raw.Outcome} after {raw.Took.TotalSeconds:0.0} s; through the SDK " +
+            $"a stream started on the grain during it got {raw.Outcome} after {raw.Took.TotalSeconds:0.0} s; through the HTTP API " +
+            $"{(int)httpStart.StatusCode} {problem.GetProperty("code").GetString()} after {httpTook.TotalSeconds:0.0} s; through the SDK " +
             $"(retry timeout 60 s) {sdk.Outcome} after {sdk.Took.TotalSeconds:0.0} s; {load.StallEnds(downAt)}; {load.Summary()}");
         Assert.True(longest < TimeSpan.FromSeconds(5), $"Running streams stalled {longest.TotalSeconds:0.0} s during the outage. {load.Summary()}");
         Assert.True(raw.Took < TimeSpan.FromSeconds(8), $"A start during the outage took {raw.Took.TotalSeconds:0.0} s to answer.");
