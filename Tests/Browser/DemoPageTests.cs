@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using ReHome.Gateway.Demo;
+using ReHome.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ReHome.Tests.Browser;
+
+/// <summary>The demo page in headless Chromium against the real gateway: what a person opening <c>/</c> gets.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
+{
+    [SkippableFact]
+    public async Task The_demo_button_streams_the_demo_answer_and_the_page_shows_exactly_that_text()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+
+        await demo.Page.ClickAsync("#stream");
+
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the answer is done", TimeSpan.FromSeconds(30));
+        await demo.AssertTextBecomes(DemoText.Answer);
+        var sequences = await demo.TokenSequences();
+        Assert.Equal(Enumerable.Range(1, DemoText.Tokens().Count).Select(i => (long)i), sequences);
+    }
+
+    [SkippableFact]
+    public async Task Scrolled_up_the_view_stays_put_while_text_grows_and_follows_again_once_back_at_the_bottom()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        await StreamLines(streamId, 1, 40);
+        await demo.WaitForTextContaining("line 40\n");
+        var overflowing = await demo.Scroll();
+        Assert.True(overflowing.Height > 2 * overflowing.Client, $"The text should overflow the view: {overflowing}.");
+        Assert.True(overflowing.FromBottom <= 1, $"New text keeps the view at the bottom: {overflowing}.");
+
+        await demo.Page.HoverAsync("#answer");
+        await demo.Page.Mouse.WheelAsync(0, (float)-overflowing.Height);
+        await demo.WaitFor("document.getElementById('answer').scrollTop === 0", "the wheel scrolled to the top");
+        await StreamLines(streamId, 41, 80);
+        await demo.WaitForTextContaining("line 80\n");
+
+        var scrolledUp = await demo.Scroll();
+        Assert.Equal(0, scrolledUp.Top);
+        Assert.True(scrolledUp.Height > overflowing.Height, $"The text grew: {overflowing} → {scrolledUp}.");
+
+        await demo.Page.Mouse.WheelAsync(0, (float)(10 * scrolledUp.Height));
+        await demo.WaitFor("(e => e.scrollHeight - e.scrollTop - e.clientHeight <= 1)(document.getElementById('answer'))", "the wheel reached the bottom");
+        await StreamLines(streamId, 81, 120);
+        await demo.WaitForTextContaining("line 120\n");
+
+        var following = await demo.Scroll();
+        Assert.True(following.Height > scrolledUp.Height, $"The text grew: {scrolledUp} → {following}.");
+        Assert.True(following.FromBottom <= 1, $"Back at the bottom, the view follows new text again: {following}.");
+        await gateway.Producer.EndStreamAsync(streamId);
+    }
+
+    [SkippableFact]
+    public async Task A_connection_dropped_mid_stream_resumes_with_no_gap_and_no_duplicate()
+    {
+        // The page's WebSocket goes through Playwright, so the test can cut it like a network would, and refuse the
+        // reconnects (negotiate) until it lets the page back.
+        var online = true;
+        IWebSocketRoute? pageSide = null;
+        IWebSocketRoute? serverSide = null;
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, async page =>
+        {
+            await page.RouteAsync(new Regex("/hubs/agent/negotiate"), route =>
+                Volatile.Read(ref online) ? route.ContinueAsync() : route.AbortAsync("connectionrefused"));
+            await page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
+            {
+                pageSide = ws;
+                serverSide = ws.ConnectToServer();
+            });
+        });
+        var tokens = Enumerable.Range(1, 60).Select(i => $"token {i}, ").ToArray();
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        foreach (var token in tokens[..30])
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await demo.AssertTextBecomes(string.Concat(tokens[..30]));
+
+        Volatile.Write(ref online, false);
+        await pageSide!.CloseAsync(new() { Code = 4000, Reason = "network lost (test)" });
+        await serverSide!.CloseAsync();
+        await demo.WaitFor("document.getElementById('connection').dataset.state === 'reconnecting'", "the page notices the drop");
+
+        // The rest of the answer, and its end, happen while the page is away: only the resume can bring them.
+        foreach (var token in tokens[30..])
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await gateway.Producer.EndStreamAsync(streamId, string.Concat(tokens));
+        Volatile.Write(ref online, true);
+        await demo.WaitFor("document.getElementById('connection').dataset.state === 'connected'", "the page reconnects");
+
+        // Well inside the client's 10 s silence probe: the re-join and GetTokens on reconnect did this.
+        await demo.AssertTextBecomes(string.Concat(tokens), TimeSpan.FromSeconds(5));
+        Assert.Equal(Enumerable.Range(1, tokens.Length).Select(i => (long)i), await demo.TokenSequences());
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the answer is done", TimeSpan.FromSeconds(5));
+    }
+
+    private async Task StreamLines(string streamId, int from, int to)
+    {
+        for (var i = from; i <= to; i++)
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, $"line {i}\n");
+        }
+    }
+
+    private static string NewRunId() => "run-" + Guid.NewGuid().ToString("N");
+}
