@@ -5,12 +5,13 @@ namespace ReHome.Tests.Browser;
 
 /// <summary>
 /// Debian's Chromium, headless, driven by Playwright with a fresh profile; shared by the browser tests. Playwright's
-/// node driver ships inside its NuGet package and no browser is ever downloaded. Without /usr/bin/chromium the tests
-/// skip, except under <c>CI=true</c>, where that fails.
+/// node driver ships inside its NuGet package and no browser is ever downloaded. Without the browser the tests skip,
+/// except under <c>CI=true</c>, where that fails.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
+    /// <summary>Debian's <c>/usr/bin/chromium</c>, or another Chromium named by <c>REHOME_CHROMIUM</c>.</summary>
+    public static readonly string ChromiumPath = Environment.GetEnvironmentVariable("REHOME_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
     private static readonly string[] Flags =
     [

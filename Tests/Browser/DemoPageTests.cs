@@ -56,6 +56,24 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
     }
 
     [SkippableFact]
+    public async Task Tokens_render_as_plain_text_never_as_markup()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        string[] tokens = ["<img src=x onerror=\"window.injected = true\">", "<b>bold</b> ", "&amp; 😀"];
+        foreach (var token in tokens)
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await gateway.Producer.EndStreamAsync(streamId, string.Concat(tokens));
+
+        await demo.AssertTextBecomes(string.Concat(tokens));
+        Assert.Equal(0, await demo.Page.EvalOnSelectorAsync<int>("#answer", "e => e.shadowRoot.querySelectorAll('[part~=text] *').length"));
+        Assert.False(await demo.Page.EvaluateAsync<bool>("() => window.injected === true"));
+    }
+
+    [SkippableFact]
     public async Task A_connection_dropped_mid_stream_resumes_with_no_gap_and_no_duplicate()
     {
         // The page's WebSocket goes through Playwright, so the test can cut it like a network would, and refuse the
