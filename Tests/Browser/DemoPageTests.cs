@@ -56,6 +56,32 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
     }
 
     [SkippableFact]
+    public async Task A_fast_producer_is_shown_complete_in_order_and_once()
+    {
+        // As fast as the SDK appends: the gateway batches what queues up into agent.thread.tokens.
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        await demo.Page.EvaluateAsync("""
+            async () => {
+              const client = await ReHome.sharedClient();
+              window.batches = [];
+              client.connection.on('agent.thread.tokens', batch => window.batches.push(batch.length));
+            }
+            """);
+        var tokens = Enumerable.Range(1, 300).Select(i => $"w{i} ").ToArray();
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        foreach (var token in tokens)
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await gateway.Producer.EndStreamAsync(streamId);
+
+        await demo.AssertTextBecomes(string.Concat(tokens));
+        Assert.Equal(Enumerable.Range(1, tokens.Length).Select(i => (long)i), await demo.TokenSequences());
+        output.WriteLine("agent.thread.tokens batch sizes: " + await demo.Page.EvaluateAsync<string>("() => JSON.stringify(window.batches)"));
+    }
+
+    [SkippableFact]
     public async Task Tokens_render_as_plain_text_never_as_markup()
     {
         await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
