@@ -79,7 +79,7 @@ export class ReHomeAiResponse extends HTMLElement {
     if (!this.#activeClient) {
       this.#pendingFollow = streamId; // shown once the client is there
     } else if (streamId !== this.#streamId) {
-      this.#show(streamId, null);
+      this.#show(streamId, { fetch: true });
     }
   }
 
@@ -150,7 +150,8 @@ export class ReHomeAiResponse extends HTMLElement {
     if (streamId === this.#streamId || (!wanted && this.#seen.has(streamId))) {
       this.#follower?.resync(); // a rejoin after a reconnect: fetch what was missed
     } else {
-      this.#show(streamId, listed);
+      // A listed stream with tokens or an end has history to load; an empty open one has none yet.
+      this.#show(streamId, { listed, fetch: !listed || listed.lastSequence > 0 || listed.done });
     }
   }
 
@@ -161,13 +162,14 @@ export class ReHomeAiResponse extends HTMLElement {
         return;
       }
 
-      this.#show(message.streamId, null);
+      // Its first message says whether anything came before it: a jump past 1 fetches the rest.
+      this.#show(message.streamId, { fetch: false });
     }
 
     this.#follower?.push(message);
   }
 
-  #show(streamId, listed) {
+  #show(streamId, { listed = null, fetch }) {
     this.#closeFollower();
     this.#clear();
     this.#streamId = streamId;
@@ -180,7 +182,7 @@ export class ReHomeAiResponse extends HTMLElement {
     });
     this.#setState(listed?.done ? 'loading' : 'streaming');
     this.#emit('rehome-stream', { threadId: this.getAttribute('thread-id'), streamId });
-    if (!listed || listed.lastSequence > 0 || listed.done) {
+    if (fetch) {
       this.#follower.resync();
     }
   }
