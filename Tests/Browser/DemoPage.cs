@@ -15,26 +15,30 @@ public sealed class DemoPage(IPage page, ITestOutputHelper output) : IAsyncDispo
     /// <summary>Opens the demo page as a fresh dev user, and waits until it is connected and watching its demo thread.</summary>
     public static async Task<DemoPage> Open(BrowserFixture browser, Uri gateway, ITestOutputHelper output, Func<IPage, Task>? beforeLoad = null)
     {
+        var demo = await Load(browser, new Uri(gateway, "?user=browser-" + Guid.NewGuid().ToString("N")), output, beforeLoad);
+        await demo.WaitFor("document.getElementById('connection').dataset.state === 'connected'", "the page connects");
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the answer element watches its thread");
+        return demo;
+    }
+
+    /// <summary>Loads the demo page at <paramref name="url"/>, recording every <c>rehome-token</c> event from the start.</summary>
+    public static async Task<DemoPage> Load(BrowserFixture browser, Uri url, ITestOutputHelper output, Func<IPage, Task>? beforeLoad = null)
+    {
         var page = await browser.NewPage();
         // Console and page errors end up in the test output, which is where a failure is read.
         page.Console += (_, message) => output.WriteLine($"[browser {message.Type}] {message.Text}");
         page.PageError += (_, error) => output.WriteLine($"[page error] {error}");
-        var demo = new DemoPage(page, output);
+        await page.AddInitScriptAsync("""
+            window.sequences = [];
+            document.addEventListener('rehome-token', e => window.sequences.push(e.detail.sequence));
+            """);
         if (beforeLoad is not null)
         {
             await beforeLoad(page);
         }
 
-        await page.GotoAsync(new Uri(gateway, "?user=browser-" + Guid.NewGuid().ToString("N")).ToString());
-        await demo.WaitFor("document.getElementById('connection').dataset.state === 'connected'", "the page connects");
-        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the answer element watches its thread");
-        await page.EvaluateAsync("""
-            () => {
-              window.sequences = [];
-              document.getElementById('answer').addEventListener('rehome-token', e => window.sequences.push(e.detail.sequence));
-            }
-            """);
-        return demo;
+        await page.GotoAsync(url.ToString());
+        return new DemoPage(page, output);
     }
 
     public async Task<string> ThreadId() => await page.GetAttributeAsync(Answer, "thread-id") ?? throw new InvalidOperationException("No thread-id.");

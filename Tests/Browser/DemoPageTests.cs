@@ -147,6 +147,43 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the answer is done", TimeSpan.FromSeconds(5));
     }
 
+    [SkippableFact]
+    public async Task A_thread_the_user_may_not_watch_is_refused_on_the_page()
+    {
+        var alicesThread = await gateway.NewThread("alice-" + Guid.NewGuid().ToString("N"));
+        var mallory = gateway.TokenFor("mallory-" + Guid.NewGuid().ToString("N"));
+
+        await using var demo = await DemoPage.Load(browser, new Uri(gateway.BaseAddress, $"?access_token={mallory}&thread={alicesThread}"), output);
+
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'error'", "the join is refused");
+        Assert.Equal("You may not watch this conversation.",
+            await demo.Page.EvalOnSelectorAsync<string>("#answer", "e => e.shadowRoot.querySelector('[part~=notice]').textContent"));
+    }
+
+    [SkippableFact]
+    public async Task Without_dev_endpoints_the_page_says_so_and_takes_a_token_and_thread_from_its_address()
+    {
+        // As with Redis, where the gateway maps no /dev endpoints.
+        Task NoDevEndpoints(IPage page) => page.RouteAsync(new Regex("/dev/"), route => route.FulfillAsync(new() { Status = 404 }));
+        await using (var bare = await DemoPage.Load(browser, gateway.BaseAddress, output, NoDevEndpoints))
+        {
+            await bare.WaitFor("!document.getElementById('setup').hidden", "the page explains how to open it");
+            Assert.False(await bare.Page.IsVisibleAsync("#stream"));
+        }
+
+        var user = "reader-" + Guid.NewGuid().ToString("N");
+        var threadId = await gateway.NewThread(user);
+        await using var demo = await DemoPage.Load(browser, new Uri(gateway.BaseAddress, $"?access_token={gateway.TokenFor(user)}&thread={threadId}"), output, NoDevEndpoints);
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the answer element watches the thread");
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
+        await gateway.Producer.StreamTokenAsync(streamId, "Hello ");
+        await gateway.Producer.StreamTokenAsync(streamId, "World!");
+        await gateway.Producer.EndStreamAsync(streamId, "Hello World!");
+
+        await demo.AssertTextBecomes("Hello World!");
+        Assert.True(await demo.Page.IsHiddenAsync("#setup"));
+    }
+
     private async Task StreamLines(string streamId, int from, int to)
     {
         for (var i = from; i <= to; i++)
