@@ -1,19 +1,8 @@
 // <rehome-ai-response thread-id="…" [stream-id="…"]>: shows one AI answer as it streams in. With only thread-id it
-// follows whatever stream is live on the thread. Text is rendered at most once per animation frame, as plain text,
-// and the view follows new text only while the reader is at the bottom.
+// follows whatever stream is live on the thread. Painting and scroll lock are AnswerView's.
 import { sharedClient } from './rehome-client.js';
 import { StreamFollower } from './stream-follower.js';
-
-const bottomSlackPx = 4;
-
-const styles = `
-:host { display: block; overflow-y: auto; overflow-anchor: none; max-height: 32rem; }
-:host([hidden]) { display: none; }
-[part~="text"] { white-space: pre-wrap; overflow-wrap: anywhere; }
-[part~="gap"] { opacity: .6; }
-[part~="notice"] { margin-top: .75em; font-size: .875em; opacity: .8; }
-[part~="notice"]:empty { display: none; }
-`;
+import { AnswerView } from './answer-view.js';
 
 const endNotices = {
   cancelled: 'The answer was cancelled before it finished.',
@@ -31,20 +20,11 @@ export class ReHomeAiResponse extends HTMLElement {
   #follower = null;
   #streamId = null;
   #seen = new Set();
-  #textEl;
-  #noticeEl;
-  #textNode;
-  #unrendered = '';
-  #frame = 0;
-  #followBottom = true;
+  #view;
 
   constructor() {
     super();
-    const root = this.attachShadow({ mode: 'open' });
-    root.innerHTML = `<style>${styles}</style><div part="text"></div><div part="notice" role="status"></div>`;
-    this.#textEl = root.querySelector('[part~="text"]');
-    this.#noticeEl = root.querySelector('[part~="notice"]');
-    this.addEventListener('scroll', () => this.#onScroll(), { passive: true });
+    this.#view = new AnswerView(this, this.attachShadow({ mode: 'open' }));
   }
 
   /** The client this element uses; by default the page's shared one (`ReHome.connect`). Set before connecting. */
@@ -61,7 +41,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   /** The text shown so far, including what the next frame will paint. */
   get text() {
-    return this.#textEl.textContent + this.#unrendered;
+    return this.#view.text;
   }
 
   /** The stream being shown, or null. */
@@ -71,7 +51,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   /** Whether new text scrolls the view (the reader is at the bottom). */
   get followsBottom() {
-    return this.#followBottom;
+    return this.#view.followsBottom;
   }
 
   /** Shows this stream now, e.g. one the page just started, without waiting for its first token. */
@@ -99,7 +79,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   async #restart() {
     this.#stop();
-    this.#clear();
+    this.#view.clear();
     this.#setState('idle');
     const generation = this.#generation;
     const threadId = this.getAttribute('thread-id');
@@ -132,9 +112,7 @@ export class ReHomeAiResponse extends HTMLElement {
     this.#watch = null;
     this.#activeClient = null;
     this.#closeFollower();
-    cancelAnimationFrame(this.#frame);
-    this.#frame = 0;
-    this.#flushText();
+    this.#view.settle();
     this.#streamId = null;
     this.#seen.clear();
   }
@@ -171,7 +149,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   #show(streamId, { listed = null, fetch }) {
     this.#closeFollower();
-    this.#clear();
+    this.#view.clear();
     this.#streamId = streamId;
     this.#seen.add(streamId);
     this.#follower = new StreamFollower(this.#activeClient, streamId, {
@@ -188,11 +166,7 @@ export class ReHomeAiResponse extends HTMLElement {
   }
 
   #onTokens(tokens) {
-    for (const { token } of tokens) {
-      this.#unrendered += token;
-    }
-
-    this.#schedule();
+    this.#view.append(tokens.map(t => t.token).join(''));
     const threadId = this.getAttribute('thread-id');
     for (const { sequence, token } of tokens) {
       this.#emit('rehome-token', { threadId, streamId: this.#streamId, sequence, token });
@@ -201,14 +175,8 @@ export class ReHomeAiResponse extends HTMLElement {
 
   #onHistoryLost(missing) {
     // Never a silently partial text: mark the hole where it is, and say why.
-    this.#flushText();
-    const gap = document.createElement('span');
-    gap.setAttribute('part', 'gap');
-    gap.title = `Tokens ${missing.from}–${missing.to} could not be replayed.`;
-    gap.textContent = ' […] ';
-    this.#textEl.append(gap);
-    this.#textNode = null;
-    this.#notice('Part of this answer could not be replayed; the full text will replace it when the answer finishes.');
+    this.#view.markGap(`Tokens ${missing.from}–${missing.to} could not be replayed.`);
+    this.#view.notice('Part of this answer could not be replayed; the full text will replace it when the answer finishes.');
     this.#emit('rehome-incomplete', { streamId: this.#streamId, ...missing });
   }
 
@@ -217,12 +185,10 @@ export class ReHomeAiResponse extends HTMLElement {
     const whole = end.complete || end.fullResponse != null;
     if (!end.complete && end.fullResponse != null) {
       // Tokens were lost for good: the done event's full response replaces the text with its hole.
-      this.#clear();
-      this.#unrendered = end.fullResponse;
-      this.#schedule();
+      this.#view.replace(end.fullResponse);
     }
 
-    this.#notice(whole
+    this.#view.notice(whole
       ? endNotices[end.reason] ?? ''
       : 'Part of this answer could not be replayed, and the full text is not available.');
 
@@ -262,7 +228,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   #fail(error) {
     this.#closeFollower();
-    this.#notice(error.code === 'forbidden' ? 'You may not watch this conversation.' : 'The answer could not be loaded.');
+    this.#view.notice(error.code === 'forbidden' ? 'You may not watch this conversation.' : 'The answer could not be loaded.');
     this.#setState('error');
     this.#emit('rehome-error', { code: error.code ?? 'error', message: error.message });
   }
@@ -270,49 +236,6 @@ export class ReHomeAiResponse extends HTMLElement {
   #closeFollower() {
     this.#follower?.close();
     this.#follower = null;
-  }
-
-  #clear() {
-    cancelAnimationFrame(this.#frame);
-    this.#frame = 0;
-    this.#unrendered = '';
-    this.#textEl.replaceChildren();
-    this.#textNode = null;
-    this.#notice('');
-    this.#followBottom = true;
-  }
-
-  #schedule() {
-    this.#frame ||= requestAnimationFrame(() => {
-      this.#frame = 0;
-      this.#flushText();
-      if (this.#followBottom) {
-        this.scrollTop = this.scrollHeight;
-      }
-    });
-  }
-
-  #flushText() {
-    if (!this.#unrendered) {
-      return;
-    }
-
-    if (!this.#textNode) {
-      this.#textNode = document.createTextNode('');
-      this.#textEl.append(this.#textNode);
-    }
-
-    this.#textNode.appendData(this.#unrendered); // plain text: tokens are never parsed as HTML
-    this.#unrendered = '';
-  }
-
-  #onScroll() {
-    // The reader scrolled up: leave the view alone. Back at the bottom: follow again.
-    this.#followBottom = this.scrollHeight - this.scrollTop - this.clientHeight <= bottomSlackPx;
-  }
-
-  #notice(text) {
-    this.#noticeEl.textContent = text;
   }
 
   #setState(state) {
