@@ -56,15 +56,23 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
     }
 
     [SkippableFact]
-    public async Task A_fast_producer_is_shown_complete_in_order_and_once()
+    public async Task A_fast_producer_is_shown_complete_in_order_once_and_painted_at_most_once_per_frame()
     {
+        // Every text paint is recorded with the animation frame it ran in (all callbacks of a frame share its timestamp).
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page => page.AddInitScriptAsync("""
+            window.paints = [];
+            let frame = null;
+            const raf = window.requestAnimationFrame.bind(window);
+            window.requestAnimationFrame = callback => raf(time => { frame = time; try { callback(time); } finally { frame = null; } });
+            const appendData = Text.prototype.appendData;
+            Text.prototype.appendData = function (data) { window.paints.push(frame); return appendData.call(this, data); };
+            """));
         // As fast as the SDK appends: the gateway batches what queues up into agent.thread.tokens.
-        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
         await demo.Page.EvaluateAsync("""
             async () => {
               const client = await ReHome.sharedClient();
               window.batches = [];
-              client.connection.on('agent.thread.tokens', batch => window.batches.push(batch.length));
+              client.connection.on('agent.thread.tokens', batch => { window.batches.push(batch.length); });
             }
             """);
         var tokens = Enumerable.Range(1, 300).Select(i => $"w{i} ").ToArray();
@@ -78,7 +86,11 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
 
         await demo.AssertTextBecomes(string.Concat(tokens));
         Assert.Equal(Enumerable.Range(1, tokens.Length).Select(i => (long)i), await demo.TokenSequences());
-        output.WriteLine("agent.thread.tokens batch sizes: " + await demo.Page.EvaluateAsync<string>("() => JSON.stringify(window.batches)"));
+        var paints = await demo.Page.EvaluateAsync<double?[]>("() => window.paints");
+        Assert.All(paints, frame => Assert.NotNull(frame));
+        Assert.Equal(paints.Length, paints.Distinct().Count());
+        output.WriteLine($"{tokens.Length} tokens painted in {paints.Length} frames; agent.thread.tokens batch sizes: "
+            + await demo.Page.EvaluateAsync<string>("() => JSON.stringify(window.batches)"));
     }
 
     [SkippableFact]
