@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Orleans.Streams.Core;
 using ReHome.Gateway.Demo;
 using ReHome.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -196,12 +198,33 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         Assert.True(await demo.Page.IsHiddenAsync("#setup"));
     }
 
+    [SkippableFact]
+    public async Task Removing_the_element_leaves_its_thread_while_the_page_stays_connected()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var threadId = await demo.ThreadId();
+        await Eventually.True(async () => await SubscriptionCount(threadId) == 1, because: "the page's join subscribes the gateway to the thread");
+
+        await demo.Page.EvaluateAsync("() => document.getElementById('answer').remove()");
+
+        await Eventually.True(async () => await SubscriptionCount(threadId) == 0, because: "the removed element's LeaveThread releases the subscription");
+        Assert.Equal("connected", await demo.ConnectionState());
+    }
+
     private async Task StreamLines(string streamId, int from, int to)
     {
         for (var i = from; i <= to; i++)
         {
             await gateway.Producer.StreamTokenAsync(streamId, $"line {i}\n");
         }
+    }
+
+    private async Task<int> SubscriptionCount(string threadId)
+    {
+        var subscriptions = gateway.Services.GetRequiredService<IClusterClient>().ServiceProvider
+            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
+            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
+        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
     }
 
     private static string NewRunId() => "run-" + Guid.NewGuid().ToString("N");
