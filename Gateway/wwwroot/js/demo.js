@@ -138,7 +138,8 @@ function demoUser() {
 
 function setup(reason) {
   $('setup').hidden = false;
-  $('hint').hidden = true;
+  answer.closest('.card').hidden = true;
+  $('actions').hidden = true;
   if (reason) {
     $('setup-reason').textContent = reason;
   }
