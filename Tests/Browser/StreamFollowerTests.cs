@@ -181,7 +181,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
             await until(() => client.watcher, 'the element watches the thread');
             client.watcher.onMessage(msg(1, 'a'));
             client.watcher.onMessage(doneMsg(5, {{JsonSerializer.Serialize(fullResponse)}}));
-            const detail = await done;
+            const detail = await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('no rehome-done in 5 s')), 5000))]);
             await new Promise(requestAnimationFrame);
             await new Promise(requestAnimationFrame);
             const text = element.shadowRoot.querySelector('[part~=text]').textContent;
