@@ -36,7 +36,7 @@ public static class GatewayServices
         builder.Services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = 64 * 1024;
-            o.AddFilter(new ReHomeErrorFilter());
+            o.AddFilter<ReHomeErrorFilter>();
         }).AddMessagePackProtocol();
         return builder;
     }

@@ -109,7 +109,12 @@ internal sealed partial class AgentHub(
             throw new HubException($"forbidden: you may not watch stream '{streamId}'.");
         }
 
-        metrics.GapFilled();
+        if (afterSequence > 0)
+        {
+            // A first history load asks from 0; anything later is a viewer filling a gap or resuming.
+            metrics.GapFilled();
+        }
+
         return TokenPageMessage.From(page);
     }
 
