@@ -1,0 +1,72 @@
+using System.Diagnostics.Tracing;
+using System.Globalization;
+using Microsoft.Diagnostics.NETCore.Client;
+using ReHome.Bench.Hosting;
+
+namespace ReHome.Bench.Measure;
+
+/// <summary>
+/// Managed heap size of a .NET process after a full, blocking GC. The GC is induced over EventPipe (the
+/// runtime provider's GCHeapCollect keyword, as dotnet-gcdump does), and the heap is read from the process's own
+/// Prometheus endpoint (<c>dotnet_gc_last_collection_heap_size_bytes</c>, summed over generations).
+/// </summary>
+internal static class GcProbe
+{
+    private const long GcKeyword = 0x1;
+    private const long GcHeapCollectKeyword = 0x800000;
+
+    public static async Task<long> HeapAfterFullGc(ChildProcess process)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var before = await Read(http, process);
+        var client = new DiagnosticsClient(process.Pid);
+        using (var session = client.StartEventPipeSession(
+            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GcKeyword | GcHeapCollectKeyword),
+            requestRundown: false))
+        {
+            // Drain the session so the runtime does not block on a full buffer.
+            var drain = Task.Run(() => session.EventStream.CopyTo(Stream.Null));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while ((await Read(http, process)).Gen2 <= before.Gen2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            session.Stop();
+            await drain.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+        }
+
+        var after = await Read(http, process);
+        if (after.Gen2 <= before.Gen2)
+        {
+            throw new InvalidOperationException($"No full GC happened in {process.Name} within 20 s.");
+        }
+
+        return after.Heap;
+    }
+
+    private static async Task<(long Gen2, long Heap)> Read(HttpClient http, ChildProcess process)
+    {
+        var text = await http.GetStringAsync(process.HttpBase + "/metrics");
+        long gen2 = 0, heap = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal) && line.Contains("\"gen2\""))
+            {
+                gen2 = (long)Value(line);
+            }
+            else if (line.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
+            {
+                heap += (long)Value(line);
+            }
+        }
+
+        return (gen2, heap);
+    }
+
+    private static double Value(string line)
+    {
+        var parts = line[(line.IndexOf('}') + 1)..].Trim().Split(' ');
+        return double.Parse(parts[0], CultureInfo.InvariantCulture);
+    }
+}
