@@ -49,6 +49,9 @@ internal sealed class BenchOptions
     /// <summary>Collect a dotnet-trace CPU sample profile of these processes during the measured window.</summary>
     public HashSet<string> Profile { get; } = [];
 
+    /// <summary><c>perf</c> (on-CPU samples, default) or <c>trace</c> (dotnet-trace thread time).</summary>
+    public string Profiler { get; private set; } = "perf";
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
@@ -108,6 +111,7 @@ internal sealed class BenchOptions
                     }
 
                     break;
+                case "--profiler": options.Profiler = Value(); break;
                 case "--ports":
                     var range = Value().Split('-');
                     options.PortRange = (int.Parse(range[0], CultureInfo.InvariantCulture), int.Parse(range[1], CultureInfo.InvariantCulture));

@@ -21,7 +21,12 @@ internal sealed class Runner(BenchOptions options, string commandLine)
         Directory.CreateDirectory(dir);
         var ports = new Ports(options.PortRange.From, options.PortRange.To);
         var jwt = new Jwt(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));
-        var profiler = new Profiler(options.Profile, dir);
+        var profiler = new Profiler(options.Profile, options.Profiler, dir);
+        foreach (var (key, value) in profiler.Env)
+        {
+            options.Env.TryAdd(key, value);
+        }
+
         var report = new BenchReport
         {
             Command = "dotnet run -c Release --project bench -- " + commandLine,

@@ -26,7 +26,7 @@ internal sealed class BaselineAgentHub(BaselineStreams streams) : Hub
 
     public async Task<object[]> JoinThread(string threadId)
     {
-        if (!streams.CanAccess(threadId, Context.UserIdentifier ?? ""))
+        if (!streams.CanAccess(threadId, Context.User?.FindFirst("sub")?.Value ?? ""))
         {
             throw new HubException($"forbidden: you may not watch thread '{threadId}'.");
         }

@@ -39,6 +39,11 @@ internal sealed class BaselineTarget : ITarget
             ["Auth__SigningKey"] = jwt.SigningKey,
             ["Auth__ServiceKey"] = serviceKey,
         };
+        foreach (var (key, value) in options.Env.Where(kv => kv.Key.StartsWith("DOTNET_", StringComparison.Ordinal)))
+        {
+            env[key] = value;
+        }
+
         var process = ChildProcess.StartDotnet("baseline", RepoPaths.Bench, ["baseline-server"], env, logDir, baseAddress);
         var target = new BaselineTarget(process, baseAddress, serviceKey, jwt);
         try
