@@ -111,7 +111,8 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
                     {
                         var ts = Stopwatch.GetTimestamp();
                         var sequence = ledger.NextSent(ts);
-                        if (ts >= windowStart)
+                        // Offered counts the schedule; lateness shows when the generator could not keep it.
+                        if (next[i] >= windowStart && next[i] < windowEnd)
                         {
                             lag.Record((ts - (long)next[i]) * 1_000_000 / f);
                             measured.Offered++;
