@@ -41,7 +41,11 @@ public static class SiloHostingExtensions
             silo.AddMemoryStreams(ThreadStreams.ProviderName, s =>
             {
                 s.ConfigurePartitioning(streams.QueueCount);
-                s.ConfigurePullingAgent(o => o.Configure(p => p.GetQueueMsgsTimerPeriod = streams.PollingPeriod));
+                s.ConfigurePullingAgent(o => o.Configure(p =>
+                {
+                    p.GetQueueMsgsTimerPeriod = streams.PollingPeriod;
+                    p.BatchContainerBatchSize = streams.DeliveryBatchSize;
+                }));
             });
 
             if (configureClustering)
