@@ -50,6 +50,14 @@ public sealed record LiveResult
 
     public required double ConnectSeconds { get; init; }
 
+    /// <summary>
+    /// ReHome only: the gateway's own delivery-delay histogram (grain numbering → handed to SignalR) over the
+    /// window, as the upper bound of the bucket holding the percentile.
+    /// </summary>
+    public double? ClusterHopP50BucketMs { get; init; }
+
+    public double? ClusterHopP99BucketMs { get; init; }
+
     public bool Clean => Lost == 0 && Duplicated == 0 && OutOfOrder == 0 && Corrupted == 0 && DoneMissing == 0
         && ProducerFailures == 0 && Misnumbered == 0 && TokensAfterDone == 0;
 }

@@ -51,7 +51,11 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
                 ledgers[i] = ledger;
             });
 
+            var gatewayBefore = await GatewayDelay.Read(target is ReHomeTarget ? target.ConnectionHost.HttpBase : null);
             var measured = await Produce(target, spec, producer, ledgers, delivery);
+            var gatewayAfter = await GatewayDelay.Read(target is ReHomeTarget ? target.ConnectionHost.HttpBase : null);
+            measured.GatewayP50 = GatewayDelay.Percentile(gatewayBefore, gatewayAfter, 50);
+            measured.GatewayP99 = GatewayDelay.Percentile(gatewayBefore, gatewayAfter, 99);
             await Bounded.Until(() => ledgers.All(l => l.Settled), TimeSpan.FromSeconds(60));
             await Bounded.ForEach(ledgers, 32, l => producer.End(l.StreamId, l.Sent));
             var doneBy = TimeSpan.FromSeconds(30);
@@ -225,6 +229,8 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
             Processes = usage,
             ServerCpuMsPer1kDelivered = deliveredPerSecond > 0 ? Math.Round(serverCpu * 1000 / (delivery.ReceivedInWindow / 1000.0), 2) : 0,
             ConnectSeconds = Math.Round(connectSeconds, 1),
+            ClusterHopP50BucketMs = measured.GatewayP50,
+            ClusterHopP99BucketMs = measured.GatewayP99,
         };
     }
 
@@ -235,5 +241,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         public long Offered { get; set; }
         public Histogram? Lag { get; set; }
         public double Seconds { get; set; }
+        public double? GatewayP50 { get; set; }
+        public double? GatewayP99 { get; set; }
     }
 }
