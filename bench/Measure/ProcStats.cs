@@ -14,6 +14,25 @@ internal static class ProcStats
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / TicksPerSecond;
     }
 
+    /// <summary>
+    /// CPU seconds the whole machine has spent busy (all cores; everything but idle and iowait), from /proc/stat.
+    /// Against the sum of the bench's own processes it shows how much other work shared the cores.
+    /// </summary>
+    public static double MachineBusySeconds()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long busy = 0;
+        for (var i = 1; i < fields.Length && i <= 8; i++)
+        {
+            if (i is not (4 or 5))
+            {
+                busy += long.Parse(fields[i]);
+            }
+        }
+
+        return busy / TicksPerSecond;
+    }
+
     /// <summary>Resident set size now, in bytes.</summary>
     public static long Rss(int pid) => StatusKb(pid, "VmRSS:") * 1024;
 

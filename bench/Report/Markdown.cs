@@ -79,6 +79,7 @@ internal static class Markdown
         Row(md, "load generator CPU, % of one core", r?.Processes.FirstOrDefault(p => p.Name.StartsWith("bench", StringComparison.Ordinal))?.CpuPercentOfOneCore,
             b?.Processes.FirstOrDefault(p => p.Name.StartsWith("bench", StringComparison.Ordinal))?.CpuPercentOfOneCore);
         Row(md, "load generator lateness p99 ms", r?.SchedulerLagMs.P99, b?.SchedulerLagMs.P99);
+        Row(md, "other work on the machine, % of one core", Others(r), Others(b));
         md.AppendLine();
         foreach (var x in results.Where(x => x.FirstProducerError is not null))
         {
@@ -92,10 +93,17 @@ internal static class Markdown
             : "");
 
     private static double? ServerCpu(LiveResult? x) =>
-        x is null ? null : Math.Round(x.Processes.Where(p => !p.Name.StartsWith("bench", StringComparison.Ordinal)).Sum(p => p.CpuPercentOfOneCore), 1);
+        x is null ? null : Math.Round(x.Processes.Where(p => IsServer(p.Name)).Sum(p => p.CpuPercentOfOneCore), 1);
+
+    private static bool IsServer(string name) => !name.StartsWith("bench", StringComparison.Ordinal) && !name.StartsWith("machine", StringComparison.Ordinal);
+
+    /// <summary>Machine-wide busy CPU minus the bench's own processes: the noise the run shared the cores with.</summary>
+    private static double? Others(LiveResult? x) => x?.Processes.FirstOrDefault(p => p.Name.StartsWith("machine", StringComparison.Ordinal)) is { } machine
+        ? Math.Round(machine.CpuPercentOfOneCore - x.Processes.Where(p => !p.Name.StartsWith("machine", StringComparison.Ordinal)).Sum(p => p.CpuPercentOfOneCore), 1)
+        : null;
 
     private static string Peaks(LiveResult x) =>
-        string.Join(" + ", x.Processes.Where(p => !p.Name.StartsWith("bench", StringComparison.Ordinal)).Select(p => $"{p.PeakRssMb:0} ({p.Name})"));
+        string.Join(" + ", x.Processes.Where(p => IsServer(p.Name)).Select(p => $"{p.PeakRssMb:0} ({p.Name})"));
 
     private static void Connections(StringBuilder md, List<ConnectionsResult> results)
     {

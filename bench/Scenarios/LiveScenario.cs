@@ -165,6 +165,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
 
         var samples = all.ToDictionary(p => p.Name, p => p.Sample());
         samples["bench"] = new ProcessSample("bench (load)", bench, ProcStats.CpuSeconds(bench), ProcStats.Rss(bench), ProcStats.PeakRss(bench));
+        samples["machine"] = new ProcessSample("machine (all processes)", 0, ProcStats.MachineBusySeconds(), 0, 0);
         return samples;
     }
 
@@ -198,7 +199,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         var usage = measured.End!.Keys
             .Select(k => ProcessUsage.Between(measured.Start![k], measured.End[k], measured.Seconds))
             .ToList();
-        var serverCpu = usage.Where(u => !u.Name.StartsWith("bench", StringComparison.Ordinal)).Sum(u => u.CpuSeconds);
+        var serverCpu = usage.Where(u => !u.Name.StartsWith("bench", StringComparison.Ordinal) && !u.Name.StartsWith("machine", StringComparison.Ordinal)).Sum(u => u.CpuSeconds);
         var deliveredPerSecond = delivery.ReceivedInWindow / measured.Seconds;
         var offeredPerSecond = measured.Offered / measured.Seconds;
         return new LiveResult
