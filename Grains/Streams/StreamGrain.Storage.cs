@@ -116,7 +116,7 @@ internal sealed partial class StreamGrain
         var snapshot = Copy(_live);
         change?.Invoke(snapshot);
         snapshot.LastSequence = _history.LastSequence;
-        snapshot.Tokens = _history.After(0).Tokens;
+        (snapshot.TokenText, snapshot.TokenLengths) = _history.Pack();
         snapshot.Settled = settled;
 
         _state.State = snapshot;

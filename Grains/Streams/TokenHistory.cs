@@ -75,6 +75,13 @@ internal sealed class TokenHistory
         return (first, tokens);
     }
 
+    /// <summary>The retained tokens in their stored form (see <see cref="PackedTokens"/>), without copying them to an array first.</summary>
+    public (string Text, byte[] Lengths) Pack()
+    {
+        var firstPart = Math.Min(_count, _ring.Length - _head);
+        return PackedTokens.Pack(new ArraySegment<string>(_ring, _head, firstPart), new ArraySegment<string>(_ring, 0, _count - firstPart));
+    }
+
     /// <summary>The text of all tokens; only meaningful while <see cref="IsComplete"/>.</summary>
     public string Concat()
     {
