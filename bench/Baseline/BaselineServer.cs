@@ -68,6 +68,7 @@ internal static class BaselineServer
         var info = GC.GetGCMemoryInfo(GCKind.Any);
         string[] generations = ["gen0", "gen1", "gen2", "loh", "poh"];
         text.Append(CultureInfo.InvariantCulture, $"dotnet_gc_collections_total{{gc_heap_generation=\"gen2\"}} {GC.CollectionCount(2)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"dotnet_gc_heap_total_allocated_bytes_total {GC.GetTotalAllocatedBytes()}\n");
         for (var i = 0; i < generations.Length && i < info.GenerationInfo.Length; i++)
         {
             text.Append(CultureInfo.InvariantCulture,

@@ -45,6 +45,27 @@ internal static class GcProbe
         return after.Heap;
     }
 
+    /// <summary>Bytes the process has allocated since it started (its <c>dotnet_gc_heap_total_allocated_bytes_total</c>), or null.</summary>
+    public static async Task<long?> AllocatedBytes(ChildProcess process)
+    {
+        if (process.HttpBase is null || !process.IsDotnet)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var text = await http.GetStringAsync(process.HttpBase + "/metrics");
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal));
+            return line is null ? null : (long)Value(line);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     private static async Task<(long Gen2, long Heap)> Read(HttpClient http, ChildProcess process)
     {
         var text = await http.GetStringAsync(process.HttpBase + "/metrics");
@@ -66,7 +87,12 @@ internal static class GcProbe
 
     private static double Value(string line)
     {
-        var parts = line[(line.IndexOf('}') + 1)..].Trim().Split(' ');
+        var parts = line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ');
+        if (line.IndexOf('}') < 0)
+        {
+            parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
+        }
+
         return double.Parse(parts[0], CultureInfo.InvariantCulture);
     }
 }

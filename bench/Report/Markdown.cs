@@ -75,6 +75,7 @@ internal static class Markdown
         Text(md, "lost / duplicated / out of order / corrupted", r is null ? "" : Errors(r), b is null ? "" : Errors(b));
         Row(md, "server CPU, % of one core", ServerCpu(r), ServerCpu(b));
         Row(md, "server CPU ms per 1,000 delivered", r?.ServerCpuMsPer1kDelivered, b?.ServerCpuMsPer1kDelivered);
+        Text(md, "server bytes allocated per token sent", Allocations(r), Allocations(b));
         Text(md, "server peak RSS MB", r is null ? "" : Peaks(r), b is null ? "" : Peaks(b));
         Row(md, "load generator CPU, % of one core", r?.Processes.FirstOrDefault(p => p.Name.StartsWith("bench", StringComparison.Ordinal))?.CpuPercentOfOneCore,
             b?.Processes.FirstOrDefault(p => p.Name.StartsWith("bench", StringComparison.Ordinal))?.CpuPercentOfOneCore);
@@ -101,6 +102,9 @@ internal static class Markdown
     private static double? Others(LiveResult? x) => x?.Processes.FirstOrDefault(p => p.Name.StartsWith("machine", StringComparison.Ordinal)) is { } machine
         ? Math.Round(machine.CpuPercentOfOneCore - x.Processes.Where(p => !p.Name.StartsWith("machine", StringComparison.Ordinal)).Sum(p => p.CpuPercentOfOneCore), 1)
         : null;
+
+    private static string Allocations(LiveResult? x) =>
+        x is null ? "" : string.Join(" + ", x.AllocatedBytesPerTokenSent.Select(kv => $"{kv.Value:0} ({kv.Key})"));
 
     private static string Peaks(LiveResult x) =>
         string.Join(" + ", x.Processes.Where(p => IsServer(p.Name)).Select(p => $"{p.PeakRssMb:0} ({p.Name})"));

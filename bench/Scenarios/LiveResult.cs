@@ -58,6 +58,12 @@ public sealed record LiveResult
 
     public double? ClusterHopP99BucketMs { get; init; }
 
+    /// <summary>
+    /// Managed bytes each server process allocated from just before production began to just after it stopped,
+    /// divided by the tokens sent in that time (warm-up included): the per-token allocation cost on the hot path.
+    /// </summary>
+    public Dictionary<string, double> AllocatedBytesPerTokenSent { get; init; } = [];
+
     public bool Clean => Lost == 0 && Duplicated == 0 && OutOfOrder == 0 && Corrupted == 0 && DoneMissing == 0
         && ProducerFailures == 0 && Misnumbered == 0 && TokensAfterDone == 0;
 }

@@ -52,10 +52,15 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
             });
 
             var gatewayBefore = await GatewayDelay.Read(target is ReHomeTarget ? target.ConnectionHost.HttpBase : null);
+            var allocatedBefore = await Allocated(target);
             var measured = await Produce(target, spec, producer, ledgers, delivery);
             var gatewayAfter = await GatewayDelay.Read(target is ReHomeTarget ? target.ConnectionHost.HttpBase : null);
             measured.GatewayP50 = GatewayDelay.Percentile(gatewayBefore, gatewayAfter, 50);
             measured.GatewayP99 = GatewayDelay.Percentile(gatewayBefore, gatewayAfter, 99);
+            var allocatedAfter = await Allocated(target);
+            measured.AllocatedPerToken = allocatedBefore.Keys
+                .Where(allocatedAfter.ContainsKey)
+                .ToDictionary(k => k, k => Math.Round((double)(allocatedAfter[k] - allocatedBefore[k]) / Math.Max(1, ledgers.Sum(l => (long)l.Sent))));
             await Bounded.Until(() => ledgers.All(l => l.Settled), TimeSpan.FromSeconds(60));
             await Bounded.ForEach(ledgers, 32, l => producer.End(l.StreamId, l.Sent));
             var doneBy = TimeSpan.FromSeconds(30);
@@ -145,6 +150,20 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         return finished.Task;
     }
 
+    private static async Task<Dictionary<string, long>> Allocated(ITarget target)
+    {
+        var bytes = new Dictionary<string, long>();
+        foreach (var process in target.Processes)
+        {
+            if (await GcProbe.AllocatedBytes(process) is { } allocated)
+            {
+                bytes[process.Name] = allocated;
+            }
+        }
+
+        return bytes;
+    }
+
     private static Dictionary<string, ProcessSample> SampleAll(ITarget target, int bench, bool resetPeaks)
     {
         var all = target.Processes.ToList();
@@ -231,6 +250,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
             ServerCpuMsPer1kDelivered = deliveredPerSecond > 0 ? Math.Round(serverCpu * 1000 / (delivery.ReceivedInWindow / 1000.0), 2) : 0,
             ConnectSeconds = Math.Round(connectSeconds, 1),
             ClusterHopP50BucketMs = measured.GatewayP50,
+            AllocatedBytesPerTokenSent = measured.AllocatedPerToken,
             ClusterHopP99BucketMs = measured.GatewayP99,
         };
     }
@@ -243,6 +263,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         public Histogram? Lag { get; set; }
         public double Seconds { get; set; }
         public double? GatewayP50 { get; set; }
+        public Dictionary<string, double> AllocatedPerToken { get; set; } = [];
         public double? GatewayP99 { get; set; }
     }
 }
