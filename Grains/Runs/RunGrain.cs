@@ -26,6 +26,10 @@ internal sealed class RunGrain(
         state.State.Streams[streamId] = false;
         state.State.Status = RunStatus.Running;
         await state.WriteStateAsync();
+
+        // A run is touched when its streams start and end, not while they stream; kept active in between it
+        // would cost a whole activation for every open stream. Its state is stored, so the next call reloads it.
+        DeactivateOnIdle();
     }
 
     public async Task StreamEnded(string streamId, StreamEndReason reason)
@@ -47,5 +51,6 @@ internal sealed class RunGrain(
         }
 
         await state.WriteStateAsync();
+        DeactivateOnIdle();
     }
 }
