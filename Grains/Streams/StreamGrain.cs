@@ -109,7 +109,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         TextRules.ValidateToken(token, "token", _options.MaxTokenChars);
         TakeTokenRate(1);
         await EnsureUnsettled();
-        Apply(_history.LastSequence + 1, [token]);
+        Apply(_history.LastSequence + 1, new ReadOnlySpan<string>(in token));
         return _history.LastSequence;
     }
 
@@ -166,7 +166,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         {
             TakeTokenRate(fresh.Length);
             await EnsureUnsettled();
-            Apply(next, tokens[overlap..]);
+            Apply(next, tokens.AsSpan(overlap));
         }
 
         if (indexed)
@@ -253,7 +253,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         return ValueTask.FromResult(Info());
     }
 
-    private void Apply(long firstSequence, string[] tokens)
+    private void Apply(long firstSequence, ReadOnlySpan<string> tokens)
     {
         foreach (var token in tokens)
         {
