@@ -36,6 +36,9 @@ internal sealed class BenchOptions
     /// <summary>Assert zero lost, duplicated, reordered tokens; exit non-zero otherwise. Timings are never asserted.</summary>
     public bool Check { get; private set; }
 
+    /// <summary>Take a heap snapshot (dotnet-gcdump) after the memory scenarios' measurement.</summary>
+    public bool GcDump { get; private set; }
+
     public string Output { get; private set; } = Path.Combine(RepoPaths.Root, "bench", "results");
 
     public (int From, int To) PortRange { get; private set; } = (28000, 28999);
@@ -102,6 +105,7 @@ internal sealed class BenchOptions
                 case "--no-baseline": options.Baseline = false; break;
                 case "--baseline-only": options.RunReHome = false; break;
                 case "--check": options.Check = true; break;
+                case "--gcdump": options.GcDump = true; break;
                 case "--out": options.Output = Path.GetFullPath(Value()); break;
                 case "--label": options.Label = Value(); break;
                 case "--profile":

@@ -131,9 +131,9 @@ internal sealed class ReHomeTarget : ITarget
         {
             client.Configure<ClusterOptions>(o =>
             {
-                // The embedded silo uses localhost clustering, which names its cluster "dev".
-                o.ClusterId = Embedded ? "dev" : "bench";
-                o.ServiceId = Embedded ? "dev" : "bench";
+                // The bench names the cluster for both modes (Orleans__ClusterId / Orleans__ServiceId).
+                o.ClusterId = "bench";
+                o.ServiceId = "bench";
             });
             if (Embedded)
             {

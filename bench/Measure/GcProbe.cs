@@ -15,6 +15,33 @@ internal static class GcProbe
     private const long GcKeyword = 0x1;
     private const long GcHeapCollectKeyword = 0x800000;
 
+    /// <summary>
+    /// With <c>--gcdump</c>: a heap snapshot by dotnet-gcdump (a dotnet tool) and its per-type summary, next to the
+    /// report, to see what the per-connection or per-stream bytes are made of.
+    /// </summary>
+    public static async Task Dump(ChildProcess process, string directory, string name)
+    {
+        var home = Environment.GetEnvironmentVariable("HOME") ?? "/root";
+        var tool = Path.Combine(home, ".dotnet", "tools", "dotnet-gcdump");
+        var file = Path.Combine(directory, name + ".gcdump");
+        foreach (var args in new[] { new[] { "collect", "-p", process.Pid.ToString(), "-o", file }, new[] { "report", file } })
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(File.Exists(tool) ? tool : "dotnet-gcdump") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var run = System.Diagnostics.Process.Start(start)!;
+            var output = await run.StandardOutput.ReadToEndAsync();
+            await run.WaitForExitAsync();
+            if (args[0] == "report")
+            {
+                await File.WriteAllTextAsync(file + ".txt", output);
+            }
+        }
+    }
+
     public static async Task<long> HeapAfterFullGc(ChildProcess process)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

@@ -62,6 +62,11 @@ internal sealed class ConnectionsScenario(BenchOptions options, Jwt jwt)
             await Task.Delay(TimeSpan.FromSeconds(3));
             var heap1 = await GcProbe.HeapAfterFullGc(host);
             var rss1 = ProcStats.Rss(host.Pid);
+            if (options.GcDump)
+            {
+                await GcProbe.Dump(host, options.Output, $"{target.Name}-connections-{host.Name}-{tag}");
+            }
+
             var connected = viewers.Count(v => v.State == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected);
             return new ConnectionsResult(
                 target.Name, count, connected, failed, Math.Round(connectSeconds, 1),

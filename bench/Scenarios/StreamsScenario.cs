@@ -73,6 +73,10 @@ internal sealed class StreamsScenario(BenchOptions options)
         var heap1 = await GcProbe.HeapAfterFullGc(host);
         var rss1 = ProcStats.Rss(host.Pid);
         var redis1 = await RedisUsed(target);
+        if (options.GcDump)
+        {
+            await GcProbe.Dump(host, options.Output, $"{target.Name}-streams-{host.Name}-{tag}");
+        }
 
         var text = ledgers.Average(l => Enumerable.Range(1, tokens).Sum(k => StringBytes(Tokens.For(l.Index, k))));
         var perStream = (double)(heap1 - heap0) / count;
