@@ -33,15 +33,21 @@ internal sealed class AppendScenario(double seconds)
         var client = await target.Client();
         var grains = client.Services.GetRequiredService<IGrainFactory>();
         var producer = client.Services.GetRequiredService<IStreamProducer>();
-        await producer.ConfigureThreadAsync($"t{tag}", new ThreadAccess(null, null, "nobody", []));
         var n = 0;
         async Task<string[]> Open(int count)
         {
             var ids = new string[count];
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < count; i++, n++)
             {
-                ids[i] = $"s{tag}-{n++}";
-                await producer.StartStreamAsync($"t{tag}", $"r{tag}-{ids[i]}", ids[i]);
+                // Threads allow 100 stream starts a minute; 50 streams each stays well inside.
+                var thread = $"t{tag}-{n / 50}";
+                if (n % 50 == 0)
+                {
+                    await producer.ConfigureThreadAsync(thread, new ThreadAccess(null, null, "nobody", []));
+                }
+
+                ids[i] = $"s{tag}-{n}";
+                await producer.StartStreamAsync(thread, $"r{tag}-{n}", ids[i]);
             }
 
             return ids;
