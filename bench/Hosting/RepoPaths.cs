@@ -7,7 +7,7 @@ internal static class RepoPaths
 
     /// <summary>The configuration the bench itself was built in; the silo and gateway are built alongside it.</summary>
     public static string Configuration { get; } =
-        new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name is { } name && name is "Release" or "Debug" ? name : "Release";
+        new DirectoryInfo(AppContext.BaseDirectory).Parent?.Name is { } name && name is "Release" or "Debug" ? name : "Release";
 
     public static string Silo => Built("Silo", "ReHome.Silo.dll");
 

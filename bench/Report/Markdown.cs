@@ -80,7 +80,7 @@ internal static class Markdown
         Row(md, "load generator CPU, % of one core", r?.Processes.FirstOrDefault(p => p.Name.StartsWith("bench", StringComparison.Ordinal))?.CpuPercentOfOneCore,
             b?.Processes.FirstOrDefault(p => p.Name.StartsWith("bench", StringComparison.Ordinal))?.CpuPercentOfOneCore);
         Row(md, "load generator lateness p99 ms", r?.SchedulerLagMs.P99, b?.SchedulerLagMs.P99);
-        Row(md, "other work on the machine, % of one core", Others(r), Others(b));
+        Row(md, "other work on the machine (approx.), % of one core", Others(r), Others(b));
         md.AppendLine();
         foreach (var x in results.Where(x => x.FirstProducerError is not null))
         {
