@@ -134,7 +134,7 @@ internal static class Markdown
         md.AppendLine("|---|---:|---:|---:|");
         Row(md, "open streams × tokens", r?.Streams, b?.Streams);
         Row(md, "managed heap per stream, bytes", r?.HeapBytesPerStream, b?.HeapBytesPerStream);
-        Row(md, "of which token text, bytes", r?.TextBytesPerStream, b?.TextBytesPerStream);
+        Row(md, "of which token text (2 B per UTF-16 unit), bytes", r?.TextBytesPerStream, b?.TextBytesPerStream);
         Row(md, "managed heap per stream excluding text, bytes", r?.HeapBytesPerStreamExcludingText, b?.HeapBytesPerStreamExcludingText);
         Row(md, "RSS per stream, bytes", r?.RssBytesPerStream, b?.RssBytesPerStream);
         Row(md, "Redis memory delta MB", r?.RedisDeltaMb, b?.RedisDeltaMb);
