@@ -4,7 +4,8 @@ namespace ReHome.Gateway.Api;
 
 /// <summary>
 /// The cluster's typed errors as RFC 9457 problem details: 400 names the field, 404 an unknown stream or thread,
-/// 409 a stream that is ended, cancelled or contradicted, 429 a rate limit (with Retry-After), 503 storage.
+/// 409 a stream that is ended, cancelled or contradicted, 429 a rate limit (with Retry-After), 503 storage or a
+/// cluster that did not answer.
 /// The <c>code</c> extension is the error's stable code.
 /// </summary>
 internal static class Problems
@@ -72,6 +73,16 @@ internal sealed class ReHomeProblemFilter : IEndpointFilter
         catch (ReHomeException error)
         {
             return Problems.From(error, context.HttpContext);
+        }
+        catch (Exception error) when (error is OrleansException or TimeoutException)
+        {
+            // A silo or its storage did not answer (a failover, a Redis outage): nothing was changed, try again.
+            return TypedResults.Problem(
+                title: "Service unavailable",
+                detail: "The cluster could not complete the request right now; nothing was changed. Retry shortly.",
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                type: "urn:rehome:error:unavailable",
+                extensions: new Dictionary<string, object?> { ["code"] = "unavailable" });
         }
     }
 }

@@ -91,7 +91,17 @@ internal static class ProducerApi
             return Problems.Invalid("sequence", "sequence must be 1 or more.", http);
         }
 
-        var ack = await grains.GetGrain<IStreamGrain>(streamId).AppendMany(body.Sequence ?? 0, tokens);
+        AppendAck ack;
+        try
+        {
+            ack = await grains.GetGrain<IStreamGrain>(streamId).AppendMany(body.Sequence ?? 0, tokens);
+        }
+        catch (InvalidRequestException error) when (body.Token is not null && error.Field == "tokens[0]")
+        {
+            // The grain takes a batch; a caller who sent one token should hear about "token".
+            return Problems.Invalid("token", error.Message.Replace("tokens[0]", "token"), http);
+        }
+
         var first = body.Sequence ?? ack.LastSequence - tokens.Length + 1;
         return TypedResults.Ok(new AppendResponse(first, first + tokens.Length - 1, ack.DurableThrough));
     }

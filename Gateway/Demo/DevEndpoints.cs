@@ -14,6 +14,8 @@ internal static class DevEndpoints
 {
     public sealed record TokenResponse(string AccessToken, string UserId, DateTimeOffset ExpiresAt);
 
+    public sealed record DemoThreadResponse(string ThreadId);
+
     public sealed record DemoStreamResponse(string ThreadId, string StreamId);
 
     public static RouteGroupBuilder MapDevEndpoints(this IEndpointRouteBuilder app)
@@ -43,11 +45,8 @@ internal static class DevEndpoints
         return TypedResults.Ok(new TokenResponse(issuer.Issue(userId, lifetime), userId, time.GetUtcNow() + lifetime));
     }
 
-    private static async Task<Ok<DemoStreamResponse>> EnsureDemoThread(HttpContext http, IGrainFactory grains)
-    {
-        var threadId = await DemoThread(http, grains);
-        return TypedResults.Ok(new DemoStreamResponse(threadId, ""));
-    }
+    private static async Task<Ok<DemoThreadResponse>> EnsureDemoThread(HttpContext http, IGrainFactory grains) =>
+        TypedResults.Ok(new DemoThreadResponse(await DemoThread(http, grains)));
 
     private static async Task<Ok<DemoStreamResponse>> StartDemoStream(HttpContext http, IGrainFactory grains, DemoProducer demo)
     {

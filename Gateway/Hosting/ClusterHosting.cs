@@ -31,6 +31,12 @@ public static class ClusterHosting
                 o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? ClusterDefaults.ServiceId;
             });
             client.UseRedisClustering(redis);
+
+            // A request in flight through a silo that dies is never answered, and the Orleans client waits out its
+            // whole response timeout (30 s by default) while the stream deliveries behind it queue. Every call the
+            // gateway makes is short, so a dead silo costs viewers seconds, not half a minute. Overridable under "Messaging".
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));
+            client.Services.Configure<ClientMessagingOptions>(builder.Configuration.GetSection("Messaging"));
             client.AddReHomeStreams(streams.QueueCount);
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectionWatcher>());
 

@@ -11,7 +11,12 @@ namespace ReHome.Gateway.Hubs;
 /// thread's own access list, and memberships are per connection, so a reconnecting client joins again.
 /// </summary>
 [Authorize(AuthenticationSchemes = JwtBearerDefaults.AuthenticationScheme)]
-internal sealed class AgentHub(IGrainFactory grains, ThreadFanout fanout, GatewayMetrics metrics, ResumeTracker resumes) : Hub
+internal sealed partial class AgentHub(
+    IGrainFactory grains,
+    ThreadFanout fanout,
+    GatewayMetrics metrics,
+    ResumeTracker resumes,
+    ILogger<AgentHub> logger) : Hub
 {
     private const string JoinedKey = "joined";
 
@@ -33,11 +38,19 @@ internal sealed class AgentHub(IGrainFactory grains, ThreadFanout fanout, Gatewa
         metrics.ConnectionClosed();
         foreach (var threadId in Joined)
         {
-            await fanout.Leave(threadId);
             metrics.ThreadLeft();
             if (exception is not null)
             {
                 resumes.Departed(UserId, threadId);
+            }
+
+            try
+            {
+                await fanout.Leave(threadId);
+            }
+            catch (Exception ex)
+            {
+                LogLeaveFailed(logger, ex, threadId);
             }
         }
     }
@@ -52,10 +65,21 @@ internal sealed class AgentHub(IGrainFactory grains, ThreadFanout fanout, Gatewa
             throw new HubException($"forbidden: you may not watch thread '{threadId}'.");
         }
 
-        if (Joined.Add(threadId))
+        if (!Joined.Contains(threadId))
         {
+            // Into the group first, so nothing published after the subscription is missed by this connection.
             await Groups.AddToGroupAsync(Context.ConnectionId, Group(threadId));
-            await fanout.Join(threadId);
+            try
+            {
+                await fanout.Join(threadId);
+            }
+            catch
+            {
+                await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(threadId));
+                throw;
+            }
+
+            Joined.Add(threadId);
             metrics.ThreadJoined();
             resumes.Joined(UserId, threadId);
         }
@@ -85,7 +109,12 @@ internal sealed class AgentHub(IGrainFactory grains, ThreadFanout fanout, Gatewa
             throw new HubException($"forbidden: you may not watch stream '{streamId}'.");
         }
 
-        metrics.GapFilled();
+        if (afterSequence > 0)
+        {
+            // A first history load asks from 0; anything later is a viewer filling a gap or resuming.
+            metrics.GapFilled();
+        }
+
         return TokenPageMessage.From(page);
     }
 
@@ -96,4 +125,7 @@ internal sealed class AgentHub(IGrainFactory grains, ThreadFanout fanout, Gatewa
             throw new HubException($"invalid_request: {field} must be 1–{Ids.MaxLength} characters of A–Z, a–z, 0–9, '_' or '-'.");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing thread {ThreadId} after a disconnect failed.")]
+    private static partial void LogLeaveFailed(ILogger logger, Exception exception, string threadId);
 }

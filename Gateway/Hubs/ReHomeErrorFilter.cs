@@ -7,7 +7,11 @@ namespace ReHome.Gateway.Hubs;
 /// (<c>stream_not_found: …</c>, <c>invalid_request: …</c>), so clients can tell a refusal from a fault. Other exceptions
 /// stay hidden behind SignalR's generic message.
 /// </summary>
-internal sealed class ReHomeErrorFilter : IHubFilter
+/// <remarks>
+/// It is also where hub failures are logged: a refusal is routine (Debug), anything else is an error. SignalR's own
+/// dispatcher logs every one of them as an error with a stack trace, so its category is turned down in appsettings.json.
+/// </remarks>
+internal sealed partial class ReHomeErrorFilter(ILogger<ReHomeErrorFilter> logger) : IHubFilter
 {
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
@@ -15,9 +19,34 @@ internal sealed class ReHomeErrorFilter : IHubFilter
         {
             return await next(context);
         }
+        catch (HubException ex)
+        {
+            LogRefused(context.HubMethodName, ex.Message);
+            throw;
+        }
         catch (ReHomeException ex)
         {
+            LogRefused(context.HubMethodName, ex.Code);
             throw new HubException($"{ex.Code}: {ex.Message}");
         }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            LogUnavailable(ex, context.HubMethodName);
+            throw new HubException("unavailable: the cluster did not answer; try again.");
+        }
+        catch (Exception ex)
+        {
+            LogFailed(ex, context.HubMethodName);
+            throw;
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Hub method {Method} refused: {Reason}")]
+    private partial void LogRefused(string method, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hub method {Method} could not reach the cluster.")]
+    private partial void LogUnavailable(Exception exception, string method);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Hub method {Method} failed.")]
+    private partial void LogFailed(Exception exception, string method);
 }

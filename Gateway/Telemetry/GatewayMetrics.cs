@@ -26,7 +26,7 @@ public sealed class GatewayMetrics
             description: "From the grain numbering a token to the gateway handing it to SignalR.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000] });
         _resumes = _meter.CreateCounter<long>("rehome.gateway.resumes", description: "Viewers that rejoined a thread within a minute of losing their connection.");
-        _gapFills = _meter.CreateCounter<long>("rehome.gateway.gap_fills", description: "GetTokens calls by browsers, and gaps the gateway filled itself.");
+        _gapFills = _meter.CreateCounter<long>("rehome.gateway.gap_fills", description: "Gaps filled: browsers asking for tokens after a sequence (not a first load from 0), and gaps the gateway filled itself from the grain.");
         _resubscriptions = _meter.CreateCounter<long>("rehome.gateway.resubscriptions", description: "Thread subscriptions taken again after Orleans dropped them.");
     }
 

@@ -11,6 +11,12 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
     private readonly Queue<(string Token, TaskCompletionSource<long> Sent)> _queue = new();
     private Task _sender = Task.CompletedTask;
 
+    /// <summary>
+    /// Whether a sender is running, decided under the gate: a sender's task is still incomplete for a moment
+    /// after it found the queue empty, so its status cannot tell an enqueuer whether to start another.
+    /// </summary>
+    private bool _sending;
+
     /// <summary>Tokens after the grain's last stored sequence, ending at <see cref="_lastSequence"/>. Touched only by the sender.</summary>
     private readonly List<string> _unstored = [];
     private long _lastSequence = lastSequence;
@@ -24,8 +30,9 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
         lock (_gate)
         {
             _queue.Enqueue((token, sent));
-            if (_sender.IsCompleted)
+            if (!_sending)
             {
+                _sending = true;
                 _sender = Task.Run(SendQueued);
             }
         }
@@ -41,17 +48,15 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
             Task sender;
             lock (_gate)
             {
+                if (!_sending)
+                {
+                    return;
+                }
+
                 sender = _sender;
             }
 
             await sender;
-            lock (_gate)
-            {
-                if (_sender == sender && _queue.Count == 0)
-                {
-                    return;
-                }
-            }
         }
     }
 
@@ -86,6 +91,7 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
             {
                 if (_queue.Count == 0)
                 {
+                    _sending = false;
                     return;
                 }
 

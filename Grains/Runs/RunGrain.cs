@@ -1,5 +1,6 @@
 namespace ReHome.Grains;
 
+[GrainType("run")]
 internal sealed class RunGrain(
     [PersistentState("run", StorageNames.Grains)] IPersistentState<RunState> state) : Grain, IRunGrain
 {
@@ -22,10 +23,21 @@ internal sealed class RunGrain(
             return;
         }
 
+        var (previousThread, previousStatus) = (state.State.ThreadId, state.State.Status);
         state.State.ThreadId = threadId;
         state.State.Streams[streamId] = false;
         state.State.Status = RunStatus.Running;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex) when (ex is not ReHomeException)
+        {
+            // Not stored: undo it too, so the producer's retry writes it rather than finding it and skipping the write.
+            state.State.Streams.Remove(streamId);
+            (state.State.ThreadId, state.State.Status) = (previousThread, previousStatus);
+            throw new StorageUnavailableException($"Run '{RunId}' could not store its stream '{streamId}'.", ex);
+        }
 
         // A run is touched when its streams start and end, not while they stream; kept active in between it
         // would cost a whole activation for every open stream. Its state is stored, so the next call reloads it.

@@ -8,6 +8,8 @@ namespace ReHome.Grains;
 /// One response stream. Appends are numbered in the grain's turn with no I/O on the path; state is written
 /// behind (see <see cref="StreamOptions.CheckpointInterval"/>), while start, end and cancel are durable before they return.
 /// </summary>
+// Grain type names are pinned: they are part of every stored state key, so a class rename must not change them.
+[GrainType("stream")]
 internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 {
     private const int MaxReasonChars = 1000;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace ReHome.Grains;
 
+[GrainType("thread")]
 internal sealed class ThreadGrain : Grain, IThreadGrain
 {
     private const int MaxUserIdLength = 256;
@@ -74,8 +75,18 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
             throw new RateLimitedException("stream starts per thread", retryAfter);
         }
 
-        _state.State.Streams.Add(new ThreadStreamEntry { StreamId = streamId, RunId = runId, StartedAt = _time.GetUtcNow() });
-        await _state.WriteStateAsync();
+        var entry = new ThreadStreamEntry { StreamId = streamId, RunId = runId, StartedAt = _time.GetUtcNow() };
+        _state.State.Streams.Add(entry);
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch (Exception ex) when (ex is not ReHomeException)
+        {
+            // Not stored: forget it too, so the producer's retry writes it rather than finding it and skipping the write.
+            _state.State.Streams.Remove(entry);
+            throw new StorageUnavailableException($"Thread '{ThreadId}' could not store its stream '{streamId}'.", ex);
+        }
     }
 
     public async Task StreamEnded(string streamId)

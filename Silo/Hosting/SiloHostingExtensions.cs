@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Orleans.Configuration;
+using Orleans.Runtime.Providers;
 using Orleans.Storage;
 using ReHome.Grains;
 using StackExchange.Redis;
@@ -47,6 +48,9 @@ public static class SiloHostingExtensions
                     p.BatchContainerBatchSize = streams.DeliveryBatchSize;
                 }));
             });
+            var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+            silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
+            silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
 
             if (configureClustering)
             {
@@ -68,6 +72,10 @@ public static class SiloHostingExtensions
         }
 
         var options = ConfigurationOptions.Parse(redis);
+        // While Redis is unreachable, fail writes at once rather than queue them until a timeout: a start or end
+        // then gets a clear storage_unavailable in milliseconds instead of a client-side timeout, and the
+        // write-behind checkpoints simply retry.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         foreach (var name in new[] { StorageNames.Grains, StorageNames.PubSub })
         {
             silo.AddRedisGrainStorage(name, o =>

@@ -41,6 +41,23 @@ public sealed class ProducerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Awaited_tokens_one_after_another_never_stall()
+    {
+        // Each call is enqueued just as the previous send finishes: the moment a lost wake-up would strand a token.
+        var threadId = await fixture.NewThread();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            var streamId = await fixture.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+            for (var i = 1; i <= 1500; i++)
+            {
+                Assert.Equal(i, await fixture.Producer.StreamTokenAsync(streamId, "x").WaitAsync(TimeSpan.FromSeconds(10)));
+            }
+
+            Assert.True(await fixture.Producer.EndStreamAsync(streamId).WaitAsync(TimeSpan.FromSeconds(10)));
+        }));
+    }
+
+    [Fact]
     public async Task End_waits_for_queued_tokens()
     {
         var threadId = await fixture.NewThread();

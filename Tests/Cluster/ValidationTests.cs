@@ -111,7 +111,7 @@ public sealed class ValidationTests(ClusterFixture fixture)
     {
         var (_, _, _, grain) = await fixture.NewStream();
 
-        Assert.Equal("firstSequence", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.AppendMany(0, ["a"]).AsTask())).Field);
+        Assert.Equal("firstSequence", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.AppendMany(-1, ["a"]).AsTask())).Field);
         Assert.Equal("tokens", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.AppendMany(1, null!).AsTask())).Field);
         Assert.Equal("tokens", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.AppendMany(1, new string[1001]).AsTask())).Field);
         Assert.Equal("afterSequence", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.GetTokens(-1).AsTask())).Field);

@@ -7,16 +7,20 @@ namespace ReHome.Tests.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, with persistence off, owned by the test run.
-/// It can be stopped and started again on the same port to simulate an outage.
+/// It can be stopped and started again on the same port to simulate an outage. With a data directory it keeps
+/// its data across a restart (append-only file), as a production Redis must.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
     private Process? _process;
 
-    private RedisServer(string binary, int port)
+    private readonly string? _dataDirectory;
+
+    private RedisServer(string binary, int port, string? dataDirectory)
     {
         Binary = binary;
         Port = port;
+        _dataDirectory = dataDirectory;
     }
 
     public string Binary { get; }
@@ -45,9 +49,10 @@ public sealed class RedisServer : IAsyncDisposable
 
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
-    public static async Task<RedisServer> Start(string binary)
+    /// <param name="dataDirectory">Where to keep an append-only file, so data survives <see cref="Shutdown"/>; null: in memory only.</param>
+    public static async Task<RedisServer> Start(string binary, string? dataDirectory = null)
     {
-        var server = new RedisServer(binary, FreePort());
+        var server = new RedisServer(binary, FreePort(), dataDirectory);
         await server.Start();
         return server;
     }
@@ -56,10 +61,24 @@ public sealed class RedisServer : IAsyncDisposable
     {
         var start = new ProcessStartInfo(Binary)
         {
-            ArgumentList = { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" },
+            ArgumentList = { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (_dataDirectory is null)
+        {
+            start.ArgumentList.Add("--appendonly");
+            start.ArgumentList.Add("no");
+        }
+        else
+        {
+            Directory.CreateDirectory(_dataDirectory);
+            foreach (var arg in new[] { "--appendonly", "yes", "--dir", _dataDirectory })
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.OutputDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
@@ -88,6 +107,19 @@ public sealed class RedisServer : IAsyncDisposable
         {
             _process.Kill();
             _process.WaitForExit();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Stops the server as an operator would (SIGTERM): it flushes its append-only file and exits.</summary>
+    public async Task Shutdown()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            ChildProcess.Terminate(process);
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
         }
 
         _process?.Dispose();

@@ -1,0 +1,166 @@
+// The demo page: a token from the embedded gateway's dev endpoint (or ?access_token=…&thread=… when it has none),
+// the user's demo thread in a <rehome-ai-response>, and a button that starts a demo answer.
+import { connect } from './rehome.js';
+
+const $ = id => document.getElementById(id);
+const answer = $('answer');
+const button = $('stream');
+const status = $('status');
+const chip = $('connection');
+const params = new URLSearchParams(location.search);
+
+main().catch(error => {
+  status.textContent = `Something went wrong: ${error.message}`;
+  console.error(error);
+});
+
+async function main() {
+  const urlToken = params.get('access_token');
+  let dev = null;
+  if (!urlToken) {
+    dev = await devToken(params.get('user') ?? demoUser());
+    if (!dev) {
+      return setup();
+    }
+  }
+
+  $('user').textContent = dev?.userId ?? subject(urlToken) ?? '?';
+  const client = connect({
+    url: 'hubs/agent',
+    accessTokenFactory: dev ? () => freshDevToken() : () => urlToken,
+  });
+  client.addEventListener('statechange', e => showConnection(e.detail.state));
+  client.addEventListener('connecterror', e => { status.textContent = `Cannot connect: ${e.detail.error.message}`; });
+  showConnection(client.state);
+
+  let threadId = params.get('thread');
+  if (!threadId) {
+    if (!dev) {
+      return setup('The page has an access token but no thread: add &thread=THREAD_ID to its address.');
+    }
+
+    threadId = (await postDev('dev/demo/thread')).threadId;
+  }
+
+  $('thread').textContent = threadId;
+  answer.setAttribute('thread-id', threadId);
+  watchAnswer();
+  if (dev) {
+    button.hidden = false;
+    button.disabled = false;
+    button.addEventListener('click', startDemo);
+  } else {
+    $('hint').textContent = 'Waiting for an answer on this thread…';
+  }
+
+  async function freshDevToken() {
+    // Dev tokens last hours; take a new one when this one is about to expire.
+    if (Date.parse(dev.expiresAt) - Date.now() < 60_000) {
+      dev = await devToken(dev.userId);
+    }
+
+    return dev.accessToken;
+  }
+
+  async function postDev(path) {
+    const response = await fetch(path, { method: 'POST', headers: { Authorization: `Bearer ${await freshDevToken()}` } });
+    if (!response.ok) {
+      throw new Error(`POST /${path} answered ${response.status}`);
+    }
+
+    return response.json();
+  }
+
+  async function startDemo() {
+    button.disabled = true;
+    status.textContent = 'Starting…';
+    try {
+      const { streamId } = await postDev('dev/demo/streams');
+      answer.follow(streamId);
+    } catch (error) {
+      status.textContent = `Could not start a demo answer: ${error.message}`;
+      button.disabled = false;
+    }
+  }
+}
+
+/** Token count and pace while an answer streams; the button waits for the end. */
+function watchAnswer() {
+  let tokens = 0;
+  let firstAt = 0;
+  answer.addEventListener('rehome-stream', () => {
+    tokens = 0;
+    firstAt = 0;
+    button.disabled = true;
+    status.textContent = '';
+  });
+  answer.addEventListener('rehome-token', () => {
+    tokens++;
+    firstAt ||= performance.now();
+    const seconds = (performance.now() - firstAt) / 1000;
+    status.textContent = seconds > 0.5 ? `${tokens} tokens · ${Math.round(tokens / seconds)} tokens/s` : `${tokens} tokens`;
+  });
+  answer.addEventListener('rehome-done', e => {
+    button.disabled = false;
+    const how = e.detail.reason === 'completed' ? 'Done' : `Ended (${e.detail.reason ?? 'unknown'})`;
+    status.textContent = tokens > 0 ? `${how} · ${tokens} tokens` : how;
+  });
+  answer.addEventListener('rehome-error', e => {
+    button.disabled = false;
+    status.textContent = e.detail.message;
+  });
+}
+
+async function devToken(userId) {
+  const response = await fetch(`dev/token?userId=${encodeURIComponent(userId)}`, { method: 'POST' });
+  if (response.status === 404) {
+    return null; // the gateway runs against Redis: no dev endpoints
+  }
+
+  if (!response.ok) {
+    throw new Error(`POST /dev/token answered ${response.status}`);
+  }
+
+  return response.json();
+}
+
+/** Each browser gets a demo user of its own, so two people's demos do not share a thread. */
+function demoUser() {
+  const key = 'rehome.demoUser';
+  let user = localStorage.getItem(key);
+  if (!user) {
+    user = 'demo-' + crypto.randomUUID().slice(0, 8);
+    localStorage.setItem(key, user);
+  }
+
+  return user;
+}
+
+function setup(reason) {
+  $('setup').hidden = false;
+  answer.closest('.card').hidden = true;
+  $('actions').hidden = true;
+  if (reason) {
+    $('setup-reason').textContent = reason;
+  }
+
+  showConnection('disconnected');
+}
+
+function showConnection(state) {
+  if (state === 'connected' && status.textContent.startsWith('Cannot connect')) {
+    status.textContent = '';
+  }
+
+  chip.dataset.state = state;
+  chip.textContent = { connecting: 'connecting…', connected: 'live', reconnecting: 'reconnecting…', disconnected: 'offline' }[state] ?? state;
+}
+
+/** The `sub` of a JWT, for display only; the gateway is what checks the token. */
+function subject(token) {
+  try {
+    return JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,231 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Orleans.Streams.Core;
+using ReHome.Gateway.Demo;
+using ReHome.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ReHome.Tests.Browser;
+
+/// <summary>The demo page in headless Chromium against the real gateway: what a person opening <c>/</c> gets.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
+{
+    [SkippableFact]
+    public async Task The_demo_button_streams_the_demo_answer_and_the_page_shows_exactly_that_text()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+
+        await demo.Page.ClickAsync("#stream");
+
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the answer is done", TimeSpan.FromSeconds(30));
+        await demo.AssertTextBecomes(DemoText.Answer);
+        var sequences = await demo.TokenSequences();
+        Assert.Equal(Enumerable.Range(1, DemoText.Tokens().Count).Select(i => (long)i), sequences);
+    }
+
+    [SkippableFact]
+    public async Task Scrolled_up_the_view_stays_put_while_text_grows_and_follows_again_once_back_at_the_bottom()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        await StreamLines(streamId, 1, 40);
+        await demo.WaitForTextContaining("line 40\n");
+        var overflowing = await demo.Scroll();
+        Assert.True(overflowing.Height > 2 * overflowing.Client, $"The text should overflow the view: {overflowing}.");
+        Assert.True(overflowing.FromBottom <= 1, $"New text keeps the view at the bottom: {overflowing}.");
+
+        await demo.Page.HoverAsync("#answer");
+        await demo.Page.Mouse.WheelAsync(0, (float)-overflowing.Height);
+        await demo.WaitFor("document.getElementById('answer').scrollTop === 0", "the wheel scrolled to the top");
+        await StreamLines(streamId, 41, 80);
+        await demo.WaitForTextContaining("line 80\n");
+
+        var scrolledUp = await demo.Scroll();
+        Assert.Equal(0, scrolledUp.Top);
+        Assert.True(scrolledUp.Height > overflowing.Height, $"The text grew: {overflowing} → {scrolledUp}.");
+
+        await demo.Page.Mouse.WheelAsync(0, (float)(10 * scrolledUp.Height));
+        await demo.WaitFor("(e => e.scrollHeight - e.scrollTop - e.clientHeight <= 1)(document.getElementById('answer'))", "the wheel reached the bottom");
+        await StreamLines(streamId, 81, 120);
+        await demo.WaitForTextContaining("line 120\n");
+
+        var following = await demo.Scroll();
+        Assert.True(following.Height > scrolledUp.Height, $"The text grew: {scrolledUp} → {following}.");
+        Assert.True(following.FromBottom <= 1, $"Back at the bottom, the view follows new text again: {following}.");
+        await gateway.Producer.EndStreamAsync(streamId);
+    }
+
+    [SkippableFact]
+    public async Task A_fast_producer_is_shown_complete_in_order_once_and_painted_at_most_once_per_frame()
+    {
+        // Every text paint is recorded with the animation frame it ran in (all callbacks of a frame share its timestamp).
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page => page.AddInitScriptAsync("""
+            window.paints = [];
+            let frame = null;
+            const raf = window.requestAnimationFrame.bind(window);
+            window.requestAnimationFrame = callback => raf(time => { frame = time; try { callback(time); } finally { frame = null; } });
+            const appendData = Text.prototype.appendData;
+            Text.prototype.appendData = function (data) { window.paints.push(frame); return appendData.call(this, data); };
+            """));
+        // As fast as the SDK appends: the gateway batches what queues up into agent.thread.tokens.
+        await demo.Page.EvaluateAsync("""
+            async () => {
+              const client = await ReHome.sharedClient();
+              window.batches = [];
+              client.connection.on('agent.thread.tokens', batch => { window.batches.push(batch.length); });
+            }
+            """);
+        var tokens = Enumerable.Range(1, 300).Select(i => $"w{i} ").ToArray();
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        foreach (var token in tokens)
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await gateway.Producer.EndStreamAsync(streamId);
+
+        await demo.AssertTextBecomes(string.Concat(tokens));
+        Assert.Equal(Enumerable.Range(1, tokens.Length).Select(i => (long)i), await demo.TokenSequences());
+        var paints = await demo.Page.EvaluateAsync<double?[]>("() => window.paints");
+        Assert.All(paints, frame => Assert.NotNull(frame));
+        Assert.Equal(paints.Length, paints.Distinct().Count());
+        output.WriteLine($"{tokens.Length} tokens painted in {paints.Length} frames; agent.thread.tokens batch sizes: "
+            + await demo.Page.EvaluateAsync<string>("() => JSON.stringify(window.batches)"));
+    }
+
+    [SkippableFact]
+    public async Task Tokens_render_as_plain_text_never_as_markup()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        string[] tokens = ["<img src=x onerror=\"window.injected = true\">", "<b>bold</b> ", "&amp; 😀"];
+        foreach (var token in tokens)
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await gateway.Producer.EndStreamAsync(streamId, string.Concat(tokens));
+
+        await demo.AssertTextBecomes(string.Concat(tokens));
+        Assert.Equal(0, await demo.Page.EvalOnSelectorAsync<int>("#answer", "e => e.shadowRoot.querySelectorAll('[part~=text] *').length"));
+        Assert.False(await demo.Page.EvaluateAsync<bool>("() => window.injected === true"));
+    }
+
+    [SkippableFact]
+    public async Task A_connection_dropped_mid_stream_resumes_with_no_gap_and_no_duplicate()
+    {
+        // The page's WebSocket goes through Playwright, so the test can cut it like a network would, and refuse the
+        // reconnects (negotiate) until it lets the page back.
+        var online = true;
+        IWebSocketRoute? pageSide = null;
+        IWebSocketRoute? serverSide = null;
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, async page =>
+        {
+            await page.RouteAsync(new Regex("/hubs/agent/negotiate"), route =>
+                Volatile.Read(ref online) ? route.ContinueAsync() : route.AbortAsync("connectionrefused"));
+            await page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
+            {
+                pageSide = ws;
+                serverSide = ws.ConnectToServer();
+            });
+        });
+        var tokens = Enumerable.Range(1, 60).Select(i => $"token {i}, ").ToArray();
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        foreach (var token in tokens[..30])
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await demo.AssertTextBecomes(string.Concat(tokens[..30]));
+
+        Volatile.Write(ref online, false);
+        await pageSide!.CloseAsync(new() { Code = 4000, Reason = "network lost (test)" });
+        await serverSide!.CloseAsync();
+        await demo.WaitFor("document.getElementById('connection').dataset.state === 'reconnecting'", "the page notices the drop");
+
+        // The rest of the answer, and its end, happen while the page is away: only the resume can bring them.
+        foreach (var token in tokens[30..])
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await gateway.Producer.EndStreamAsync(streamId, string.Concat(tokens));
+        Volatile.Write(ref online, true);
+        await demo.WaitFor("document.getElementById('connection').dataset.state === 'connected'", "the page reconnects");
+
+        // Well inside the client's 10 s silence probe: the re-join and GetTokens on reconnect did this.
+        await demo.AssertTextBecomes(string.Concat(tokens), TimeSpan.FromSeconds(5));
+        Assert.Equal(Enumerable.Range(1, tokens.Length).Select(i => (long)i), await demo.TokenSequences());
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the answer is done", TimeSpan.FromSeconds(5));
+    }
+
+    [SkippableFact]
+    public async Task A_thread_the_user_may_not_watch_is_refused_on_the_page()
+    {
+        var alicesThread = await gateway.NewThread("alice-" + Guid.NewGuid().ToString("N"));
+        var mallory = gateway.TokenFor("mallory-" + Guid.NewGuid().ToString("N"));
+
+        await using var demo = await DemoPage.Load(browser, new Uri(gateway.BaseAddress, $"?access_token={mallory}&thread={alicesThread}"), output);
+
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'error'", "the join is refused");
+        Assert.Equal("You may not watch this conversation.",
+            await demo.Page.EvalOnSelectorAsync<string>("#answer", "e => e.shadowRoot.querySelector('[part~=notice]').textContent"));
+    }
+
+    [SkippableFact]
+    public async Task Without_dev_endpoints_the_page_says_so_and_takes_a_token_and_thread_from_its_address()
+    {
+        // As with Redis, where the gateway maps no /dev endpoints.
+        Task NoDevEndpoints(IPage page) => page.RouteAsync(new Regex("/dev/"), route => route.FulfillAsync(new() { Status = 404 }));
+        await using (var bare = await DemoPage.Load(browser, gateway.BaseAddress, output, NoDevEndpoints))
+        {
+            await bare.WaitFor("!document.getElementById('setup').hidden", "the page explains how to open it");
+            Assert.False(await bare.Page.IsVisibleAsync("#stream"));
+        }
+
+        var user = "reader-" + Guid.NewGuid().ToString("N");
+        var threadId = await gateway.NewThread(user);
+        await using var demo = await DemoPage.Load(browser, new Uri(gateway.BaseAddress, $"?access_token={gateway.TokenFor(user)}&thread={threadId}"), output, NoDevEndpoints);
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the answer element watches the thread");
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
+        await gateway.Producer.StreamTokenAsync(streamId, "Hello ");
+        await gateway.Producer.StreamTokenAsync(streamId, "World!");
+        await gateway.Producer.EndStreamAsync(streamId, "Hello World!");
+
+        await demo.AssertTextBecomes("Hello World!");
+        Assert.True(await demo.Page.IsHiddenAsync("#setup"));
+    }
+
+    [SkippableFact]
+    public async Task Removing_the_element_leaves_its_thread_while_the_page_stays_connected()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var threadId = await demo.ThreadId();
+        await Eventually.True(async () => await SubscriptionCount(threadId) == 1, because: "the page's join subscribes the gateway to the thread");
+
+        await demo.Page.EvaluateAsync("() => document.getElementById('answer').remove()");
+
+        await Eventually.True(async () => await SubscriptionCount(threadId) == 0, because: "the removed element's LeaveThread releases the subscription");
+        Assert.Equal("connected", await demo.ConnectionState());
+    }
+
+    private async Task StreamLines(string streamId, int from, int to)
+    {
+        for (var i = from; i <= to; i++)
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, $"line {i}\n");
+        }
+    }
+
+    private async Task<int> SubscriptionCount(string threadId)
+    {
+        var subscriptions = gateway.Services.GetRequiredService<IClusterClient>().ServiceProvider
+            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
+            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
+        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
+    }
+
+    private static string NewRunId() => "run-" + Guid.NewGuid().ToString("N");
+}

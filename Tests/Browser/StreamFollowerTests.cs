@@ -1,0 +1,213 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Browser;
+
+/// <summary>
+/// The browser module's ordering rules, in Chromium, for what the real gateway does not do on demand: tokens out of
+/// order, a lost done event, history that can no longer be replayed. The hub is a stand-in here; the rest is real.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture browser) : IAsyncLifetime
+{
+    /// <summary>Helpers every scenario gets: a stand-in hub holding one stream, a recorder, and a bounded wait.</summary>
+    private const string Harness = """
+        const { StreamFollower } = await import('/js/stream-follower.js');
+        const { ReHomeAiResponse } = await import('/js/rehome.js');
+        const msg = (sequence, token) => ({ threadId: 't', runId: 'r', streamId: 's', sequence, token, done: false });
+        const doneMsg = (sequence, fullResponse) =>
+          ({ threadId: 't', runId: 'r', streamId: 's', sequence, token: null, done: true, fullResponse, reason: 'completed' });
+        function hub(tokens, { done = false, fullResponse = null, keepFrom = 1, silenceProbeMs = 60000 } = {}) {
+          const calls = [];
+          let watcher = null;
+          return {
+            calls,
+            get watcher() { return watcher; },
+            silenceProbeMs,
+            watch(threadId, w) { watcher = w; return { close() { watcher = null; } }; },
+            async getTokens(streamId, after) {
+              calls.push(after);
+              const first = Math.max(after + 1, keepFrom);
+              return { threadId: 't', runId: 'r', streamId, firstSequence: first, tokens: tokens.slice(first - 1),
+                lastSequence: tokens.length, complete: first === after + 1, done, fullResponse,
+                reason: done ? 'completed' : null, detail: null };
+            },
+          };
+        }
+        function follow(client) {
+          const seen = { sequences: [], text: '', lost: [], end: null, errors: [] };
+          const follower = new StreamFollower(client, 's', {
+            onTokens: tokens => tokens.forEach(t => { seen.sequences.push(t.sequence); seen.text += t.token; }),
+            onHistoryLost: missing => seen.lost.push(missing),
+            onEnd: end => { seen.end = end; },
+            onError: error => seen.errors.push(error.code),
+          });
+          return { follower, seen };
+        }
+        async function until(condition, what) {
+          const deadline = performance.now() + 5000;
+          while (!condition()) {
+            if (performance.now() > deadline) throw new Error('timed out waiting for ' + what);
+            await new Promise(resolve => setTimeout(resolve, 10));
+          }
+        }
+        """;
+
+    private IPage _page = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (browser.Missing is null)
+        {
+            _page = await browser.NewPage();
+            // Any page of the gateway's origin, so the modules import as they do on the demo page.
+            await _page.GotoAsync(new Uri(gateway.BaseAddress, "health").ToString());
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_page is not null)
+        {
+            await _page.CloseAsync();
+        }
+    }
+
+    [SkippableFact]
+    public async Task Tokens_out_of_order_or_twice_come_out_once_and_in_order()
+    {
+        var seen = await Run("""
+            const client = hub(['a', 'b', 'c', 'd']);
+            const { follower, seen } = follow(client);
+            follower.push(msg(1, 'a'));
+            follower.push(msg(3, 'c'));
+            follower.push(msg(2, 'b'));
+            follower.push(msg(2, 'b'));
+            await until(() => seen.sequences.length >= 4, 'four tokens');
+            follower.push(msg(4, 'd'));
+            follower.push(msg(1, 'a'));
+            follower.push(doneMsg(4, 'abcd'));
+            return seen;
+            """);
+
+        Assert.Equal([1, 2, 3, 4], Sequences(seen));
+        Assert.Equal("abcd", seen.GetProperty("text").GetString());
+        Assert.True(seen.GetProperty("end").GetProperty("complete").GetBoolean());
+    }
+
+    [SkippableFact]
+    public async Task A_sequence_jump_fetches_the_missing_tokens_once()
+    {
+        var seen = await Run("""
+            const client = hub(['a', 'b', 'c', 'd', 'e']);
+            const { follower, seen } = follow(client);
+            follower.push(msg(1, 'a'));
+            follower.push(msg(5, 'e'));
+            await until(() => seen.sequences.length >= 5, 'five tokens');
+            follower.push(msg(3, 'c'));
+            follower.close();
+            return { ...seen, calls: client.calls };
+            """);
+
+        Assert.Equal([1, 2, 3, 4, 5], Sequences(seen));
+        Assert.Equal("abcde", seen.GetProperty("text").GetString());
+        Assert.Equal([1L], seen.GetProperty("calls").EnumerateArray().Select(c => c.GetInt64()));
+    }
+
+    [SkippableFact]
+    public async Task A_done_event_ahead_of_its_tokens_waits_for_them()
+    {
+        var seen = await Run("""
+            const client = hub(['a', 'b', 'c'], { done: true, fullResponse: 'abc' });
+            const { follower, seen } = follow(client);
+            follower.push(msg(1, 'a'));
+            follower.push(doneMsg(3, 'abc'));
+            await until(() => seen.end, 'the end');
+            return seen;
+            """);
+
+        Assert.Equal([1, 2, 3], Sequences(seen));
+        Assert.True(seen.GetProperty("end").GetProperty("complete").GetBoolean());
+    }
+
+    [SkippableFact]
+    public async Task A_lost_done_event_is_found_by_the_silence_probe()
+    {
+        var seen = await Run("""
+            const client = hub(['a', 'b'], { done: true, fullResponse: 'ab', silenceProbeMs: 300 });
+            const { follower, seen } = follow(client);
+            follower.push(msg(1, 'a'));
+            follower.push(msg(2, 'b'));
+            await until(() => seen.end, 'the end, found by the probe');
+            return { ...seen, calls: client.calls };
+            """);
+
+        Assert.Equal([1, 2], Sequences(seen));
+        Assert.Equal("ab", seen.GetProperty("end").GetProperty("fullResponse").GetString());
+        Assert.Equal([2L], seen.GetProperty("calls").EnumerateArray().Select(c => c.GetInt64()));
+    }
+
+    [SkippableFact]
+    public async Task History_that_cannot_be_replayed_is_reported_never_closed_silently()
+    {
+        var seen = await Run("""
+            const client = hub(['a', 'b', 'c', 'd', 'e'], { done: true, fullResponse: 'abcde', keepFrom: 4 });
+            const { follower, seen } = follow(client);
+            follower.push(msg(1, 'a'));
+            follower.push(msg(5, 'e'));
+            await until(() => seen.end, 'the end');
+            return seen;
+            """);
+
+        Assert.Equal([1, 4, 5], Sequences(seen));
+        var lost = Assert.Single(seen.GetProperty("lost").EnumerateArray());
+        Assert.Equal((2, 3), (lost.GetProperty("from").GetInt32(), lost.GetProperty("to").GetInt32()));
+        Assert.False(seen.GetProperty("end").GetProperty("complete").GetBoolean());
+    }
+
+    [SkippableTheory]
+    [InlineData("abcde", "abcde", "")]
+    [InlineData(null, "a […] de", "not available")]
+    public async Task The_element_shows_the_full_response_for_lost_history_or_says_the_text_is_partial(string? fullResponse, string shown, string notice)
+    {
+        var result = await Run($$"""
+            const client = hub(['a', 'b', 'c', 'd', 'e'], { done: true, fullResponse: {{JsonSerializer.Serialize(fullResponse)}}, keepFrom: 4 });
+            const element = document.createElement('rehome-ai-response');
+            const done = new Promise(resolve => element.addEventListener('rehome-done', e => resolve(e.detail)));
+            element.client = client;
+            element.setAttribute('thread-id', 't');
+            document.body.append(element);
+            await until(() => client.watcher, 'the element watches the thread');
+            client.watcher.onMessage(msg(1, 'a'));
+            client.watcher.onMessage(doneMsg(5, {{JsonSerializer.Serialize(fullResponse)}}));
+            const detail = await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('no rehome-done in 5 s')), 5000))]);
+            await new Promise(requestAnimationFrame);
+            await new Promise(requestAnimationFrame);
+            const text = element.shadowRoot.querySelector('[part~=text]').textContent;
+            const notice = element.shadowRoot.querySelector('[part~=notice]').textContent;
+            element.remove();
+            return { text, notice, complete: detail.complete };
+            """);
+
+        Assert.Equal(shown, result.GetProperty("text").GetString());
+        if (notice.Length == 0)
+        {
+            Assert.Equal("", result.GetProperty("notice").GetString());
+        }
+        else
+        {
+            Assert.Contains(notice, result.GetProperty("notice").GetString());
+        }
+
+        Assert.Equal(fullResponse is not null, result.GetProperty("complete").GetBoolean());
+    }
+
+    private async Task<JsonElement> Run(string scenario)
+    {
+        Skip.If(browser.Missing is not null, browser.Missing);
+        return await _page.EvaluateAsync<JsonElement>($"async () => {{\n{Harness}\n{scenario}\n}}");
+    }
+
+    private static long[] Sequences(JsonElement seen) => [.. seen.GetProperty("sequences").EnumerateArray().Select(s => s.GetInt64())];
+}

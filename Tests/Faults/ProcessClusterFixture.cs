@@ -1,0 +1,193 @@
+using System.Security.Cryptography;
+using Orleans.Providers.Streams.Common;
+using Orleans.Runtime;
+using ReHome.Smoke;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Faults;
+
+/// <summary>
+/// The production shape as separate processes on loopback: a redis-server that persists to disk, three silos
+/// (Redis clustering and storage) and two gateways (Orleans clients), each a built app run with <c>dotnet</c>, on
+/// free ports. The tests are the backend (an Orleans client with the producer SDK) and the browsers (SignalR
+/// viewers). Fault tests kill and restart its processes; <see cref="EnsureHealthy"/> puts it back together.
+/// </summary>
+public sealed class ProcessClusterFixture : IAsyncLifetime
+{
+    public const int SiloCount = 3;
+    public const int GatewayCount = 2;
+
+    /// <summary>The silos' default <c>Streams:QueueCount</c>.</summary>
+    private const int QueueCount = 8;
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
+
+    private readonly List<(ChildProcess Process, Uri Health, int SiloPort)> _silos = [];
+    private readonly List<(ChildProcess Process, Uri Url)> _gateways = [];
+    private RedisServer? _redis;
+    private SmokeCluster? _cluster;
+
+    public string? SkipReason { get; private set; }
+
+    public string ClusterId { get; } = "faults-" + Guid.NewGuid().ToString("N")[..8];
+
+    public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The producer API key every gateway accepts.</summary>
+    public string ServiceKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "fault-logs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss"));
+
+    public RedisServer Redis => _redis ?? throw new InvalidOperationException(SkipReason);
+
+    /// <summary>The backend: an Orleans client of the silos with the producer SDK.</summary>
+    public SmokeCluster Cluster => _cluster ?? throw new InvalidOperationException(SkipReason);
+
+    public IReadOnlyList<Uri> GatewayUrls => [.. _gateways.Select(g => g.Url)];
+
+    public IReadOnlyList<ChildProcess> Silos => [.. _silos.Select(s => s.Process)];
+
+    public IReadOnlyList<ChildProcess> Gateways => [.. _gateways.Select(g => g.Process)];
+
+    public async Task InitializeAsync()
+    {
+        var binary = RedisServer.FindBinary();
+        if (binary is null)
+        {
+            SkipReason = "redis-server is not installed, so the fault tests are skipped (apt-get install redis-server; under CI=true this fails instead).";
+            return;
+        }
+
+        Directory.CreateDirectory(LogDirectory);
+        _redis = await RedisServer.Start(binary, Path.Combine(LogDirectory, "redis-data"));
+        var common = new Dictionary<string, string>
+        {
+            ["Redis__ConnectionString"] = _redis.ConnectionString,
+            ["Orleans__ClusterId"] = ClusterId,
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+        };
+
+        for (var i = 1; i <= SiloCount; i++)
+        {
+            var siloPort = RedisServer.FreePort();
+            var http = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
+            var settings = new Dictionary<string, string>(common)
+            {
+                ["Silo__Port"] = siloPort.ToString(),
+                ["Silo__GatewayPort"] = RedisServer.FreePort().ToString(),
+                ["Urls"] = http.ToString(),
+            };
+            _silos.Add((new ChildProcess($"silo{i}", BuiltApps.Silo, settings, LogDirectory), new Uri(http, "/health/ready"), siloPort));
+        }
+
+        for (var i = 1; i <= GatewayCount; i++)
+        {
+            var url = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
+            var settings = new Dictionary<string, string>(common)
+            {
+                ["Urls"] = url.ToString(),
+                ["Auth__SigningKey"] = SigningKey,
+                ["Auth__ServiceKeys__0"] = ServiceKey,
+            };
+            _gateways.Add((new ChildProcess($"gateway{i}", BuiltApps.Gateway, settings, LogDirectory), url));
+        }
+
+        await EnsureHealthy();
+        _cluster = await SmokeCluster.Connect(_redis.ConnectionString, ClusterId,
+            producer: o => o.RetryTimeout = TimeSpan.FromSeconds(60), logLevel: Microsoft.Extensions.Logging.LogLevel.Error);
+    }
+
+    /// <summary>Starts whatever is not running and waits until every process is ready and every silo active.</summary>
+    public async Task EnsureHealthy()
+    {
+        foreach (var (process, _, _) in _silos)
+        {
+            process.Start();
+        }
+
+        await Task.WhenAll(_silos.Select(s => WaitReady(s.Process, s.Health)));
+        foreach (var (process, _) in _gateways)
+        {
+            process.Start();
+        }
+
+        await Task.WhenAll(_gateways.Select(g => WaitReady(g.Process, new Uri(g.Url, "/health/ready"))));
+        if (_cluster is not null)
+        {
+            await Eventually.True(async () => await _cluster.ActiveSilos() == SiloCount, TimeSpan.FromSeconds(60),
+                $"{SiloCount} active silos");
+
+            // A silo that (re)joins takes over some stream queues (the ring may give it none); wait until every queue
+            // has a running agent again, so a test does not measure the previous test's restart.
+            await Eventually.Get(async () =>
+            {
+                var agents = await _cluster.Client.GetGrain<IManagementGrain>(0).SendControlCommandToProvider<PersistentStreamProvider>(
+                    ThreadStreams.ProviderName, (int)PersistentStreamProviderCommand.GetNumberRunningAgents, null);
+                return string.Join(",", agents);
+            }, agents => agents.Split(',') is { Length: SiloCount } counts && counts.All(c => int.TryParse(c, out _))
+                && counts.Sum(int.Parse) == QueueCount, TimeSpan.FromSeconds(60), "every stream queue has a pulling agent");
+        }
+    }
+
+    /// <summary>The silo process where the grain is active now.</summary>
+    public async Task<ChildProcess?> SiloOf(IAddressable grain)
+    {
+        var address = await Cluster.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
+        return address is null ? null : _silos.FirstOrDefault(s => s.SiloPort == address.Endpoint.Port).Process;
+    }
+
+    /// <summary>What each process logged last, for a failure message.</summary>
+    public string Tails() => string.Join(Environment.NewLine,
+        _silos.Select(s => s.Process).Concat(_gateways.Select(g => g.Process)).Select(p => $"--- {p.Name}{Environment.NewLine}{p.Tail(15)}"));
+
+    private static async Task WaitReady(ChildProcess process, Uri health)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            try
+            {
+                using var response = await Http.GetAsync(health);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (!process.IsRunning || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException(
+                    $"{process.Name} {(process.IsRunning ? "is not ready in time" : "exited")} ({health}). Its log:{Environment.NewLine}{process.Tail()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+
+        await Task.WhenAll(_gateways.Select(g => g.Process.DisposeAsync().AsTask()).Concat(_silos.Select(s => s.Process.DisposeAsync().AsTask())));
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Alone, after the other tests: the fault tests measure stalls, and kill processes.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessClusterCollection : ICollectionFixture<ProcessClusterFixture>
+{
+    public const string Name = "process cluster";
+}

@@ -1,0 +1,48 @@
+using System.Net;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Gateway;
+
+[Collection(GatewayCollection.Name)]
+public sealed class HealthAndMetricsTests(GatewayFixture gateway)
+{
+    [Fact]
+    public async Task Liveness_and_readiness_answer_healthy_with_the_cluster_up()
+    {
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+
+        Assert.Equal("Healthy", await http.GetStringAsync("/health"));
+        Assert.Equal("Healthy", await http.GetStringAsync("/health/ready"));
+    }
+
+    [Fact]
+    public async Task Metrics_expose_the_gateways_instruments_and_orleans_meters()
+    {
+        var threadId = await gateway.NewThread("alice");
+        await using var viewer = await Viewer.Connect(gateway, "alice");
+        await viewer.Join(threadId);
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "x");
+        await gateway.Producer.EndStreamAsync(streamId);
+        await viewer.WaitForDone(streamId);
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+
+        var metrics = await Eventually.Get(() => http.GetStringAsync("/metrics"), m => m.Contains("rehome_gateway_tokens_delivered"));
+
+        Assert.Contains("rehome_gateway_connections", metrics);
+        Assert.Contains("rehome_gateway_joined_threads", metrics);
+        Assert.Contains("rehome_gateway_subscriptions", metrics);
+        Assert.Contains("rehome_gateway_delivery_delay_milliseconds_bucket", metrics);
+        Assert.Contains("orleans_", metrics);
+    }
+
+    [Fact]
+    public async Task The_dev_token_endpoint_exists_in_the_embedded_mode()
+    {
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+
+        var response = await http.PostAsync("/dev/token?userId=alice", null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using ReHome.Gateway;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Redis;
+
+public sealed class ClientModeGatewayTests
+{
+    [SkippableFact]
+    public async Task With_redis_configured_the_gateway_is_a_client_and_has_no_dev_endpoints()
+    {
+        var binary = RedisServer.FindBinary();
+        Skip.If(binary is null, "redis-server is not installed, so this test is skipped (under CI=true it fails instead).");
+        await using var redis = await RedisServer.Start(binary);
+        var port = RedisServer.FreePort();
+        var app = GatewayApp.Create([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Redis:ConnectionString"] = redis.ConnectionString,
+                ["Auth:SigningKey"] = "test-signing-key-that-is-at-least-32-bytes-long",
+                ["Orleans:ClusterId"] = "no-silos-" + Guid.NewGuid().ToString("N"),
+            });
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        });
+
+        // No silo runs, so the Orleans client keeps retrying; Kestrel answers meanwhile.
+        using var starting = new CancellationTokenSource();
+        var start = app.StartAsync(starting.Token);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await Eventually.True(async () =>
+            {
+                try
+                {
+                    return (await http.GetAsync("/health")).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            });
+
+            Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/dev/token?userId=alice", null)).StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health/ready")).StatusCode);
+        }
+        finally
+        {
+            await starting.CancelAsync();
+            await Task.WhenAny(start, Task.Delay(TimeSpan.FromSeconds(10)));
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void With_redis_configured_a_missing_signing_key_stops_the_gateway_at_start()
+    {
+        var app = GatewayApp.Create([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Redis:ConnectionString"] = "127.0.0.1:1",
+        }));
+
+        var error = Assert.ThrowsAny<Exception>(() => app.StartAsync().GetAwaiter().GetResult());
+
+        Assert.Contains("Auth:SigningKey", error.ToString());
+    }
+}

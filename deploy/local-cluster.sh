@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# A real ReHome cluster on loopback, as separate processes: redis-server, 3 silos (Redis clustering and
+# storage) and 2 gateways (Orleans clients). See deploy/README.md.
+#
+#   deploy/local-cluster.sh start [--no-build]   build (Release) once, start everything, wait until ready
+#   deploy/local-cluster.sh stop                 stop what `start` recorded, by PID (never by name)
+#   deploy/local-cluster.sh status               PIDs and /health/ready of every process
+#   deploy/local-cluster.sh smoke [args…]        run the smoke command against this cluster
+#
+# Ports and paths come from the environment (defaults in brackets):
+#   REHOME_RUN_DIR [deploy/.run]     pid files, logs, Redis data, the generated keys (env file)
+#   REHOME_REDIS_PORT [38379]
+#   REHOME_SILO_PORT_BASE [38110]    silo i listens on +i (silo-to-silo)
+#   REHOME_SILO_GATEWAY_PORT_BASE [38130]  silo i takes Orleans clients on +i
+#   REHOME_SILO_HTTP_PORT_BASE [38180]     silo i serves /health and /metrics on +i
+#   REHOME_GATEWAY_PORTS ["38080 38081"]   one gateway per port
+#   REHOME_SILOS [3]
+#   REHOME_SIGNING_KEY, REHOME_SERVICE_KEY  generated once per run dir when unset
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+run_dir="$(mkdir -p "${REHOME_RUN_DIR:-$repo/deploy/.run}" && cd "${REHOME_RUN_DIR:-$repo/deploy/.run}" && pwd)"
+redis_port="${REHOME_REDIS_PORT:-38379}"
+silo_port_base="${REHOME_SILO_PORT_BASE:-38110}"
+silo_gateway_port_base="${REHOME_SILO_GATEWAY_PORT_BASE:-38130}"
+silo_http_port_base="${REHOME_SILO_HTTP_PORT_BASE:-38180}"
+read -r -a gateway_ports <<< "${REHOME_GATEWAY_PORTS:-38080 38081}"
+silos="${REHOME_SILOS:-3}"
+configuration=Release
+out() { echo "$repo/$1/bin/$configuration/net10.0/$2"; }
+silo_dll="$(out Silo ReHome.Silo.dll)"
+gateway_dll="$(out Gateway ReHome.Gateway.dll)"
+smoke_dll="$(out deploy/Smoke ReHome.Smoke.dll)"
+
+log() { printf '%s\n' "$*" >&2; }
+
+# The command line of a recorded PID must still name what we started, or the PID was reused: leave it alone.
+owned_pid() {
+  local name="$1" pid
+  [[ -f "$run_dir/$name.pid" ]] || return 1
+  pid="$(cat "$run_dir/$name.pid")"
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$(cat "$run_dir/$name.cmd")" || return 1
+  echo "$pid"
+}
+
+# start NAME MARKER CMD… : runs CMD in the background with its output in NAME.log and records its PID.
+launch() {
+  local name="$1" marker="$2"; shift 2
+  if pid="$(owned_pid "$name")"; then
+    log "$name already runs (pid $pid)"; return
+  fi
+  nohup "$@" > "$run_dir/$name.log" 2>&1 < /dev/null &
+  echo $! > "$run_dir/$name.pid"
+  printf '%s' "$marker" > "$run_dir/$name.cmd"
+  log "started $name (pid $!), log $run_dir/$name.log"
+}
+
+wait_http() {
+  local name="$1" url="$2" deadline=$((SECONDS + ${REHOME_START_TIMEOUT:-120}))
+  until curl -fs -o /dev/null --max-time 2 "$url"; do
+    if ! owned_pid "$name" > /dev/null; then
+      log "$name exited; last lines of its log:"; tail -n 20 "$run_dir/$name.log" >&2; return 1
+    fi
+    if (( SECONDS > deadline )); then log "$name not ready at $url in time"; return 1; fi
+    sleep 0.5
+  done
+  log "$name ready ($url)"
+}
+
+load_env() {
+  mkdir -p "$run_dir"
+  if [[ ! -f "$run_dir/env" ]]; then
+    local signing service
+    signing="${REHOME_SIGNING_KEY:-$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')}"
+    service="${REHOME_SERVICE_KEY:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+    umask 077
+    cat > "$run_dir/env" <<ENV
+export Redis__ConnectionString='127.0.0.1:$redis_port,abortConnect=false'
+export Auth__SigningKey='$signing'
+export Auth__ServiceKeys__0='$service'
+export REHOME_GATEWAYS='$(printf 'http://127.0.0.1:%s ' "${gateway_ports[@]}" | sed 's/ $//')'
+ENV
+  fi
+  # shellcheck disable=SC1091
+  source "$run_dir/env"
+}
+
+start() {
+  local build=1
+  [[ "${1:-}" == "--no-build" ]] && build=0
+  command -v redis-server > /dev/null || { log "redis-server is missing (apt-get install redis-server)"; exit 1; }
+  if (( build )); then
+    log "building (Release)…"
+    # The gateway references the silo; the smoke command is built for `smoke`.
+    for project in Gateway deploy/Smoke; do
+      dotnet build "$repo/$project" -c "$configuration" -nologo -v quiet > "$run_dir.build.log" 2>&1 \
+        || { cat "$run_dir.build.log" >&2; exit 1; }
+    done
+  fi
+  load_env
+  mkdir -p "$run_dir/redis"
+
+  # Redis keeps membership, grain state and stream subscriptions: persist them (AOF) so a Redis restart loses nothing.
+  launch redis "redis-server 127.0.0.1:$redis_port" redis-server --port "$redis_port" --bind 127.0.0.1 \
+    --dir "$run_dir/redis" --appendonly yes --save "" --protected-mode yes
+  until redis-cli -p "$redis_port" ping > /dev/null 2>&1; do sleep 0.2; done
+
+  local i
+  for ((i = 1; i <= silos; i++)); do
+    Silo__Port=$((silo_port_base + i)) Silo__GatewayPort=$((silo_gateway_port_base + i)) \
+      Urls="http://127.0.0.1:$((silo_http_port_base + i))" ASPNETCORE_ENVIRONMENT=Production \
+      launch "silo$i" "$silo_dll" dotnet "$silo_dll"
+  done
+  for ((i = 1; i <= silos; i++)); do
+    wait_http "silo$i" "http://127.0.0.1:$((silo_http_port_base + i))/health/ready"
+  done
+
+  i=0
+  for port in "${gateway_ports[@]}"; do
+    i=$((i + 1))
+    (cd "$repo/Gateway" && Urls="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
+      launch "gateway$i" "$gateway_dll" dotnet "$gateway_dll")
+  done
+  i=0
+  for port in "${gateway_ports[@]}"; do
+    i=$((i + 1))
+    wait_http "gateway$i" "http://127.0.0.1:$port/health/ready"
+  done
+
+  log ""
+  log "cluster up. Gateways: $REHOME_GATEWAYS"
+  log "keys and connection string: $run_dir/env (source it to use them)"
+  log "smoke test: deploy/local-cluster.sh smoke    stop: deploy/local-cluster.sh stop"
+}
+
+# stop NAME: SIGTERM (graceful: silos hand off their grains), then SIGKILL after a grace period.
+stop_one() {
+  local name="$1" pid
+  if pid="$(owned_pid "$name")"; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 "${REHOME_STOP_TIMEOUT:-30}0"); do
+      [[ -d "/proc/$pid" ]] || break
+      sleep 0.1
+    done
+    if [[ -d "/proc/$pid" ]]; then
+      log "$name (pid $pid) did not stop; killing it"
+      kill -KILL "$pid"
+    fi
+    log "stopped $name (pid $pid)"
+  fi
+  rm -f "$run_dir/$name.pid" "$run_dir/$name.cmd"
+}
+
+stop() {
+  local name
+  # Clients first, then silos (one at a time, so each hands its grains to the rest), Redis last.
+  for name in $(cd "$run_dir" 2>/dev/null && ls gateway*.pid 2>/dev/null | sed 's/\.pid$//'); do stop_one "$name"; done
+  for name in $(cd "$run_dir" 2>/dev/null && ls silo*.pid 2>/dev/null | sed 's/\.pid$//'); do stop_one "$name"; done
+  stop_one redis
+}
+
+status() {
+  local name pid url
+  for file in "$run_dir"/*.pid; do
+    [[ -f "$file" ]] || { log "nothing recorded in $run_dir"; return; }
+    name="$(basename "$file" .pid)"
+    if pid="$(owned_pid "$name")"; then
+      url="$(tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | sed -n 's/^Urls=//p')"
+      if [[ -n "$url" ]]; then
+        printf '%-10s pid %-7s %s/health/ready: %s\n' "$name" "$pid" "$url" \
+          "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$url/health/ready" || true)"
+      else
+        printf '%-10s pid %-7s\n' "$name" "$pid"
+      fi
+    else
+      printf '%-10s not running\n' "$name"
+    fi
+  done
+}
+
+smoke() {
+  load_env
+  # Redis__ConnectionString, Auth__SigningKey and REHOME_GATEWAYS come from the env file.
+  exec dotnet "$smoke_dll" "$@"
+}
+
+case "${1:-}" in
+  start) shift; mkdir -p "$run_dir"; start "$@" ;;
+  stop) stop ;;
+  status) status ;;
+  smoke) shift; smoke "$@" ;;
+  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
