@@ -67,6 +67,14 @@ public sealed class StreamOptions
     /// </summary>
     public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>
+    /// Most published events of one thread that the silo delivers to a subscriber in one call. Events queue while a
+    /// delivery to that subscriber is in flight; with more than 1 they then go together, so a busy thread needs one
+    /// round trip per batch instead of one per event, and an idle one still gets each event at once.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int DeliveryBatchSize { get; set; } = 64;
+
     /// <summary>Memory-stream queues; threads are spread over them. Clients must use the same number.</summary>
     [Range(1, 1024)]
     public int QueueCount { get; set; } = 8;

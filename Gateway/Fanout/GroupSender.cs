@@ -9,12 +9,33 @@ namespace ReHome.Gateway.Fanout;
 /// messages queue, and the next send carries them all as <c>agent.thread.tokens</c>. A lone message goes as
 /// <c>agent.thread.token</c>, so an idle thread keeps single-message latency.
 /// </summary>
-internal sealed partial class GroupSender(IHubContext<AgentHub> hub, string group, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+/// <remarks>
+/// Two buffers take turns (one filling, one being sent), so a busy thread allocates no array per send.
+/// </remarks>
+internal sealed partial class GroupSender
 {
     private readonly object _lock = new();
-    private readonly List<TokenMessage> _queue = [];
-    private readonly List<DateTime> _appendedAt = [];
+    private readonly IHubContext<AgentHub> _hub;
+    private readonly string _group;
+    private readonly GatewayMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Func<Task> _sendQueued;
+    private List<TokenMessage> _queue = [];
+    private List<TokenMessage> _sendingQueue = [];
+    private List<DateTime> _appendedAt = [];
+    private List<DateTime> _sendingAppendedAt = [];
     private bool _sending;
+
+    public GroupSender(IHubContext<AgentHub> hub, string group, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    {
+        _hub = hub;
+        _group = group;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _sendQueued = SendQueued;
+    }
 
     /// <param name="appendedAt">When the grain numbered these, for the delivery-delay histogram.</param>
     public void Enqueue(ReadOnlySpan<TokenMessage> messages, DateTime? appendedAt)
@@ -22,28 +43,44 @@ internal sealed partial class GroupSender(IHubContext<AgentHub> hub, string grou
         lock (_lock)
         {
             _queue.AddRange(messages);
-            if (appendedAt is { } at)
+            StartIfIdle(appendedAt);
+        }
+    }
+
+    /// <summary>Queues tokens <paramref name="skip"/> onwards of a published batch, without an intermediate array.</summary>
+    public void Enqueue(TokensAppended e, int skip)
+    {
+        lock (_lock)
+        {
+            for (var i = skip; i < e.Tokens.Length; i++)
             {
-                _appendedAt.Add(at);
+                _queue.Add(TokenMessage.ForToken(e, e.FirstSequence + i, e.Tokens[i]));
             }
 
-            if (_sending)
-            {
-                return;
-            }
+            StartIfIdle(e.AppendedAt);
+        }
+    }
 
-            _sending = true;
+    private void StartIfIdle(DateTime? appendedAt)
+    {
+        if (appendedAt is { } at)
+        {
+            _appendedAt.Add(at);
         }
 
-        _ = Task.Run(SendQueued);
+        if (!_sending)
+        {
+            _sending = true;
+            _ = Task.Run(_sendQueued);
+        }
     }
 
     private async Task SendQueued()
     {
         while (true)
         {
-            TokenMessage[] batch;
-            DateTime[] appendedAt;
+            List<TokenMessage> batch;
+            List<DateTime> appendedAt;
             lock (_lock)
             {
                 if (_queue.Count == 0)
@@ -52,31 +89,33 @@ internal sealed partial class GroupSender(IHubContext<AgentHub> hub, string grou
                     return;
                 }
 
-                batch = [.. _queue];
-                appendedAt = [.. _appendedAt];
-                _queue.Clear();
-                _appendedAt.Clear();
+                (batch, _queue, _sendingQueue) = (_queue, _sendingQueue, _queue);
+                (appendedAt, _appendedAt, _sendingAppendedAt) = (_appendedAt, _sendingAppendedAt, _appendedAt);
             }
 
             try
             {
-                var clients = hub.Clients.Group(group);
-                await (batch.Length == 1
+                var clients = _hub.Clients.Group(_group);
+                // A group send serializes and writes before it completes, so the buffer is free again afterwards.
+                await (batch.Count == 1
                     ? clients.SendAsync(ClientMethods.Token, batch[0])
                     : clients.SendAsync(ClientMethods.Tokens, batch));
             }
             catch (Exception ex)
             {
                 // A failed write is a lost message for some viewers; their sequence check and GetTokens recover it.
-                LogSendFailed(ex, group, batch.Length);
+                LogSendFailed(ex, _group, batch.Count);
             }
 
-            var now = time.GetUtcNow().UtcDateTime;
-            metrics.Delivered(batch.Length, appendedAt.Length == 0 ? null : now - appendedAt[0]);
-            for (var i = 1; i < appendedAt.Length; i++)
+            var now = _time.GetUtcNow().UtcDateTime;
+            _metrics.Delivered(batch.Count, appendedAt.Count == 0 ? null : now - appendedAt[0]);
+            for (var i = 1; i < appendedAt.Count; i++)
             {
-                metrics.Delivered(0, now - appendedAt[i]);
+                _metrics.Delivered(0, now - appendedAt[i]);
             }
+
+            batch.Clear();
+            appendedAt.Clear();
         }
     }
 

@@ -238,13 +238,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         var skip = (int)Math.Max(0, progress.Last + 1 - e.FirstSequence);
         if (skip < e.Tokens.Length && !progress.Done)
         {
-            var messages = new TokenMessage[e.Tokens.Length - skip];
-            for (var i = 0; i < messages.Length; i++)
-            {
-                messages[i] = TokenMessage.ForToken(e, e.FirstSequence + skip + i, e.Tokens[skip + i]);
-            }
-
-            _sender.Enqueue(messages, e.AppendedAt);
+            _sender.Enqueue(e, skip);
             progress.Last = e.LastSequence;
         }
 

@@ -111,7 +111,12 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
         try
         {
             await EnsurePosition();
-            var tokens = batch.ConvertAll(b => b.Token).ToArray();
+            var tokens = new string[batch.Count];
+            for (var i = 0; i < tokens.Length; i++)
+            {
+                tokens[i] = batch[i].Token;
+            }
+
             var first = _lastSequence + 1;
             await Append(first, tokens);
             for (var i = 0; i < batch.Count; i++)

@@ -38,6 +38,10 @@ internal sealed class RunGrain(
             (state.State.ThreadId, state.State.Status) = (previousThread, previousStatus);
             throw new StorageUnavailableException($"Run '{RunId}' could not store its stream '{streamId}'.", ex);
         }
+
+        // A run is touched when its streams start and end, not while they stream; kept active in between it
+        // would cost a whole activation for every open stream. Its state is stored, so the next call reloads it.
+        DeactivateOnIdle();
     }
 
     public async Task StreamEnded(string streamId, StreamEndReason reason)
@@ -59,5 +63,6 @@ internal sealed class RunGrain(
         }
 
         await state.WriteStateAsync();
+        DeactivateOnIdle();
     }
 }

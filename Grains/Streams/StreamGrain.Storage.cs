@@ -116,7 +116,7 @@ internal sealed partial class StreamGrain
         var snapshot = Copy(_live);
         change?.Invoke(snapshot);
         snapshot.LastSequence = _history.LastSequence;
-        snapshot.Tokens = _history.After(0).Tokens;
+        (snapshot.TokenText, snapshot.TokenLengths) = _history.Pack();
         snapshot.Settled = settled;
 
         _state.State = snapshot;
@@ -135,6 +135,13 @@ internal sealed partial class StreamGrain
         change?.Invoke(_live);
         _durableThrough = snapshot.LastSequence;
         _storedSettled = settled;
+
+        // The snapshot now lives in storage, and nothing here reads it again; kept, it would hold a second copy of
+        // the token text for as long as the stream is active. A fresh instance, since a stored one is never changed.
+        if (ReferenceEquals(_state.State, snapshot))
+        {
+            _state.State = new StreamState();
+        }
     }
 
     private static StreamState Copy(StreamState s) => new()

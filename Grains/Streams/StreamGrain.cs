@@ -111,7 +111,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         TextRules.ValidateToken(token, "token", _options.MaxTokenChars);
         TakeTokenRate(1);
         await EnsureUnsettled();
-        Apply(_history.LastSequence + 1, [token]);
+        Apply(_history.LastSequence + 1, new ReadOnlySpan<string>(in token));
         return _history.LastSequence;
     }
 
@@ -168,7 +168,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         {
             TakeTokenRate(fresh.Length);
             await EnsureUnsettled();
-            Apply(next, tokens[overlap..]);
+            Apply(next, tokens.AsSpan(overlap));
         }
 
         if (indexed)
@@ -255,7 +255,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         return ValueTask.FromResult(Info());
     }
 
-    private void Apply(long firstSequence, string[] tokens)
+    private void Apply(long firstSequence, ReadOnlySpan<string> tokens)
     {
         foreach (var token in tokens)
         {

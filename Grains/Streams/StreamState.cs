@@ -20,8 +20,16 @@ public sealed class StreamState
     [Id(2)] public string RunId { get; set; } = "";
     [Id(3)] public long LastSequence { get; set; }
 
+    // Id 4 held the retained tokens as string[] before they were packed; it is not reused.
+
+    /// <summary>The retained tokens' text, one after another, ending at <see cref="LastSequence"/>; see <see cref="PackedTokens"/>.</summary>
+    [Id(12)] public string TokenText { get; set; } = "";
+
+    /// <summary>Each retained token's UTF-16 length, as unsigned LEB128 varints, splitting <see cref="TokenText"/>.</summary>
+    [Id(13)] public byte[] TokenLengths { get; set; } = [];
+
     /// <summary>The retained tokens, ending at <see cref="LastSequence"/>.</summary>
-    [Id(4)] public string[] Tokens { get; set; } = [];
+    public string[] Tokens => PackedTokens.Unpack(TokenText, TokenLengths);
 
     /// <summary>
     /// True only when no sequence number past <see cref="LastSequence"/> can have been handed out: written on a

@@ -42,7 +42,11 @@ public static class SiloHostingExtensions
             silo.AddMemoryStreams(ThreadStreams.ProviderName, s =>
             {
                 s.ConfigurePartitioning(streams.QueueCount);
-                s.ConfigurePullingAgent(o => o.Configure(p => p.GetQueueMsgsTimerPeriod = streams.PollingPeriod));
+                s.ConfigurePullingAgent(o => o.Configure(p =>
+                {
+                    p.GetQueueMsgsTimerPeriod = streams.PollingPeriod;
+                    p.BatchContainerBatchSize = streams.DeliveryBatchSize;
+                }));
             });
             var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
             silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);

@@ -1,0 +1,204 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using ReHome.Bench.Load;
+using ReHome.Producer;
+
+namespace ReHome.Bench.Hosting;
+
+/// <summary>
+/// ReHome as real processes: a redis-server (persistence off), a silo and a gateway that is an Orleans client of
+/// it (<c>cluster</c> mode), or one gateway hosting its own silo (<c>embedded</c> mode). The bench itself joins as
+/// an Orleans client for the producer SDK.
+/// </summary>
+internal sealed class ReHomeTarget : ITarget
+{
+    private readonly List<ChildProcess> _processes = [];
+    private readonly string _serviceKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+    private string _gatewayBase = "";
+    private string? _redis;
+    private int _siloGatewayPort;
+    private IHost? _client;
+
+    public string Name => "rehome";
+
+    public string HubUrl => _gatewayBase + HubNames.HubPath;
+
+    public IReadOnlyList<ChildProcess> Processes => [.. _processes.Where(p => p.Name != "redis")];
+
+    public ChildProcess StreamHost => _processes.First(p => p.Name is "silo" or "gateway");
+
+    public ChildProcess ConnectionHost => _processes.First(p => p.Name == "gateway");
+
+    public ChildProcess? Redis => _processes.FirstOrDefault(p => p.Name == "redis");
+
+    public bool Embedded { get; private init; }
+
+    /// <summary>The Redis connection string in cluster mode, for reading its memory use.</summary>
+    public string? RedisAddress => _redis is null ? null : _redis + ",allowAdmin=true";
+
+    public static async Task<ReHomeTarget> Start(BenchOptions options, Ports ports, Jwt jwt, string logDir)
+    {
+        var target = new ReHomeTarget { Embedded = options.Embedded };
+        try
+        {
+            await target.StartProcesses(options, ports, jwt, logDir);
+            return target;
+        }
+        catch
+        {
+            await target.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartProcesses(BenchOptions options, Ports ports, Jwt jwt, string logDir)
+    {
+        var common = new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Auth__SigningKey"] = jwt.SigningKey,
+            ["Auth__ServiceKeys__0"] = _serviceKey,
+            ["Orleans__ClusterId"] = "bench",
+            ["Orleans__ServiceId"] = "bench",
+        };
+        foreach (var (key, value) in options.Env)
+        {
+            common[key] = value;
+        }
+
+        var siloPort = ports.Next();
+        _siloGatewayPort = ports.Next();
+        var gatewayHttp = ports.Next();
+        _gatewayBase = $"http://127.0.0.1:{gatewayHttp}";
+
+        if (Embedded)
+        {
+            var env = new Dictionary<string, string>(common)
+            {
+                ["Silo__Port"] = siloPort.ToString(),
+                ["Silo__GatewayPort"] = _siloGatewayPort.ToString(),
+                ["Urls"] = _gatewayBase,
+            };
+            var gateway = ChildProcess.StartDotnet("gateway", RepoPaths.Gateway, [], env, logDir, _gatewayBase);
+            _processes.Add(gateway);
+            await gateway.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
+            return;
+        }
+
+        var redisPort = ports.Next();
+        var redis = ChildProcess.StartNative("redis", RedisBinary(),
+            ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], logDir);
+        _processes.Add(redis);
+        _redis = $"127.0.0.1:{redisPort},abortConnect=false";
+        await WaitForRedis(redisPort);
+
+        var siloHttp = $"http://127.0.0.1:{ports.Next()}";
+        var siloEnv = new Dictionary<string, string>(common)
+        {
+            ["Redis__ConnectionString"] = _redis,
+            ["Silo__Port"] = siloPort.ToString(),
+            ["Silo__GatewayPort"] = _siloGatewayPort.ToString(),
+            ["Urls"] = siloHttp,
+        };
+        var silo = ChildProcess.StartDotnet("silo", RepoPaths.Silo, [], siloEnv, logDir, siloHttp);
+        _processes.Add(silo);
+
+        var gatewayEnv = new Dictionary<string, string>(common)
+        {
+            ["Redis__ConnectionString"] = _redis,
+            ["Urls"] = _gatewayBase,
+        };
+        var gatewayProcess = ChildProcess.StartDotnet("gateway", RepoPaths.Gateway, [], gatewayEnv, logDir, _gatewayBase);
+        _processes.Add(gatewayProcess);
+        await silo.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
+        await gatewayProcess.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>The bench's own Orleans client of the cluster, for the producer SDK and raw grain calls.</summary>
+    public async Task<IHost> Client()
+    {
+        if (_client is not null)
+        {
+            return _client;
+        }
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                // The bench names the cluster for both modes (Orleans__ClusterId / Orleans__ServiceId).
+                o.ClusterId = "bench";
+                o.ServiceId = "bench";
+            });
+            if (Embedded)
+            {
+                client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, _siloGatewayPort));
+            }
+            else
+            {
+                client.UseRedisClustering(_redis!);
+            }
+        });
+        builder.Services.AddReHomeProducer();
+        var host = builder.Build();
+        await host.StartAsync();
+        _client = host;
+        return host;
+    }
+
+    public async Task<IProducerDriver> CreateProducer(ProducerKind kind) => kind switch
+    {
+        ProducerKind.Sdk => new SdkProducer((await Client()).Services.GetRequiredService<IStreamProducer>()),
+        _ => new HttpProducer(_gatewayBase, _serviceKey),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            try
+            {
+                await _client.StopAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception)
+            {
+                // The silo may already be gone.
+            }
+
+            _client.Dispose();
+        }
+
+        // Gateway first, then silo, then Redis: each stops while what it depends on still answers.
+        for (var i = _processes.Count - 1; i >= 0; i--)
+        {
+            await _processes[i].DisposeAsync();
+        }
+    }
+
+    private static string RedisBinary() =>
+        new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException("redis-server is not installed (apt-get install redis-server); the cluster mode needs it. Use --mode embedded without it.");
+
+    private static async Task WaitForRedis(int port)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            try
+            {
+                await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},connectTimeout=500");
+                await connection.GetDatabase().PingAsync();
+                return;
+            }
+            catch (StackExchange.Redis.RedisConnectionException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+}

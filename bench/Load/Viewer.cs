@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ReHome.Bench.Load;
+
+/// <summary>
+/// One browser-like viewer: a SignalR WebSocket connection authenticated with a JWT as <c>access_token</c>
+/// (after negotiate, as the browser client does), joined to one thread, checking every token it receives.
+/// </summary>
+internal sealed class Viewer : IAsyncDisposable
+{
+    private readonly HubConnection _connection;
+    private readonly Delivery _delivery;
+    private readonly Dictionary<string, StreamCheck> _checks = [];
+
+    public Viewer(string hubUrl, string accessToken, bool messagePack, HttpMessageHandler sharedHandler, Delivery delivery)
+    {
+        _delivery = delivery;
+        var builder = new HubConnectionBuilder().WithUrl(hubUrl, o =>
+        {
+            o.AccessTokenProvider = () => Task.FromResult<string?>(accessToken);
+            o.Transports = HttpTransportType.WebSockets;
+            // One pooled handler for every viewer's negotiate call, as one browser shares its connection pool.
+            o.HttpMessageHandlerFactory = _ => new SharedHandler(sharedHandler);
+        });
+        if (messagePack)
+        {
+            builder.AddMessagePackProtocol();
+        }
+
+        _connection = builder.Build();
+        _connection.On<ViewerToken>(HubNames.Token, Receive);
+        _connection.On<ViewerToken[]>(HubNames.Tokens, batch =>
+        {
+            foreach (var message in batch)
+            {
+                Receive(message);
+            }
+        });
+    }
+
+    public IEnumerable<StreamCheck> Checks => _checks.Values;
+
+    public HubConnectionState State => _connection.State;
+
+    public Task Connect(CancellationToken cancellationToken) => _connection.StartAsync(cancellationToken);
+
+    public Task Join(string threadId) => _connection.InvokeAsync<object[]>(HubNames.JoinThread, threadId);
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    private void Receive(ViewerToken message)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (!_checks.TryGetValue(message.StreamId, out var check))
+        {
+            if (_delivery.Find(message.StreamId) is not { } ledger)
+            {
+                return;
+            }
+
+            check = new StreamCheck(ledger);
+            _checks[message.StreamId] = check;
+        }
+
+        if (message.Done)
+        {
+            check.Ended(message.Sequence);
+            return;
+        }
+
+        check.Token(message.Sequence, message.Token);
+        _delivery.Received(check.Ledger, message.Sequence, now);
+    }
+
+    /// <summary>Lets each connection wrap the shared handler without disposing it when the connection goes.</summary>
+    private sealed class SharedHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using ReHome.Bench.Hosting;
+
+namespace ReHome.Bench.Measure;
+
+/// <summary>
+/// With <c>--profile silo,gateway</c>, records a CPU profile of those processes over the measured window and writes
+/// its top functions next to the results. <c>--profiler perf</c> (default) samples on-CPU stacks with Linux perf,
+/// the processes started with <c>DOTNET_PerfMapEnabled=1</c> so JIT-compiled frames have names;
+/// <c>--profiler trace</c> uses dotnet-trace's thread-time sampling (wall clock, waits included).
+/// </summary>
+internal sealed class Profiler(IReadOnlySet<string> names, string kind, string directory)
+{
+    private readonly List<(Process Recorder, string File)> _running = [];
+
+    public bool Enabled => names.Count > 0;
+
+    /// <summary>Settings the profiled processes need from their start.</summary>
+    public IEnumerable<KeyValuePair<string, string>> Env =>
+        Enabled && kind == "perf" ? [new("DOTNET_PerfMapEnabled", "1"), new("DOTNET_EnableWriteXorExecute", "0")] : [];
+
+    public void Start(ITarget target, double seconds)
+    {
+        foreach (var process in target.Processes.Where(p => names.Contains(p.Name) || names.Contains("all")))
+        {
+            var file = Path.Combine(directory, $"{target.Name}-{process.Name}-{DateTime.UtcNow:HHmmss}.{(kind == "perf" ? "perf.data" : "nettrace")}");
+            var start = kind == "perf"
+                ? new ProcessStartInfo("perf")
+                {
+                    ArgumentList = { "record", "-e", "cpu-clock", "-F", "999", "-g", "-p", process.Pid.ToString(), "-o", file, "--", "sleep", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                }
+                : new ProcessStartInfo(DotnetTrace())
+                {
+                    ArgumentList = { "collect", "-p", process.Pid.ToString(), "--profile", "dotnet-sampled-thread-time", "--duration", TimeSpan.FromSeconds(seconds).ToString(@"hh\:mm\:ss"), "-o", file },
+                };
+            start.RedirectStandardOutput = true;
+            start.RedirectStandardError = true;
+            start.RedirectStandardInput = true;
+            if (Process.Start(start) is { } recorder)
+            {
+                _running.Add((recorder, file));
+            }
+        }
+    }
+
+    /// <summary>Waits for the recordings and writes each one's top functions, by own time and with callees.</summary>
+    public async Task Finish()
+    {
+        foreach (var (recorder, file) in _running)
+        {
+            await recorder.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            foreach (var inclusive in new[] { false, true })
+            {
+                var report = kind == "perf"
+                    ? new ProcessStartInfo("perf")
+                    {
+                        ArgumentList = { "report", "-i", file, "--stdio", "--sort", "dso,symbol", inclusive ? "--children" : "--no-children", "-g", "none", "--percent-limit", "0.3" },
+                    }
+                    : new ProcessStartInfo(DotnetTrace()) { ArgumentList = { "report", file, "topN", "-n", "60" } };
+                if (inclusive && kind != "perf")
+                {
+                    report.ArgumentList.Add("--inclusive");
+                }
+
+                report.RedirectStandardOutput = true;
+                report.RedirectStandardError = true;
+                using var process = Process.Start(report)!;
+                var text = await process.StandardOutput.ReadToEndAsync();
+                await process.WaitForExitAsync();
+                await File.WriteAllTextAsync(file + (inclusive ? ".inclusive.txt" : ".self.txt"), text);
+            }
+        }
+
+        _running.Clear();
+    }
+
+    private static string DotnetTrace()
+    {
+        var home = Environment.GetEnvironmentVariable("HOME") ?? "/root";
+        var path = Path.Combine(home, ".dotnet", "tools", "dotnet-trace");
+        return File.Exists(path) ? path : "dotnet-trace";
+    }
+}
