@@ -135,13 +135,6 @@ internal sealed partial class StreamGrain
         change?.Invoke(_live);
         _durableThrough = snapshot.LastSequence;
         _storedSettled = settled;
-
-        // The snapshot now lives in storage, and nothing here reads it again; kept, it would hold a second copy of
-        // the token text for as long as the stream is active. A fresh instance, since a stored one is never changed.
-        if (ReferenceEquals(_state.State, snapshot))
-        {
-            _state.State = new StreamState();
-        }
     }
 
     private static StreamState Copy(StreamState s) => new()
