@@ -12,7 +12,7 @@ internal sealed partial class Retry(StreamProducerOptions options, ILogger logge
     public static bool IsTransient(Exception ex) =>
         ex is not (ReHomeException or OperationCanceledException or ArgumentException);
 
-    /// <summary>Also retries a failed durable write: ending a stream is worth waiting for storage to return.</summary>
+    /// <summary>Also retries a failed durable write (start, end, cancel): those are idempotent and worth waiting for storage to return.</summary>
     public static bool IsTransientOrStorage(Exception ex) => IsTransient(ex) || ex is StorageUnavailableException;
 
     public async Task<T> Run<T>(string operation, Func<Task<T>> call, Func<Exception, bool> isTransient, CancellationToken cancellationToken)

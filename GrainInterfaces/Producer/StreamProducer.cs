@@ -26,7 +26,9 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
         Ids.Validate(runId, "runId");
 
         var grain = grains.GetGrain<IStreamGrain>(streamId);
-        var info = await _retry.Run("Start", () => grain.Start(threadId, runId), Retry.IsTransient, cancellationToken);
+        // A start that could not be stored is retried like a failover: it is safe (starting again is a no-op), and a
+        // storage outage shorter than RetryTimeout should cost the producer a wait, not its answer.
+        var info = await _retry.Run("Start", () => grain.Start(threadId, runId), Retry.IsTransientOrStorage, cancellationToken);
         _streams.TryAdd(streamId, NewStream(grain, info.LastSequence));
         return streamId;
     }
