@@ -29,7 +29,7 @@ public static class GatewayApp
         app.UseAuthorization();
 
         app.MapServiceDefaults();
-        app.MapHub<AgentHub>(AuthSetup.HubPath);
+        app.MapHub<AgentHub>(HubContract.Path);
         app.MapProducerApi();
         if (ClusterHosting.IsEmbedded(app.Configuration))
         {

@@ -15,8 +15,6 @@ public static class AuthSetup
     /// <summary>The producer API's policy: a service key. A browser token there is authenticated but forbidden (403).</summary>
     public const string ServicePolicy = "service";
 
-    public const string HubPath = "/hubs/agent";
-
     public static WebApplicationBuilder AddReHomeAuth(this WebApplicationBuilder builder)
     {
         var embeddedDefaults = ClusterHosting.IsEmbedded(builder.Configuration) ? new EmbeddedDefaults() : null;
@@ -68,7 +66,7 @@ public static class AuthSetup
             // Browsers cannot set headers on a WebSocket; SignalR sends the token in the query string, and only there is it read.
             OnMessageReceived = context =>
             {
-                if (context.Request.Path.StartsWithSegments(HubPath) && context.Request.Query["access_token"] is { Count: > 0 } token)
+                if (context.Request.Path.StartsWithSegments(HubContract.Path) && context.Request.Query["access_token"] is { Count: > 0 } token)
                 {
                     context.Token = token;
                 }

@@ -98,8 +98,8 @@ internal sealed partial class GroupSender
                 var clients = _hub.Clients.Group(_group);
                 // A group send serializes and writes before it completes, so the buffer is free again afterwards.
                 await (batch.Count == 1
-                    ? clients.SendAsync(ClientMethods.Token, batch[0])
-                    : clients.SendAsync(ClientMethods.Tokens, batch));
+                    ? clients.SendAsync(HubContract.TokenEvent, batch[0])
+                    : clients.SendAsync(HubContract.TokensEvent, batch));
             }
             catch (Exception ex)
             {

@@ -21,7 +21,7 @@ public sealed class FanoutTests(GatewayFixture gateway)
         await alice.Join(threadId);
         Assert.Equal(1, await SubscriptionCount(threadId));
 
-        await alice.Connection.InvokeAsync("LeaveThread", threadId);
+        await alice.Connection.InvokeAsync(HubContract.LeaveThread, threadId);
         Assert.Equal(1, await SubscriptionCount(threadId));
 
         // Bob still gets the thread after Alice left.

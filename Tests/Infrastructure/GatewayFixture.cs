@@ -87,7 +87,7 @@ public class GatewayFixture : IAsyncLifetime
     /// <summary>A SignalR connection as a browser would open it: WebSockets, token in the query string.</summary>
     public HubConnection Connection(string? userId, Action<IHubConnectionBuilder>? configure = null)
     {
-        var builder = new HubConnectionBuilder().WithUrl(new Uri(BaseAddress, AuthSetup.HubPath), o =>
+        var builder = new HubConnectionBuilder().WithUrl(new Uri(BaseAddress, HubContract.Path), o =>
         {
             o.Transports = HttpTransportType.WebSockets;
             o.SkipNegotiation = false;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR.Client;
-using ReHome.Gateway.Hubs;
 
 namespace ReHome.Tests.Infrastructure;
 
@@ -12,8 +11,8 @@ public sealed class Viewer : IAsyncDisposable
     private Viewer(HubConnection connection)
     {
         Connection = connection;
-        connection.On<TokenMessage>(ClientMethods.Token, m => _received.Enqueue(m));
-        connection.On<TokenMessage[]>(ClientMethods.Tokens, batch =>
+        connection.On<TokenMessage>(HubContract.TokenEvent, m => _received.Enqueue(m));
+        connection.On<TokenMessage[]>(HubContract.TokensEvent, batch =>
         {
             foreach (var m in batch)
             {
@@ -33,10 +32,10 @@ public sealed class Viewer : IAsyncDisposable
         return viewer;
     }
 
-    public Task<ThreadStream[]> Join(string threadId) => Connection.InvokeAsync<ThreadStream[]>("JoinThread", threadId);
+    public Task<ThreadStream[]> Join(string threadId) => Connection.InvokeAsync<ThreadStream[]>(HubContract.JoinThread, threadId);
 
     public Task<TokenPageMessage> GetTokens(string streamId, long afterSequence) =>
-        Connection.InvokeAsync<TokenPageMessage>("GetTokens", streamId, afterSequence);
+        Connection.InvokeAsync<TokenPageMessage>(HubContract.GetTokens, streamId, afterSequence);
 
     public List<TokenMessage> Tokens(string streamId) => [.. _received.Where(m => m.StreamId == streamId && !m.Done)];
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Tokens;
+using ReHome.Bench.Hosting;
 using ReHome.Bench.Load;
 
 namespace ReHome.Bench.Baseline;
@@ -27,8 +28,8 @@ internal static class BaselineServer
             jwt.MapInboundClaims = false;
             jwt.TokenValidationParameters = new TokenValidationParameters
             {
-                ValidIssuer = HubNames.Issuer,
-                ValidAudience = HubNames.Audience,
+                ValidIssuer = Jwt.Issuer,
+                ValidAudience = Jwt.Audience,
                 IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)),
                 ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
                 NameClaimType = "sub",
@@ -53,7 +54,7 @@ internal static class BaselineServer
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapHub<BaselineAgentHub>(HubNames.HubPath);
+        app.MapHub<BaselineAgentHub>(HubContract.Path);
         app.MapHub<BaselineProducerHub>("/hubs/producer");
         app.MapGet("/health", () => "ok");
         app.MapGet("/metrics", GcMetrics);

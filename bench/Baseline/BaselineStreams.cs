@@ -44,7 +44,7 @@ internal sealed class BaselineStreams(IHubContext<BaselineAgentHub> hub)
             stream.Tokens.Add(token);
         }
 
-        await hub.Clients.Group(BaselineAgentHub.Group(stream.ThreadId)).SendAsync(HubNames.Token,
+        await hub.Clients.Group(BaselineAgentHub.Group(stream.ThreadId)).SendAsync(HubContract.TokenEvent,
             new BaselineToken(stream.ThreadId, stream.RunId, streamId, sequence, token, false, null, null, null));
         return sequence;
     }
@@ -64,7 +64,7 @@ internal sealed class BaselineStreams(IHubContext<BaselineAgentHub> hub)
             full = string.Concat(stream.Tokens);
         }
 
-        await hub.Clients.Group(BaselineAgentHub.Group(stream.ThreadId)).SendAsync(HubNames.Token,
+        await hub.Clients.Group(BaselineAgentHub.Group(stream.ThreadId)).SendAsync(HubContract.TokenEvent,
             new BaselineToken(stream.ThreadId, stream.RunId, streamId, stream.Last, null, true, full, "completed", null));
         return true;
     }

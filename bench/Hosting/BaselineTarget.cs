@@ -20,7 +20,7 @@ internal sealed class BaselineTarget : ITarget
 
     public string Name => "baseline";
 
-    public string HubUrl => _base + HubNames.HubPath;
+    public string HubUrl => _base + HubContract.Path;
 
     public IReadOnlyList<ChildProcess> Processes => [_process];
 

@@ -3,13 +3,16 @@ using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using ReHome.Bench.Baseline;
-using ReHome.Bench.Load;
 
 namespace ReHome.Bench.Hosting;
 
 /// <summary>Browser tokens signed with the <c>Auth__SigningKey</c> the bench gives the gateway (and the baseline).</summary>
 internal sealed class Jwt(string signingKey)
 {
+    /// <summary>The gateway's default <c>Auth:Issuer</c> and <c>Auth:Audience</c>, which the baseline checks too.</summary>
+    public const string Issuer = "rehome";
+    public const string Audience = "rehome-gateway";
+
     private readonly JsonWebTokenHandler _handler = new();
     private readonly SigningCredentials _credentials = new(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)), SecurityAlgorithms.HmacSha256);
 
@@ -26,8 +29,8 @@ internal sealed class Jwt(string signingKey)
         return _handler.CreateToken(new SecurityTokenDescriptor
         {
             Subject = new ClaimsIdentity(claims),
-            Issuer = HubNames.Issuer,
-            Audience = HubNames.Audience,
+            Issuer = Issuer,
+            Audience = Audience,
             IssuedAt = now,
             NotBefore = now,
             Expires = now.AddHours(4),

@@ -24,7 +24,7 @@ internal sealed class ReHomeTarget : ITarget
 
     public string Name => "rehome";
 
-    public string HubUrl => _gatewayBase + HubNames.HubPath;
+    public string HubUrl => _gatewayBase + HubContract.Path;
 
     public IReadOnlyList<ChildProcess> Processes => [.. _processes.Where(p => p.Name != "redis")];
 

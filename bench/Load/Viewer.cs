@@ -31,8 +31,8 @@ internal sealed class Viewer : IAsyncDisposable
         }
 
         _connection = builder.Build();
-        _connection.On<ViewerToken>(HubNames.Token, Receive);
-        _connection.On<ViewerToken[]>(HubNames.Tokens, batch =>
+        _connection.On<ViewerToken>(HubContract.TokenEvent, Receive);
+        _connection.On<ViewerToken[]>(HubContract.TokensEvent, batch =>
         {
             foreach (var message in batch)
             {
@@ -47,7 +47,7 @@ internal sealed class Viewer : IAsyncDisposable
 
     public Task Connect(CancellationToken cancellationToken) => _connection.StartAsync(cancellationToken);
 
-    public Task Join(string threadId) => _connection.InvokeAsync<object[]>(HubNames.JoinThread, threadId);
+    public Task Join(string threadId) => _connection.InvokeAsync<object[]>(HubContract.JoinThread, threadId);
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 

@@ -1,6 +1,6 @@
 using System.Runtime.Serialization;
 
-namespace ReHome.Gateway.Hubs;
+namespace ReHome;
 
 /// <summary>
 /// The payload of <c>agent.thread.token</c>. A token has <see cref="Done"/> false; the done event has

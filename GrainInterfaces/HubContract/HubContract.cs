@@ -1,0 +1,26 @@
+namespace ReHome;
+
+/// <summary>
+/// The gateway's SignalR contract as both sides spell it: the hub path, the methods a client calls and the events
+/// it receives. The only place these names are written; the gateway, the smoke command, the benchmark and the
+/// tests all use it (the browser client mirrors it in JavaScript).
+/// </summary>
+public static class HubContract
+{
+    public const string Path = "/hubs/agent";
+
+    /// <summary><c>JoinThread(threadId)</c> → <see cref="ThreadStream"/>[]; refused with <c>forbidden</c>.</summary>
+    public const string JoinThread = "JoinThread";
+
+    /// <summary><c>LeaveThread(threadId)</c>.</summary>
+    public const string LeaveThread = "LeaveThread";
+
+    /// <summary><c>GetTokens(streamId, afterSequence)</c> → <see cref="TokenPageMessage"/>.</summary>
+    public const string GetTokens = "GetTokens";
+
+    /// <summary>One <see cref="TokenMessage"/>: a token, or a stream's done event.</summary>
+    public const string TokenEvent = "agent.thread.token";
+
+    /// <summary>An array of <see cref="TokenMessage"/>, in order: what queued while the previous send was in flight.</summary>
+    public const string TokensEvent = "agent.thread.tokens";
+}
