@@ -77,5 +77,5 @@ public sealed class StreamOptions
 
     /// <summary>Memory-stream queues; threads are spread over them. Clients must use the same number.</summary>
     [Range(1, 1024)]
-    public int QueueCount { get; set; } = 8;
+    public int QueueCount { get; set; } = ThreadStreams.DefaultQueueCount;
 }

@@ -82,6 +82,7 @@ internal sealed partial class StreamGrain
         _history.Restore(0, []);
         _durableThrough = 0;
         _storedSettled = false;
+        _publisher?.Stop();
         _publisher = null;
         _hygieneTimer?.Dispose();
         _hygieneTimer = null;

@@ -40,6 +40,7 @@ internal sealed partial class StreamGrain
         if (_publisher is not null)
         {
             await Task.WhenAny(_publisher.Drained, Task.Delay(TimeSpan.FromSeconds(5), _time));
+            _publisher.Stop();
         }
     }
 
@@ -61,7 +62,8 @@ internal sealed partial class StreamGrain
     /// Before handing out a number past what storage holds, storage must say "not settled"; otherwise a crash
     /// would leave a state that looks complete, and the next activation could reuse the number.
     /// </summary>
-    private Task EnsureUnsettled() => _storedSettled ? Write(settled: false) : Task.CompletedTask;
+    private Task EnsureUnsettled() =>
+        _storedSettled ? WriteDurably("first token after reactivation", settled: false, _ => { }) : Task.CompletedTask;
 
     private void ScheduleCheckpoint()
     {

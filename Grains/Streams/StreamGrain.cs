@@ -188,6 +188,12 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
             return Task.FromResult(false);
         }
 
+        if (_interrupted && expectedLastSequence is null)
+        {
+            // Viewers may hold tokens past what was stored; ending here would publish a shorter text as the answer.
+            throw new StreamInterruptedException(StreamId, _history.LastSequence);
+        }
+
         if (expectedLastSequence is { } expected)
         {
             if (expected > _history.LastSequence)

@@ -24,9 +24,26 @@ internal sealed partial class ThreadEventPublisher(
     private long _openFirst;
     private DateTime _openSince;
     private Task _pump = Task.CompletedTask;
+    private readonly CancellationTokenSource _stopped = new();
 
     /// <summary>Completes when everything queued so far has been published.</summary>
     public Task Drained => _pump;
+
+    /// <summary>
+    /// Gives up on what is still unpublished (the activation is going away). Viewers recover those events from the
+    /// grain: the gateway's silent-stream probe and the browser's sequence checks ask <c>GetTokens</c>.
+    /// </summary>
+    public void Stop()
+    {
+        if (!_stopped.IsCancellationRequested && (_ready.Count > 0 || _open.Count > 0 || !_pump.IsCompleted))
+        {
+            LogAbandoned(streamId, _ready.Count + (_open.Count > 0 ? 1 : 0));
+        }
+
+        _stopped.Cancel();
+        _ready.Clear();
+        _open.Clear();
+    }
 
     public void Tokens(long firstSequence, ReadOnlySpan<string> tokens)
     {
@@ -94,7 +111,7 @@ internal sealed partial class ThreadEventPublisher(
     private async Task PublishWithRetry(ThreadEvent item)
     {
         var delay = TimeSpan.FromMilliseconds(10);
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 1; !_stopped.IsCancellationRequested; attempt++)
         {
             try
             {
@@ -104,11 +121,22 @@ internal sealed partial class ThreadEventPublisher(
             catch (Exception ex)
             {
                 LogPublishFailed(ex, streamId, attempt, delay);
-                await Task.Delay(delay);
+                try
+                {
+                    await Task.Delay(delay, time, _stopped.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} stopped publishing with {Count} events unpublished; viewers fetch them from the grain.")]
+    private partial void LogAbandoned(string streamId, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing events of stream {StreamId} failed (attempt {Attempt}); retrying in {Delay}.")]
     private partial void LogPublishFailed(Exception exception, string streamId, int attempt, TimeSpan delay);

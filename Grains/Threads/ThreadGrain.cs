@@ -38,8 +38,18 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
     {
         Ids.Validate(ThreadId, "threadId");
         Validate(access);
+        var previous = _state.State.Access;
         _state.State.Access = access;
-        await _state.WriteStateAsync();
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch (Exception ex) when (ex is not ReHomeException)
+        {
+            _state.State.Access = previous;
+            throw new StorageUnavailableException($"Thread '{ThreadId}' could not store its access list.", ex);
+        }
+
         _members = ToMemberSet(access);
     }
 

@@ -74,6 +74,7 @@ public sealed class SiloFailoverTests(FailoverClusterFixture fixture)
         // The index-less stream refuses to number blindly, then resumes from what its producer resends.
         var interrupted = await Assert.ThrowsAsync<StreamInterruptedException>(() => raw.Append("new").AsTask());
         var stored = interrupted.StoredThrough;
+        await Assert.ThrowsAsync<StreamInterruptedException>(() => raw.End("r1 r2", expectedLastSequence: null));
         Assert.InRange(stored, 0, 5);
         await raw.AppendMany(stored + 1, rawTokens[(int)stored..]);
         Assert.Equal(6, await raw.Append("r6 "));
