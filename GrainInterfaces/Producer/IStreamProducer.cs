@@ -17,6 +17,11 @@ public interface IStreamProducer
     /// Appends a token and returns its sequence number. Tokens sent without waiting are queued in call order and
     /// sent in batches while a call is in flight.
     /// </summary>
+    /// <remarks>
+    /// Cancelling stops the wait, not the send: a queued token still gets its number. When retries run out the call
+    /// fails, but the token keeps its place and is resent before the next one if the grain lacks it, so do not send
+    /// it again.
+    /// </remarks>
     Task<long> StreamTokenAsync(string streamId, string token, CancellationToken cancellationToken = default);
 
     /// <summary>

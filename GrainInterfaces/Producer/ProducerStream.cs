@@ -143,18 +143,31 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
 
     private async Task Append(long first, string[] tokens)
     {
-        var ack = await retry.Run("Append", async () =>
+        AppendAck ack;
+        try
         {
-            try
+            ack = await retry.Run("Append", async () =>
             {
-                return await grain.AppendMany(first, tokens);
-            }
-            catch (SequenceGapException gap)
-            {
-                await Resend(gap);
-                return await grain.AppendMany(first, tokens);
-            }
-        }, Retry.IsTransient, CancellationToken.None);
+                try
+                {
+                    return await grain.AppendMany(first, tokens);
+                }
+                catch (SequenceGapException gap)
+                {
+                    await Resend(gap);
+                    return await grain.AppendMany(first, tokens);
+                }
+            }, Retry.IsTransient, CancellationToken.None);
+        }
+        catch (Exception ex) when (Retry.IsTransient(ex))
+        {
+            // Retries ran out, yet an attempt may have landed and reached viewers. Keep the tokens under their
+            // numbers, as if sent: the next call (or End) finds out from the grain and resends them if they are missing,
+            // so the stream never gets other text at those numbers.
+            _unstored.AddRange(tokens);
+            _lastSequence = first + tokens.Length - 1;
+            throw;
+        }
 
         _unstored.AddRange(tokens);
         _lastSequence = first + tokens.Length - 1;
