@@ -31,7 +31,7 @@ public static class GatewayApp
         app.MapServiceDefaults();
         app.MapHub<AgentHub>(HubContract.Path);
         app.MapProducerApi();
-        if (ClusterHosting.IsEmbedded(app.Configuration))
+        if (DevEndpoints.Allowed(app.Configuration))
         {
             app.MapDevEndpoints();
         }

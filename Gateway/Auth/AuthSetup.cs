@@ -15,6 +15,8 @@ public static class AuthSetup
     /// <summary>The producer API's policy: a service key. A browser token there is authenticated but forbidden (403).</summary>
     public const string ServicePolicy = "service";
 
+    public const int MinServiceKeyLength = 16;
+
     public static WebApplicationBuilder AddReHomeAuth(this WebApplicationBuilder builder)
     {
         var embeddedDefaults = ClusterHosting.IsEmbedded(builder.Configuration) ? new EmbeddedDefaults() : null;
@@ -24,6 +26,8 @@ public static class AuthSetup
             .PostConfigure<ILoggerFactory>((o, logs) => embeddedDefaults?.Fill(o, logs.CreateLogger("ReHome.Gateway.Auth")))
             .Validate(o => o.SigningKey is { } key && Encoding.UTF8.GetByteCount(key) >= 32,
                 "Auth:SigningKey is required and must be at least 32 bytes (HS256).")
+            .Validate(o => o.ServiceKeys.All(key => key is { Length: >= MinServiceKeyLength }),
+                $"Every Auth:ServiceKeys entry must be at least {MinServiceKeyLength} characters.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
@@ -36,8 +40,11 @@ public static class AuthSetup
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ServicePolicy, policy => policy
+                // Both schemes authenticate, so a browser token is recognised and refused (403) rather than unknown (401);
+                // only an identity the service-key scheme made is a service, whatever claims a JWT carries.
                 .AddAuthenticationSchemes(ServiceKeyOptions.Scheme, JwtBearerDefaults.AuthenticationScheme)
-                .RequireClaim(ServiceClaim));
+                .RequireAssertion(context => context.User.Identities.Any(identity =>
+                    identity.AuthenticationType == ServiceKeyOptions.Scheme && identity.HasClaim(ServiceClaim, "true"))));
         return builder;
     }
 
@@ -63,10 +70,17 @@ public static class AuthSetup
         };
         jwt.Events = new JwtBearerEvents
         {
-            // Browsers cannot set headers on a WebSocket; SignalR sends the token in the query string, and only there is it read.
+            // Browsers cannot set headers on a WebSocket or an EventSource, so SignalR sends the token in the query
+            // string there; only those hub requests may use it (negotiate sends a header), keeping tokens out of other URLs.
             OnMessageReceived = context =>
             {
-                if (context.Request.Path.StartsWithSegments(HubContract.Path) && context.Request.Query["access_token"] is { Count: > 0 } token)
+                var request = context.Request;
+                // Judged from the request itself: the WebSocket middleware that sets IsWebSocketRequest runs later,
+                // inside the hub's endpoint. HTTP/2 WebSockets arrive as CONNECT.
+                var streaming = request.Headers.Upgrade.Any(upgrade => string.Equals(upgrade, "websocket", StringComparison.OrdinalIgnoreCase))
+                    || HttpMethods.IsConnect(request.Method)
+                    || request.Headers.Accept.Any(accept => accept?.Contains("text/event-stream") == true);
+                if (streaming && request.Path.StartsWithSegments(HubContract.Path) && request.Query["access_token"] is { Count: > 0 } token)
                 {
                     context.Token = token;
                 }

@@ -7,11 +7,21 @@ using ReHome.Gateway.Auth;
 namespace ReHome.Gateway.Demo;
 
 /// <summary>
-/// Development endpoints, mapped only in the embedded mode: a browser token for anyone who asks, and the demo
-/// producer. They do not exist when the gateway runs against Redis.
+/// Development endpoints: a browser token for anyone who asks, and the demo producer. They exist only in the
+/// embedded mode and only while the gateway listens on loopback alone, so neither a gateway running against Redis
+/// nor an embedded one reachable from the network (a container, <c>Urls=http://+:8080</c>) hands out tokens.
 /// </summary>
 internal static class DevEndpoints
 {
+    public static bool Allowed(IConfiguration configuration) =>
+        ClusterHosting.IsEmbedded(configuration) && ListensOnLoopbackOnly(configuration["Urls"]);
+
+    /// <summary>True when every URL binds a loopback host; Kestrel's default (unset) is localhost.</summary>
+    public static bool ListensOnLoopbackOnly(string? urls) =>
+        string.IsNullOrWhiteSpace(urls) || urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(url =>
+            Uri.TryCreate(url.Replace("://+", "://wildcard").Replace("://*", "://wildcard"), UriKind.Absolute, out var uri)
+            && (uri.IsLoopback || uri.Host == "localhost"));
+
     public sealed record TokenResponse(string AccessToken, string UserId, DateTimeOffset ExpiresAt);
 
     public sealed record DemoThreadResponse(string ThreadId);

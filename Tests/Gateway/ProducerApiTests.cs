@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using ReHome.Gateway.Auth;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Gateway;
@@ -59,6 +63,26 @@ public sealed class ProducerApiTests(GatewayFixture gateway)
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, user.StatusCode);
         Assert.Equal("application/problem+json", user.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_browser_token_that_claims_to_be_a_service_is_still_403()
+    {
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        var forged = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity([new Claim("sub", "mallory"), new Claim(AuthSetup.ServiceClaim, "true")]),
+            Issuer = "rehome",
+            Audience = "rehome-gateway",
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            SigningCredentials = new SigningCredentials(
+                new SymmetricSecurityKey(Encoding.UTF8.GetBytes(GatewayFixture.SigningKey)), SecurityAlgorithms.HmacSha256),
+        });
+        http.DefaultRequestHeaders.Authorization = new("Bearer", forged);
+
+        var response = await http.PostAsJsonAsync("/api/v1/streams", new { threadId = "t", runId = "r" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
     [Theory]

@@ -22,6 +22,7 @@ namespace ReHome.Tests.Infrastructure;
 public class GatewayFixture : IAsyncLifetime
 {
     public const string ServiceKey = "test-service-key-0123456789";
+    public const string SigningKey = "test-signing-key-that-is-at-least-32-bytes-long";
     private WebApplication? _app;
 
     public Uri BaseAddress { get; private set; } = null!;
@@ -41,7 +42,7 @@ public class GatewayFixture : IAsyncLifetime
         {
             ["Silo:Port"] = RedisServer.FreePort().ToString(),
             ["Silo:GatewayPort"] = RedisServer.FreePort().ToString(),
-            ["Auth:SigningKey"] = "test-signing-key-that-is-at-least-32-bytes-long",
+            ["Auth:SigningKey"] = SigningKey,
             ["Auth:ServiceKeys:0"] = ServiceKey,
         };
         foreach (var (key, value) in Settings)
