@@ -8,7 +8,7 @@ public static class ClientBuilderExtensions
     /// Registers the thread streams' provider on a cluster client, under the silos' name and with their queue count.
     /// Without it a client can call grains but not subscribe to threads.
     /// </summary>
-    public static IClientBuilder AddReHomeStreams(this IClientBuilder client, int queueCount = 8)
+    public static IClientBuilder AddReHomeStreams(this IClientBuilder client, int queueCount = ThreadStreams.DefaultQueueCount)
     {
         client.AddMemoryStreams(ThreadStreams.ProviderName, s => s.ConfigurePartitioning(queueCount));
         return client;

@@ -12,5 +12,8 @@ public static class ThreadStreams
     public const string ProviderName = "rehome";
     public const string Namespace = "agent.thread";
 
+    /// <summary>Memory-stream queues unless <c>Streams:QueueCount</c> says otherwise; silos and clients must agree.</summary>
+    public const int DefaultQueueCount = 8;
+
     public static StreamId For(string threadId) => StreamId.Create(Namespace, threadId);
 }

@@ -281,7 +281,12 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
             return;
         }
 
-        _metrics.GapFilled();
+        if (page.Tokens.Length > 0 || page.Done)
+        {
+            // Only a probe that found something is a gap filled; most probes of a pausing model find nothing.
+            _metrics.GapFilled();
+        }
+
         if (page.Tokens.Length > 0)
         {
             var messages = new TokenMessage[page.Tokens.Length];

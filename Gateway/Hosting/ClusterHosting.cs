@@ -1,5 +1,4 @@
 using Orleans.Configuration;
-using ReHome.Grains;
 using ReHome.Silo;
 
 namespace ReHome.Gateway;
@@ -22,7 +21,7 @@ public static class ClusterHosting
         }
 
         var redis = ClusterDefaults.RedisConnectionString(builder.Configuration)!;
-        var streams = builder.Configuration.GetSection(StreamOptions.Section).Get<StreamOptions>() ?? new StreamOptions();
+        var queueCount = builder.Configuration.GetValue("Streams:QueueCount", ThreadStreams.DefaultQueueCount);
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -37,7 +36,7 @@ public static class ClusterHosting
             // gateway makes is short, so a dead silo costs viewers seconds, not half a minute. Overridable under "Messaging".
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));
             client.Services.Configure<ClientMessagingOptions>(builder.Configuration.GetSection("Messaging"));
-            client.AddReHomeStreams(streams.QueueCount);
+            client.AddReHomeStreams(queueCount);
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectionWatcher>());
 
             // Keep trying while the silos come up, rather than failing the gateway; /health/ready says when it is connected.

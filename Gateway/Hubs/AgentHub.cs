@@ -22,13 +22,13 @@ internal sealed partial class AgentHub(
 
     private string UserId => Context.UserIdentifier ?? throw new HubException("forbidden: the token has no subject.");
 
-    private HashSet<string> Joined => (HashSet<string>)Context.Items[JoinedKey]!;
+    private ThreadMemberships Joined => (ThreadMemberships)Context.Items[JoinedKey]!;
 
     public static string Group(string threadId) => "thread:" + threadId;
 
     public override Task OnConnectedAsync()
     {
-        Context.Items[JoinedKey] = new HashSet<string>();
+        Context.Items[JoinedKey] = new ThreadMemberships();
         metrics.ConnectionOpened();
         return Task.CompletedTask;
     }
@@ -36,7 +36,7 @@ internal sealed partial class AgentHub(
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         metrics.ConnectionClosed();
-        foreach (var threadId in Joined)
+        foreach (var threadId in Joined.Close())
         {
             metrics.ThreadLeft();
             if (exception is not null)
@@ -79,7 +79,13 @@ internal sealed partial class AgentHub(
                 throw;
             }
 
-            Joined.Add(threadId);
+            if (!Joined.TryAdd(threadId))
+            {
+                // The connection closed while this join was subscribing; nobody will leave for it.
+                await fanout.Leave(threadId);
+                throw new HubException("unavailable: the connection closed during the join.");
+            }
+
             metrics.ThreadJoined();
             resumes.Joined(UserId, threadId);
         }
@@ -103,11 +109,16 @@ internal sealed partial class AgentHub(
     public async Task<TokenPageMessage> GetTokens(string streamId, long afterSequence)
     {
         RequireId(streamId, "streamId");
-        var page = await grains.GetGrain<IStreamGrain>(streamId).GetTokens(afterSequence);
-        if (!await grains.GetGrain<IThreadGrain>(page.ThreadId).CanAccess(UserId))
+        var stream = grains.GetGrain<IStreamGrain>(streamId);
+
+        // Access first, so a stranger never makes the grain read out a stream's history.
+        var info = await stream.GetInfo();
+        if (!await grains.GetGrain<IThreadGrain>(info.ThreadId).CanAccess(UserId))
         {
             throw new HubException($"forbidden: you may not watch stream '{streamId}'.");
         }
+
+        var page = await stream.GetTokens(afterSequence);
 
         if (afterSequence > 0)
         {
