@@ -116,6 +116,34 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     }
 
     [SkippableFact]
+    public async Task A_cluster_that_did_not_answer_is_retried_not_taken_as_a_refusal()
+    {
+        var seen = await Run("""
+            const { HubError } = await import('/js/rehome-client.js');
+            const client = hub(['a', 'b', 'c'], { silenceProbeMs: 200 });
+            const answer = client.getTokens.bind(client);
+            let failures = 1;
+            client.getTokens = async (streamId, after) => {
+              if (failures-- > 0) {
+                client.calls.push(after);
+                throw new HubError('unavailable', 'the cluster did not answer; try again.');
+              }
+              return answer(streamId, after);
+            };
+            const { follower, seen } = follow(client);
+            follower.push(msg(1, 'a'));
+            follower.push(msg(3, 'c'));
+            await until(() => seen.sequences.length >= 3, 'three tokens');
+            follower.close();
+            return { ...seen, calls: client.calls };
+            """);
+
+        Assert.Equal([1, 2, 3], Sequences(seen));
+        Assert.Empty(seen.GetProperty("errors").EnumerateArray());
+        Assert.True(seen.GetProperty("calls").GetArrayLength() >= 2);
+    }
+
+    [SkippableFact]
     public async Task A_done_event_ahead_of_its_tokens_waits_for_them()
     {
         var seen = await Run("""

@@ -16,12 +16,20 @@ export const Hub = Object.freeze({
 
 const defaultRetryDelays = [0, 500, 1000, 2000, 5000, 10000];
 
-/** A refusal from the hub (`forbidden`, `stream_not_found`, `invalid_request`, …), as opposed to a fault. */
+/** Codes that are final answers. Any other code (`unavailable`: the cluster did not answer) is worth retrying. */
+const refusals = new Set(['forbidden', 'invalid_request', 'stream_not_found', 'thread_not_found']);
+
+/** An error the hub sent with a code (`forbidden`, `stream_not_found`, `unavailable`, …). */
 export class HubError extends Error {
   constructor(code, message) {
     super(message);
     this.name = 'HubError';
     this.code = code;
+  }
+
+  /** True for a refusal, which asking again will not change; false for a fault such as `unavailable`. */
+  get isRefusal() {
+    return refusals.has(this.code);
   }
 
   /** The hub sends refusals as "… HubException: <code>: <message>"; anything else stays as it was. */
@@ -199,7 +207,7 @@ export class ReHomeClient extends EventTarget {
       }
     } catch (raw) {
       const error = HubError.from(raw);
-      if (error instanceof HubError) {
+      if (error instanceof HubError && error.isRefusal) {
         thread.refused = error;
         this.#each(thread, watcher => watcher.onError?.(error));
       } else if (attempt === thread.joins && this.#connection.state === signalR.HubConnectionState.Connected) {

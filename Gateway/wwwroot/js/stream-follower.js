@@ -146,7 +146,7 @@ export class StreamFollower {
       return;
     }
 
-    if (error instanceof HubError) {
+    if (error instanceof HubError && error.isRefusal) {
       if (error.code === 'stream_not_found' && this.#end) {
         // Its history expired, but the done event said how it ended.
         this.#incomplete = true;
@@ -156,7 +156,8 @@ export class StreamFollower {
 
       this.#handlers.onError?.(error);
     }
-    // Anything else is a lost connection: the reconnect resyncs, and the silence probe tries again meanwhile.
+    // Anything else is a fault (a lost connection, a cluster that did not answer in time): the reconnect resyncs,
+    // and the silence probe tries again meanwhile.
   }
 
   #drainEarly() {
