@@ -154,6 +154,7 @@ public sealed class ResumingViewer : IAsyncDisposable
 
         try
         {
+            var pause = TimeSpan.FromMilliseconds(50);
             while (true)
             {
                 long after;
@@ -165,12 +166,23 @@ public sealed class ResumingViewer : IAsyncDisposable
 
                 var page = await Connection.InvokeAsync<TokenPageMessage>(HubContract.GetTokens, stream.StreamId, after, _disposed.Token);
                 Stats.Fill();
+                bool progressed;
                 lock (_lock)
                 {
                     if (!stream.Apply(page) && !_fillAgain.Contains(stream.StreamId))
                     {
                         return;
                     }
+
+                    progressed = stream.Last > after;
+                }
+
+                if (!progressed)
+                {
+                    // The grain does not have the missing tokens yet (its producer is still resending them after a
+                    // crash): ask again after a pause rather than in a tight loop.
+                    await Task.Delay(pause, _disposed.Token);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
                 }
             }
         }
