@@ -27,14 +27,21 @@ public sealed class HealthAndMetricsTests(GatewayFixture gateway)
         await viewer.WaitForDone(streamId);
         using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
 
-        var metrics = await Eventually.Get(() => http.GetStringAsync("/metrics"), m => m.Contains("rehome_gateway_tokens_delivered"));
+        var metrics = await Eventually.Get(() => http.GetStringAsync("/metrics"), m => Total(m, "rehome_gateway_tokens_delivered_total") >= 2);
 
         Assert.Contains("rehome_gateway_connections", metrics);
         Assert.Contains("rehome_gateway_joined_threads", metrics);
         Assert.Contains("rehome_gateway_subscriptions", metrics);
         Assert.Contains("rehome_gateway_delivery_delay_milliseconds_bucket", metrics);
         Assert.Contains("orleans_", metrics);
+        Assert.True(Total(metrics, "rehome_gateway_connections") >= 1);
     }
+
+    /// <summary>The sum of a metric's samples in Prometheus text.</summary>
+    private static double Total(string metrics, string name) =>
+        metrics.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     [Fact]
     public async Task The_dev_token_endpoint_exists_in_the_embedded_mode()

@@ -145,7 +145,7 @@ public sealed class HubTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task A_viewer_that_reconnects_mid_stream_resumes_with_no_gap_and_no_duplicate()
+    public async Task A_viewer_that_reconnects_mid_stream_gets_what_it_missed_after_its_last_sequence()
     {
         var threadId = await gateway.NewThread("alice");
         var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
