@@ -1,22 +1,8 @@
-using System.Runtime.Serialization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace ReHome.Bench.Baseline;
-
-/// <summary>The gateway's <c>agent.thread.token</c> payload, same names on both protocols.</summary>
-[DataContract]
-public sealed record BaselineToken(
-    [property: DataMember(Name = "threadId")] string ThreadId,
-    [property: DataMember(Name = "runId")] string RunId,
-    [property: DataMember(Name = "streamId")] string StreamId,
-    [property: DataMember(Name = "sequence")] long Sequence,
-    [property: DataMember(Name = "token")] string? Token,
-    [property: DataMember(Name = "done")] bool Done,
-    [property: DataMember(Name = "fullResponse")] string? FullResponse,
-    [property: DataMember(Name = "reason")] string? Reason,
-    [property: DataMember(Name = "detail")] string? Detail);
 
 /// <summary>The viewers' hub: JWT-authenticated, a join checked against the thread's users, a group per thread.</summary>
 [Authorize(AuthenticationSchemes = JwtBearerDefaults.AuthenticationScheme)]

@@ -45,7 +45,7 @@ internal sealed class BaselineStreams(IHubContext<BaselineAgentHub> hub)
         }
 
         await hub.Clients.Group(BaselineAgentHub.Group(stream.ThreadId)).SendAsync(HubContract.TokenEvent,
-            new BaselineToken(stream.ThreadId, stream.RunId, streamId, sequence, token, false, null, null, null));
+            new TokenMessage(stream.ThreadId, stream.RunId, streamId, sequence, token, false, null, null, null));
         return sequence;
     }
 
@@ -65,7 +65,7 @@ internal sealed class BaselineStreams(IHubContext<BaselineAgentHub> hub)
         }
 
         await hub.Clients.Group(BaselineAgentHub.Group(stream.ThreadId)).SendAsync(HubContract.TokenEvent,
-            new BaselineToken(stream.ThreadId, stream.RunId, streamId, stream.Last, null, true, full, "completed", null));
+            new TokenMessage(stream.ThreadId, stream.RunId, streamId, stream.Last, null, true, full, "completed", null));
         return true;
     }
 
