@@ -118,9 +118,11 @@ internal sealed partial class StreamGrain
         var snapshot = Copy(_live);
         change?.Invoke(snapshot);
         snapshot.LastSequence = _history.LastSequence;
-        (snapshot.TokenText, snapshot.TokenLengths) = _history.Pack();
+        var sealing = _chunks.Checkpoint(_history, snapshot);
         snapshot.Settled = settled;
 
+        // Chunks first: a head is stored only once every chunk it names is.
+        await _chunks.Store(sealing);
         _state.State = snapshot;
         try
         {
@@ -137,6 +139,7 @@ internal sealed partial class StreamGrain
         change?.Invoke(_live);
         _durableThrough = snapshot.LastSequence;
         _storedSettled = settled;
+        await _chunks.HeadStored(snapshot);
     }
 
     private static StreamState Copy(StreamState s) => new()
