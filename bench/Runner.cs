@@ -117,7 +117,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     break;
                 case "idle":
                     var mode = target is ReHomeTarget rehome ? (rehome.Embedded ? "embedded" : "cluster") : "baseline";
-                    var idle = await IdleScenario.Run(target, mode, options.Warmup ?? 10, options.Duration ?? 30);
+                    var idle = await IdleScenario.Run(target, mode, options.Warmup ?? 30, options.Duration ?? 30);
                     section.Results.Add(idle);
                     Console.WriteLine($"   {target.Name} ({mode}): " + string.Join(", ", idle.Processes.Select(p =>
                         $"{p.Name} {p.CpuPercentOfOneCore} % CPU, {p.ContextSwitchesPerSecond} switches/s, {p.AllocatedKbPerSecond} KB/s")));
