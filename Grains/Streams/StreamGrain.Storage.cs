@@ -4,8 +4,8 @@ using Orleans.Storage;
 namespace ReHome.Grains;
 
 // Storage policy: write-behind for tokens, write-through for lifecycle changes.
-// - Appends never wait for storage. A checkpoint stores the whole retained window at most once per
-//   CheckpointInterval while tokens arrive, one write at a time.
+// - Appends never wait for storage. A checkpoint stores the tokens after the last sealed chunk (TokenChunks), and any
+//   chunk that just filled, at most once per CheckpointInterval while tokens arrive, one write at a time.
 // - Start, End and Cancel wait for their write.
 // - A crash loses from storage at most the tokens since the last checkpoint. The stored state then reads
 //   "open, not settled", which marks it interrupted: numbers past the stored ones may have been handed out,
