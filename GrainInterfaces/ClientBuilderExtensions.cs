@@ -1,4 +1,6 @@
+using Orleans.Configuration;
 using Orleans.Hosting;
+using ReHome.Feed;
 
 namespace ReHome;
 
@@ -10,7 +12,8 @@ public static class ClientBuilderExtensions
     /// </summary>
     public static IClientBuilder AddReHomeStreams(this IClientBuilder client, int queueCount = ThreadStreams.DefaultQueueCount)
     {
-        client.AddMemoryStreams(ThreadStreams.ProviderName, s => s.ConfigurePartitioning(queueCount));
+        client.AddPersistentStreams(ThreadStreams.ProviderName, ThreadFeedAdapterFactory.Create,
+            s => s.Configure<HashRingStreamQueueMapperOptions>(o => o.Configure(q => q.TotalQueueCount = queueCount)));
         return client;
     }
 }

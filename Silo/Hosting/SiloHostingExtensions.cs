@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Orleans.Configuration;
 using Orleans.Runtime.Providers;
 using Orleans.Storage;
+using ReHome.Feed;
 using ReHome.Grains;
 using StackExchange.Redis;
 
@@ -15,6 +16,8 @@ namespace ReHome.Silo;
 /// </summary>
 public static class SiloHostingExtensions
 {
+    private static readonly TimeSpan AgentRestartPeriod = TimeSpan.FromMilliseconds(1);
+
     /// <param name="configureClustering">False when a test harness supplies membership and endpoints itself.</param>
     public static IHostApplicationBuilder AddReHomeSilo(this IHostApplicationBuilder builder, bool configureClustering = true)
     {
@@ -39,15 +42,7 @@ public static class SiloHostingExtensions
         {
             silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
             AddStorage(silo, redis);
-            silo.AddMemoryStreams(ThreadStreams.ProviderName, s =>
-            {
-                s.ConfigurePartitioning(streams.QueueCount);
-                s.ConfigurePullingAgent(o => o.Configure(p =>
-                {
-                    p.GetQueueMsgsTimerPeriod = streams.PollingPeriod;
-                    p.BatchContainerBatchSize = streams.DeliveryBatchSize;
-                }));
-            });
+            AddThreadFeeds(silo, streams);
             var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
             silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
             silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
@@ -59,6 +54,26 @@ public static class SiloHostingExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>
+    /// The thread feeds: Orleans persistent streams over queues whose agents wait for entries (see
+    /// <see cref="ThreadFeedAdapterFactory"/>), so delivery does not wait for a polling timer and an idle silo does not poll.
+    /// </summary>
+    private static void AddThreadFeeds(ISiloBuilder silo, StreamOptions streams)
+    {
+        silo.AddPersistentStreams(ThreadStreams.ProviderName, ThreadFeedAdapterFactory.Create, s =>
+        {
+            s.Configure<HashRingStreamQueueMapperOptions>(o => o.Configure(q => q.TotalQueueCount = streams.QueueCount));
+            s.Configure<ThreadFeedOptions>(o => o.Configure(f => f.ReadWait = streams.PollingPeriod));
+            s.ConfigurePullingAgent(o => o.Configure(p =>
+            {
+                // The agent's timer only restarts a read after an idle one gave up or the cache was full; reads
+                // themselves wait for entries, so this short period costs one wake-up per ReadWait when idle.
+                p.GetQueueMsgsTimerPeriod = AgentRestartPeriod;
+                p.BatchContainerBatchSize = streams.DeliveryBatchSize;
+            }));
+        });
     }
 
     private static void AddStorage(ISiloBuilder silo, string? redis)
