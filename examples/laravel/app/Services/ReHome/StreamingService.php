@@ -176,7 +176,8 @@ final class StreamingService
             throw $stopped;
         } catch (\Throwable $failed) {
             try {
-                $this->cancel($streamId, 'error: ' . mb_substr($failed->getMessage(), 0, 200));
+                // At most 200 characters of the error (u: whole UTF-8 characters; no mbstring needed).
+                $this->cancel($streamId, 'error: ' . preg_replace('/\A(.{0,200}).*\z/su', '$1', $failed->getMessage()));
             } catch (ReHomeException) {
                 // The stream's idle timeout ends it as abandoned if even the cancel cannot get through.
             }
