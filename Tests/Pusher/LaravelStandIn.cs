@@ -13,11 +13,13 @@ public sealed class LaravelStandIn : IAsyncDisposable
 {
     private readonly Process? _php;
     private readonly string? _acl;
+    private readonly string? _quickstart;
 
-    private LaravelStandIn(Process? php, string? acl, Uri? address, string? missing)
+    private LaravelStandIn(Process? php, string? acl, string? quickstart, Uri? address, string? missing)
     {
         _php = php;
         _acl = acl;
+        _quickstart = quickstart;
         Address = address!;
         Missing = missing;
     }
@@ -44,10 +46,11 @@ public sealed class LaravelStandIn : IAsyncDisposable
                 throw new InvalidOperationException("CI=true but " + missing);
             }
 
-            return new LaravelStandIn(null, null, null, missing + "; the Pusher client tests need it.");
+            return new LaravelStandIn(null, null, null, null, missing + "; the Pusher client tests need it.");
         }
 
         var acl = Directory.CreateTempSubdirectory("rehome-acl-").FullName;
+        var quickstart = Directory.CreateTempSubdirectory("rehome-quickstart-").FullName;
         var port = RedisServer.FreePort();
         var start = new ProcessStartInfo("php")
         {
@@ -60,6 +63,7 @@ public sealed class LaravelStandIn : IAsyncDisposable
         start.Environment["PUSHER_APP_KEY"] = appKey;
         start.Environment["PUSHER_APP_SECRET"] = appSecret;
         start.Environment["REHOME_TEST_ACL_DIR"] = acl;
+        start.Environment["REHOME_TEST_QUICKSTART_DIR"] = quickstart;
         var php = Process.Start(start) ?? throw new InvalidOperationException("php -S did not start.");
         php.OutputDataReceived += (_, _) => { };
         php.ErrorDataReceived += (_, _) => { };
@@ -79,11 +83,20 @@ public sealed class LaravelStandIn : IAsyncDisposable
                 return php.HasExited ? throw new InvalidOperationException("php -S exited at start.") : false;
             }
         }, TimeSpan.FromSeconds(15), "php -S listens");
-        return new LaravelStandIn(php, acl, new Uri($"http://127.0.0.1:{port}"), null);
+        return new LaravelStandIn(php, acl, quickstart, new Uri($"http://127.0.0.1:{port}"), null);
     }
 
     /// <summary>What the app's channel callback allows: these users may watch the thread.</summary>
     public void Allow(string threadId, params string[] users) => File.WriteAllLines(Path.Combine(_acl!, threadId), users);
+
+    /// <summary>Serves the files of <paramref name="directory"/> under <c>/quickstart/</c> (copies them over what is there).</summary>
+    public void ServeQuickstart(string directory)
+    {
+        foreach (var file in Directory.GetFiles(directory))
+        {
+            File.Copy(file, Path.Combine(_quickstart!, Path.GetFileName(file)), overwrite: true);
+        }
+    }
 
     public void SkipIfMissing() => Skip.If(Missing is not null, Missing);
 
@@ -96,9 +109,12 @@ public sealed class LaravelStandIn : IAsyncDisposable
         }
 
         _php?.Dispose();
-        if (_acl is not null)
+        foreach (var directory in new[] { _acl, _quickstart })
         {
-            Directory.Delete(_acl, recursive: true);
+            if (directory is not null)
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 

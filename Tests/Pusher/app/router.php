@@ -5,9 +5,11 @@
  *   POST /broadcasting/auth   Laravel's BroadcastController: the channel callback decides, then the app signs
  *                             as Illuminate\Broadcasting\Broadcasters\PusherBroadcaster does.
  *   GET  /vendor/...          the npm packages (Tests/Pusher/js/node_modules), as a Vite build would serve them.
+ *   GET  /examples/...        examples/laravel/resources/js.
+ *   GET  /quickstart/...      the README's blocks a test extracted ($REHOME_TEST_QUICKSTART_DIR).
  *   anything else             a file of this folder (the test pages).
  *
- * The user is the X-Test-User header (a real app has its session). Who may watch a thread is the file
+ * The user is the X-Test-User header, or the test_user cookie for pages (a real app has its session). Who may watch a thread is the file
  * $REHOME_TEST_ACL_DIR/{threadId}, one user id a line: the app's own database in a real app.
  */
 declare(strict_types=1);
@@ -23,7 +25,7 @@ if ($path === '/broadcasting/auth') {
         exit;
     }
 
-    $user = $_SERVER['HTTP_X_TEST_USER'] ?? '';
+    $user = $_SERVER['HTTP_X_TEST_USER'] ?? $_COOKIE['test_user'] ?? '';
     $channel = (string)($_POST['channel_name'] ?? '');
     $socketId = (string)($_POST['socket_id'] ?? '');
 
@@ -51,17 +53,10 @@ if ($path === '/broadcasting/auth') {
     exit;
 }
 
-if (str_starts_with($path, '/vendor/')) {
-    $file = realpath(__DIR__ . '/../js/node_modules/' . substr($path, strlen('/vendor/')));
-    $root = realpath(__DIR__ . '/../js/node_modules');
-    if ($file === false || $root === false || !str_starts_with($file, $root . DIRECTORY_SEPARATOR) || !is_file($file)) {
-        http_response_code(404);
-        exit;
+foreach (['/vendor/' => __DIR__ . '/../js/node_modules', '/examples/' => __DIR__ . '/../../../examples/laravel/resources/js', '/quickstart/' => getenv('REHOME_TEST_QUICKSTART_DIR')] as $prefix => $dir) {
+    if (str_starts_with($path, $prefix)) {
+        serve_file($dir, substr($path, strlen($prefix)));
     }
-
-    header('Content-Type: ' . (str_ends_with($file, '.js') ? 'text/javascript' : 'application/octet-stream'));
-    readfile($file);
-    exit;
 }
 
 return false;
@@ -76,4 +71,20 @@ function acl_members(string $threadId): array
     }
 
     return array_values(array_filter(array_map('trim', file($file) ?: []), fn ($line) => $line !== ''));
+}
+
+/** Sends a file from under $dir, or 404; never a path outside it. */
+function serve_file(string|false $dir, string $relative): never
+{
+    $root = $dir === false ? false : realpath($dir);
+    $file = $root === false ? false : realpath($root . '/' . $relative);
+    if ($file === false || !str_starts_with($file, $root . DIRECTORY_SEPARATOR) || !is_file($file)) {
+        http_response_code(404);
+        exit;
+    }
+
+    header('Content-Type: ' . (str_ends_with($file, '.js') || str_ends_with($file, '.mjs') ? 'text/javascript' : 'application/octet-stream'));
+    header('Cache-Control: no-store');
+    readfile($file);
+    exit;
 }
