@@ -10,7 +10,7 @@ public sealed class PusherGatewayFixture : GatewayFixture
 {
     public const string AppKey = "test-app-key";
     public const string AppSecret = "test-app-secret-0123456789";
-    public static readonly TimeSpan ActivityTimeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan ActivityTimeout = TimeSpan.FromSeconds(3);
 
     public LaravelStandIn App { get; private set; } = null!;
 
@@ -19,10 +19,11 @@ public sealed class PusherGatewayFixture : GatewayFixture
         ["Pusher:AppKey"] = AppKey,
         ["Pusher:AppSecret"] = AppSecret,
         ["Pusher:ActivityTimeout"] = ActivityTimeout.ToString(),
-        ["Pusher:PongTimeout"] = "00:00:02",
+        ["Pusher:PongTimeout"] = "00:00:04",
         ["Pusher:MaxChannelsPerConnection"] = "3",
         ["Pusher:MessagesPerSecond"] = "5",
         ["Pusher:MessageBurst"] = "20",
+        ["Pusher:OutboundQueueLimit"] = "2000",
     };
 
     public Uri WebSocketUri(string key = AppKey, string query = "?protocol=7&client=js&version=8.6.0") =>

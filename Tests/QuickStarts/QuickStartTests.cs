@@ -83,12 +83,15 @@ public sealed class QuickStartTests(PusherGatewayFixture gateway, BrowserFixture
             await page.WaitForFunctionAsync("() => window.Echo.connector.pusher.connection.state === 'disconnected'");
             await Send(streamId, tokens[40..60]);
             await page.EvaluateAsync("() => window.Echo.connector.pusher.connect()");
+            await page.WaitForFunctionAsync(
+                "channel => window.Echo.connector.pusher.connection.state === 'connected' && window.Echo.connector.pusher.channel(channel)?.subscribed === true",
+                "private-agent.thread." + threadId, new() { Timeout = 20_000 });
             await gateway.Producer.EndStreamAsync(streamId);
 
             await page.WaitForFunctionAsync("() => document.querySelector('#answer').dataset.state === 'completed'", null, new() { Timeout = 20_000 });
             Assert.Equal(string.Concat(tokens), await page.EvalOnSelectorAsync<string>("#answer", "e => e.textContent"));
 
-            // What Echo's own listener saw: 21–40 live, none of 41–60 (sent while it was away), then the done event.
+            // What Echo's own listener saw: 21–40 live, none of 41–60 (sent while it was away), then, subscribed again, the done event.
             var live = await page.EvaluateAsync<JsonElement>("() => window.live");
             var sequences = live.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Number).Select(e => e.GetInt32()).ToArray();
             Assert.Equal(Enumerable.Range(21, 20), sequences);
