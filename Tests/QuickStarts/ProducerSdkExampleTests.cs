@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ReHome.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -48,22 +47,13 @@ public sealed class ProducerSdkExampleTests(ITestOutputHelper output)
             }
         }, TimeSpan.FromSeconds(60), "the silo is ready");
 
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            ArgumentList = { BuiltApps.ProducerExample, $"--Redis:ConnectionString={redis.ConnectionString}", "--ThreadId=example-" + Guid.NewGuid().ToString("N") },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var example = Process.Start(start)!;
-        var text = example.StandardOutput.ReadToEndAsync();
-        var errors = example.StandardError.ReadToEndAsync();
-        await example.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        output.WriteLine(await text + await errors);
+        var (exit, text, errors) = await Command.Run(Command.Dotnet,
+            [BuiltApps.ProducerExample, $"--Redis:ConnectionString={redis.ConnectionString}", "--ThreadId=example-" + Guid.NewGuid().ToString("N")],
+            new Dictionary<string, string?> { ["Logging__LogLevel__Default"] = "Warning" });
+        output.WriteLine(text + errors);
 
-        Assert.Equal(0, example.ExitCode);
-        Assert.Matches("stream [0-9a-f]+: ended True, again False", await text);
+        Assert.Equal(0, exit);
+        Assert.Matches("stream [0-9a-f]+: ended True, again False", text);
         Directory.Delete(logs, recursive: true);
     }
 }

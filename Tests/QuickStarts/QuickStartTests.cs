@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Playwright;
 using ReHome.Tests.Browser;
@@ -149,21 +148,12 @@ public sealed class QuickStartTests(PusherGatewayFixture gateway, BrowserFixture
 
     private async Task<(int ExitCode, string Output)> RunCurlBlock()
     {
-        var start = new ProcessStartInfo("bash")
+        var (exit, text, errors) = await Command.Run("bash", ["-euo", "pipefail", "-c", ReadmeBlocks.Get("curl")], new Dictionary<string, string?>
         {
-            ArgumentList = { "-euo", "pipefail", "-c", ReadmeBlocks.Get("curl") },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["GATEWAY"] = gateway.BaseAddress.ToString().TrimEnd('/');
-        start.Environment["SERVICE_KEY"] = GatewayFixture.ServiceKey;
-        using var bash = Process.Start(start)!;
-        var text = bash.StandardOutput.ReadToEndAsync();
-        var errors = bash.StandardError.ReadToEndAsync();
-        await bash.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        var all = await text + await errors;
-        output.WriteLine(all);
-        return (bash.ExitCode, all);
+            ["GATEWAY"] = gateway.BaseAddress.ToString().TrimEnd('/'),
+            ["SERVICE_KEY"] = GatewayFixture.ServiceKey,
+        });
+        output.WriteLine(text + errors);
+        return (exit, text + errors);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR.Client;
 using ReHome.Tests.Infrastructure;
 using ReHome.Tests.Pusher;
@@ -55,34 +54,16 @@ public sealed class SmokeToolTests(PusherGatewayFixture gateway, ITestOutputHelp
 
     private async Task<(int Exit, string Output)> Smoke(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(BuiltApps.Smoke);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         // Only what the test gives: nothing of the machine's own ReHome settings leaks in.
-        foreach (var name in new[] { "Redis__ConnectionString", "REHOME_GATEWAYS", "Auth__SigningKey", "Auth__ServiceKeys__0", "REHOME_SMOKE_PRODUCER" })
-        {
-            start.Environment.Remove(name);
-        }
-
+        var variables = new[] { "Redis__ConnectionString", "REHOME_GATEWAYS", "Auth__SigningKey", "Auth__ServiceKeys__0", "REHOME_SMOKE_PRODUCER" }
+            .ToDictionary(name => name, name => environment.GetValueOrDefault(name));
         foreach (var (name, value) in environment)
         {
-            start.Environment[name] = value;
+            variables[name] = value;
         }
 
-        using var smoke = Process.Start(start)!;
-        var text = smoke.StandardOutput.ReadToEndAsync();
-        var errors = smoke.StandardError.ReadToEndAsync();
-        await smoke.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        output.WriteLine(await text + await errors);
-        return (smoke.ExitCode, await text);
+        var (exit, text, errors) = await Command.Run(Command.Dotnet, [BuiltApps.Smoke, .. args], variables);
+        output.WriteLine(text + errors);
+        return (exit, text);
     }
 }
