@@ -82,8 +82,8 @@ internal sealed partial class PusherConnection
         finally
         {
             await LeaveAll();
-            _outbound.Writer.TryComplete();
-            _lifetime.CancelAfter(CloseGrace);
+            // Answers the client's close (or ends after an abort); nothing queued is worth sending any more.
+            Close((int)WebSocketCloseStatus.NormalClosure, "");
             await writer;
             _metrics.ConnectionClosed();
             _lifetime.Dispose();
@@ -368,10 +368,6 @@ internal sealed partial class PusherConnection
             if (_close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await _socket.CloseOutputAsync((WebSocketCloseStatus)close.Code, close.Reason, _lifetime.Token);
-            }
-            else if (_socket.State == WebSocketState.CloseReceived)
-            {
-                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, _lifetime.Token);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
