@@ -167,6 +167,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
         {
             ["mode"] = options.ModeName,
             ["producer"] = options.ProducerName,
+            ["client"] = options.ClientName,
             ["protocol"] = options.ProtocolName,
         };
         if (options.Label is not null)

@@ -6,6 +6,7 @@
 #   deploy/local-cluster.sh stop                 stop what `start` recorded, by PID (never by name)
 #   deploy/local-cluster.sh status               PIDs and /health/ready of every process
 #   deploy/local-cluster.sh smoke [args…]        run the smoke command against this cluster
+#   deploy/local-cluster.sh token USER [--hours N]  print a viewer token for USER, signed with this cluster's key
 #
 # Ports and paths come from the environment (defaults in brackets):
 #   REHOME_RUN_DIR [deploy/.run]     pid files, logs, Redis data, the generated keys (env file)
@@ -185,10 +186,16 @@ smoke() {
   exec dotnet "$smoke_dll" "$@"
 }
 
+token() {
+  load_env
+  exec dotnet "$smoke_dll" --mint-token "$@"
+}
+
 case "${1:-}" in
   start) shift; mkdir -p "$run_dir"; start "$@" ;;
   stop) stop ;;
   status) status ;;
   smoke) shift; smoke "$@" ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  token) shift; token "$@" ;;
+  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.SignalR;
 using ReHome.Gateway.Hubs;
 using ReHome.Gateway.Telemetry;
@@ -21,14 +22,18 @@ internal sealed partial class GroupSender
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<Task> _sendQueued;
+    private readonly string _threadId;
+    private readonly IThreadFeedTap _tap;
     private List<TokenMessage> _queue = [];
     private List<TokenMessage> _sendingQueue = [];
     private List<DateTime> _appendedAt = [];
     private List<DateTime> _sendingAppendedAt = [];
     private bool _sending;
 
-    public GroupSender(IHubContext<AgentHub> hub, string group, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    public GroupSender(IHubContext<AgentHub> hub, string group, GatewayMetrics metrics, TimeProvider time, ILogger logger, string threadId, IThreadFeedTap tap)
     {
+        _threadId = threadId;
+        _tap = tap;
         _hub = hub;
         _group = group;
         _metrics = metrics;
@@ -40,6 +45,7 @@ internal sealed partial class GroupSender
     /// <param name="appendedAt">When the grain numbered these, for the delivery-delay histogram.</param>
     public void Enqueue(ReadOnlySpan<TokenMessage> messages, DateTime? appendedAt)
     {
+        _tap.Publish(_threadId, messages);
         lock (_lock)
         {
             _queue.AddRange(messages);
@@ -52,10 +58,13 @@ internal sealed partial class GroupSender
     {
         lock (_lock)
         {
+            var start = _queue.Count;
             for (var i = skip; i < e.Tokens.Length; i++)
             {
                 _queue.Add(TokenMessage.ForToken(e, e.FirstSequence + i, e.Tokens[i]));
             }
+
+            _tap.Publish(_threadId, CollectionsMarshal.AsSpan(_queue)[start..]);
 
             StartIfIdle(e.AppendedAt);
         }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Pusher;
 using ReHome.Gateway.Telemetry;
 using Microsoft.AspNetCore.SignalR;
 using ReHome.Silo;
@@ -18,6 +19,7 @@ public static class GatewayServices
         builder.Services.AddSingleton<ThreadFanout>();
         builder.Services.AddSingleton<ResumeTracker>();
         builder.Services.AddHostedService<SubscriptionKeeper>();
+        builder.Services.AddPusherEndpoint();
         builder.Services.AddReHomeProducer();
         builder.Services.AddSingleton<DemoProducer>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
