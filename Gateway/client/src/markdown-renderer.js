@@ -45,7 +45,7 @@ function render(tokens, links) {
   return purify().sanitize(marked.parser(tokens), sanitizeOptions);
 }
 
-/** @returns {import('../types/index.js').AnswerRenderer} */
+/** @returns {import('../types/index.d.ts').AnswerRenderer} */
 export function markdownRenderer() {
   const element = document.createElement('div');
   element.className = 'markdown';

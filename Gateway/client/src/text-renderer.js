@@ -5,7 +5,7 @@
 /** Characters after which the current block ends at its next line break. */
 export const textChunkChars = 2048;
 
-/** @returns {import('../types/index.js').AnswerRenderer} */
+/** @returns {import('../types/index.d.ts').AnswerRenderer} */
 export function textRenderer() {
   const element = document.createElement('div');
   element.className = 'text';
