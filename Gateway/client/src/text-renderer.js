@@ -34,7 +34,8 @@ export function textRenderer() {
     element,
     append(text) {
       while (text) {
-        const cut = block && blockLength >= textChunkChars ? text.indexOf('\n') : -1;
+        // The first line break at or past the block's size limit ends the block.
+        const cut = text.indexOf('\n', Math.max(0, textChunkChars - blockLength - 1));
         if (cut < 0) {
           write(text);
           return;
