@@ -16,10 +16,11 @@ export const Hub = Object.freeze({
 });
 
 /**
- * The gateway's own defaults (`Hub:KeepAliveInterval`, `Hub:ClientTimeout`): each side pings after this much
- * silence, and gives the other up after that much. Change both sides together.
+ * Keep-alive, matched to the gateway's defaults: it pings every `serverKeepAliveMs` (its `Hub:KeepAliveInterval`),
+ * so a connection silent for longer shows as `reconnecting`, and one silent for `serverTimeoutMs` is dropped and
+ * reconnected. This client pings every `keepAliveIntervalMs`, half the gateway's `Hub:ClientTimeout` (30 s).
  */
-export const keepAliveDefaults = Object.freeze({ keepAliveIntervalMs: 5000, serverTimeoutMs: 15000 });
+export const keepAliveDefaults = Object.freeze({ serverKeepAliveMs: 5000, serverTimeoutMs: 15000, keepAliveIntervalMs: 15000 });
 
 const defaultRetryDelays = [0, 500, 1000, 2000, 5000, 10000];
 
@@ -67,7 +68,7 @@ export class ReHomeClient extends EventTarget {
   #starting = null;
   #stopped = false;
   #retryDelays;
-  #keepAliveMs;
+  #serverKeepAliveMs;
   #socket = null;
   #heardAt = 0;
   #silent = false;
@@ -82,16 +83,18 @@ export class ReHomeClient extends EventTarget {
    * @param {() => string | Promise<string>} options.accessTokenFactory the user's JWT; called on every (re)connect
    * @param {number} [options.silenceProbeMs] ask an open stream for its state after this much silence (default 10 s)
    * @param {number[]} [options.retryDelays] reconnect delays in ms; the last one repeats forever
-   * @param {number} [options.keepAliveIntervalMs] ping the server after this much silence; the gateway's `Hub:KeepAliveInterval`
-   * @param {number} [options.serverTimeoutMs] give the server up after this much silence; the gateway's `Hub:ClientTimeout`
+   * @param {number} [options.serverKeepAliveMs] the gateway's `Hub:KeepAliveInterval`: silent longer, the connection shows as reconnecting
+   * @param {number} [options.serverTimeoutMs] give the server up after this much silence (at least twice serverKeepAliveMs)
+   * @param {number} [options.keepAliveIntervalMs] ping the server after this much silence (at most half the gateway's `Hub:ClientTimeout`)
    */
   constructor({
     url = '/hubs/agent',
     accessTokenFactory,
     silenceProbeMs = 10000,
     retryDelays = defaultRetryDelays,
-    keepAliveIntervalMs = keepAliveDefaults.keepAliveIntervalMs,
+    serverKeepAliveMs = keepAliveDefaults.serverKeepAliveMs,
     serverTimeoutMs = keepAliveDefaults.serverTimeoutMs,
+    keepAliveIntervalMs = keepAliveDefaults.keepAliveIntervalMs,
     logLevel,
   } = {}) {
     super();
@@ -101,7 +104,7 @@ export class ReHomeClient extends EventTarget {
 
     this.silenceProbeMs = silenceProbeMs;
     this.#retryDelays = retryDelays;
-    this.#keepAliveMs = keepAliveIntervalMs;
+    this.#serverKeepAliveMs = serverKeepAliveMs;
     this.#connection = new signalR.HubConnectionBuilder()
       .withUrl(url, { accessTokenFactory, ...this.#listeningWebSocket() })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: context => this.#retryDelay(context.previousRetryCount) })
@@ -115,6 +118,11 @@ export class ReHomeClient extends EventTarget {
     this.#connection.onreconnecting(() => this.#setState('reconnecting'));
     this.#connection.onreconnected(() => this.#connected());
     this.#connection.onclose(() => this.#closed());
+  }
+
+  /** The gateway's ping interval this client expects (its `Hub:KeepAliveInterval`). */
+  get serverKeepAliveMs() {
+    return this.#serverKeepAliveMs;
   }
 
   get state() {
@@ -372,7 +380,7 @@ export class ReHomeClient extends EventTarget {
   #checkSilence() {
     const socketOpen = this.#socket?.readyState === WebSocket.OPEN;
     if (!this.#silent && socketOpen && this.#connection.state === signalR.HubConnectionState.Connected
-      && performance.now() - this.#heardAt > this.#keepAliveMs + pingSlackMs) {
+      && performance.now() - this.#heardAt > this.#serverKeepAliveMs + pingSlackMs) {
       this.#silent = true;
       this.#setState('reconnecting');
     }

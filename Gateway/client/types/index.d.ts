@@ -13,8 +13,8 @@ export declare const Hub: Readonly<{
   getPresence: 'GetPresence';
 }>;
 
-/** The gateway's defaults for `Hub:KeepAliveInterval` and `Hub:ClientTimeout`; change both sides together. */
-export declare const keepAliveDefaults: Readonly<{ keepAliveIntervalMs: number; serverTimeoutMs: number }>;
+/** Keep-alive matched to the gateway's defaults (`Hub:KeepAliveInterval` 5 s, `Hub:ClientTimeout` 30 s). */
+export declare const keepAliveDefaults: Readonly<{ serverKeepAliveMs: number; serverTimeoutMs: number; keepAliveIntervalMs: number }>;
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 export type EndReason = 'completed' | 'cancelled' | 'abandoned';
@@ -28,10 +28,12 @@ export interface ClientOptions {
   silenceProbeMs?: number;
   /** Reconnect delays in ms; the last repeats forever. Default [0, 500, 1000, 2000, 5000, 10000]. */
   retryDelays?: number[];
-  /** Ping the server after this much silence; the gateway's `Hub:KeepAliveInterval`. Default 5000. */
-  keepAliveIntervalMs?: number;
-  /** Give the server up after this much silence; the gateway's `Hub:ClientTimeout`. Default 15000. */
+  /** The gateway's `Hub:KeepAliveInterval`: a connection silent longer shows as `reconnecting`. Default 5000. */
+  serverKeepAliveMs?: number;
+  /** Give the server up (and reconnect) after this much silence; at least twice serverKeepAliveMs. Default 15000. */
   serverTimeoutMs?: number;
+  /** Ping the server after this much silence; at most half the gateway's `Hub:ClientTimeout` (30 s). Default 15000. */
+  keepAliveIntervalMs?: number;
   /** SignalR's own logging. Default Warning. */
   logLevel?: LogLevel;
 }
@@ -118,6 +120,7 @@ export declare class ReHomeClient extends EventTarget {
   constructor(options: ClientOptions);
   readonly state: ConnectionState;
   readonly connection: HubConnection;
+  readonly serverKeepAliveMs: number;
   silenceProbeMs: number;
   start(): Promise<void>;
   stop(): Promise<void>;
