@@ -93,7 +93,10 @@ public sealed class PresenceAndStopTests(ProcessClusterFixture fixture, ITestOut
         foreach (var tab in new[] { bob, alice })
         {
             var done = await tab.WaitForDone(streamId, TimeSpan.FromSeconds(30));
-            Assert.Equal(("cancelled", "stopped by alice: failover", 2L), (done.Reason, done.Detail, done.Sequence));
+            Assert.Equal(("cancelled", "stopped by alice: failover"), (done.Reason, done.Detail));
+            // Tokens are stored behind (200 ms): a silo killed right after them may take them from storage, and the
+            // stream then ends at the last stored one. Never past what was sent.
+            Assert.InRange(done.Sequence, 0, 2);
         }
 
         FaultReport.Write(output, "stop during silo kill", $"CancelStream through gateway 2 answered {stopped.TotalSeconds:0.0} s after the " +
