@@ -7,6 +7,7 @@
 //   markdown  20,000 tokens of 1–6 characters at 200 tokens/s, markdown renderer (headings, paragraphs, lists,
 //             code fences, tables)
 //   long      a 200,000-character answer at 50 tokens/s (tokens of about 40 characters), text renderer
+//   idle      the same page with no answer streaming, for 30 s (--seconds): what the machine alone does to frames
 // In the page: every animation frame's timestamp (intervals between frames), the time spent in the frame's
 // requestAnimationFrame callbacks (the element's paint: renderer + layout forced by the scroll-to-bottom), and
 // Long Animation Frame entries (frames over 50 ms, with style, layout and paint). Prints a table and writes
@@ -26,7 +27,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all
   arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]?.startsWith('--') ? 'true' : all[i + 1] ?? 'true']] : pairs, []));
 const configuration = args.configuration ?? 'Release';
 const chromiumPath = args.chromium ?? process.env.REHOME_CHROMIUM ?? '/usr/bin/chromium';
-const scenarios = (args.scenario ?? 'all') === 'all' ? ['markdown', 'long'] : [args.scenario];
+const scenarios = (args.scenario ?? 'all') === 'all' ? ['idle', 'markdown', 'long'] : [args.scenario];
 
 const gatewayDll = join(repo, 'Gateway', 'bin', configuration, 'net10.0', 'ReHome.Gateway.dll');
 if (!existsSync(gatewayDll)) {
@@ -157,7 +158,8 @@ async function produce(gateway, threadId, tokens, rate) {
     }
   }
 
-  await post(`/api/v1/streams/${streamId}/end`, {});
+  // Past the replay window (10,000 tokens) the stream needs its full text to end.
+  await post(`/api/v1/streams/${streamId}/end`, { fullResponse: tokens.join('') });
   return { streamId, seconds: (performance.now() - start) / 1000 };
 }
 
@@ -192,7 +194,30 @@ function summarize(values) {
     p99: round(quantile(sorted, 0.99)), max: round(sorted.at(-1) ?? null) };
 }
 
+async function idle(browser, gateway) {
+  const seconds = Number(args.seconds ?? 30);
+  const page = await browser.newPage({ viewport: { width: 800, height: 700 } });
+  await page.addInitScript(recorder);
+  await page.goto(`${gateway.url}/?user=bench-${randomBytes(4).toString('hex')}`);
+  await page.waitForFunction(() => document.getElementById('answer').getAttribute('state') === 'waiting');
+  console.log(`== idle: ${seconds} s with nothing streaming`);
+  await page.evaluate(() => { window.__frames.measuring = true; });
+  await sleep(seconds * 1000);
+  const frames = await page.evaluate(() => ({ times: window.__frames.times, work: [...window.__frames.work.values()], loaf: window.__frames.loaf }));
+  await page.close();
+  const intervals = frames.times.slice(1).map((t, i) => t - frames.times[i]);
+  return {
+    scenario: 'idle', renderer: '-', tokens: 0, characters: 0, rate: 0, produceSeconds: seconds, blocks: 0,
+    frameIntervalMs: summarize(intervals), paintWorkMs: summarize(frames.work),
+    longAnimationFrames: { count: frames.loaf.length, maxMs: round(Math.max(0, ...frames.loaf.map(l => l.duration))) },
+  };
+}
+
 async function run(browser, gateway, scenario) {
+  if (scenario === 'idle') {
+    return idle(browser, gateway);
+  }
+
   const spec = scenario === 'markdown'
     ? { renderer: 'markdown', tokens: markdownAnswer(Number(args.tokens ?? 20_000)), rate: Number(args.rate ?? 200) }
     : { renderer: 'text', tokens: longAnswer(Number(args.chars ?? 200_000)), rate: Number(args.rate ?? 50) };

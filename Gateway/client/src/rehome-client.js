@@ -161,7 +161,14 @@ export class ReHomeClient extends EventTarget {
   async cancelStream(streamId, reason = null) {
     const deadline = performance.now() + stopTimeoutMs;
     for (let attempt = 0; ; attempt++) {
-      await this.#whenConnected();
+      const connected = await Promise.race([
+        this.#whenConnected().then(() => true),
+        sleep(deadline - performance.now()).then(() => false),
+      ]);
+      if (!connected) {
+        throw new HubError('unavailable', 'The stop could not reach the gateway in time.');
+      }
+
       try {
         return await this.#connection.invoke(Hub.cancelStream, streamId, reason);
       } catch (raw) {
