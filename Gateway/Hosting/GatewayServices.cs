@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Presence;
 using ReHome.Gateway.Pusher;
 using ReHome.Gateway.Telemetry;
 using Microsoft.AspNetCore.SignalR;
@@ -40,6 +41,8 @@ public static class GatewayServices
             o.MaximumReceiveMessageSize = 64 * 1024;
             o.AddFilter<ReHomeErrorFilter>();
         }).AddMessagePackProtocol();
+        KeepAliveOptions.AddTo(builder.Services);
+        builder.Services.AddReHomePresence(AgentHub.Group);
         return builder;
     }
 }
