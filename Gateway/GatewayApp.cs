@@ -31,6 +31,7 @@ public static class GatewayApp
         app.MapServiceDefaults();
         app.MapHub<AgentHub>(HubContract.Path);
         app.MapProducerApi();
+        EmbeddedSilo.MapDashboard(app);
         if (DevEndpoints.Allowed(app.Configuration))
         {
             app.MapDevEndpoints();
