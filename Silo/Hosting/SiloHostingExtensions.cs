@@ -32,6 +32,8 @@ public static class SiloHostingExtensions
             o.NumMissedProbesLimit = 2;
         });
         builder.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Membership"));
+        // Orleans' reminder settings (MinimumReminderPeriod, RefreshReminderListPeriod, …); tests shorten the first.
+        builder.Services.Configure<ReminderOptions>(builder.Configuration.GetSection("Reminders"));
 
         var streams = builder.Configuration.GetSection(StreamOptions.Section).Get<StreamOptions>() ?? new StreamOptions();
         var settings = builder.Configuration.GetSection(SiloSettings.Section).Get<SiloSettings>() ?? new SiloSettings();
