@@ -26,6 +26,7 @@ internal sealed partial class GroupSender
     private List<DateTime> _appendedAt = [];
     private List<DateTime> _sendingAppendedAt = [];
     private bool _sending;
+    private readonly SendTraces _traces = new();
 
     public GroupSender(IHubContext<AgentHub> hub, string group, GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
@@ -68,6 +69,8 @@ internal sealed partial class GroupSender
             _appendedAt.Add(at);
         }
 
+        _traces.Capture();
+
         if (!_sending)
         {
             _sending = true;
@@ -81,6 +84,7 @@ internal sealed partial class GroupSender
         {
             List<TokenMessage> batch;
             List<DateTime> appendedAt;
+            List<System.Diagnostics.ActivityContext>? traces;
             lock (_lock)
             {
                 if (_queue.Count == 0)
@@ -91,8 +95,10 @@ internal sealed partial class GroupSender
 
                 (batch, _queue, _sendingQueue) = (_queue, _sendingQueue, _queue);
                 (appendedAt, _appendedAt, _sendingAppendedAt) = (_appendedAt, _sendingAppendedAt, _appendedAt);
+                traces = _traces.Take();
             }
 
+            using var span = SendTraces.StartSend(traces, _group, batch.Count);
             try
             {
                 var clients = _hub.Clients.Group(_group);

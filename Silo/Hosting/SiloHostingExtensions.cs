@@ -57,6 +57,11 @@ public static class SiloHostingExtensions
             silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
 
             DashboardHosting.AddTo(silo, builder.Configuration, openDashboard);
+            if (TracingDefaults.Enabled(builder.Configuration))
+            {
+                silo.AddActivityPropagation();
+            }
+
             if (configureClustering)
             {
                 AddClustering(silo, builder.Configuration, settings, redis);
