@@ -69,7 +69,8 @@ export class ReHomeClient extends EventTarget {
     this.silenceProbeMs = silenceProbeMs;
     this.#retryDelays = retryDelays;
     this.#connection = new signalR.HubConnectionBuilder()
-      .withUrl(url, { accessTokenFactory })
+      // One WebSocket request, no negotiate: a load balancer needs no stickiness to route it (deploy/README.md, "nginx").
+      .withUrl(url, { accessTokenFactory, skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: context => this.#retryDelay(context.previousRetryCount) })
       .configureLogging(logLevel ?? signalR.LogLevel.Warning)
       .build();

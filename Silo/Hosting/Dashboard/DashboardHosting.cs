@@ -11,7 +11,7 @@ public static partial class DashboardHosting
     public static bool Wanted(IConfiguration configuration, bool open)
     {
         var settings = Settings(configuration);
-        return settings.Enabled && (open || settings.Password is { Length: > 0 });
+        return settings.Enabled && (open || settings.HasPassword);
     }
 
     internal static void AddTo(ISiloBuilder silo, IConfiguration configuration, bool open)
@@ -34,17 +34,19 @@ public static partial class DashboardHosting
         }
 
         var page = app.MapOrleansDashboard(DashboardSettings.Path);
-        if (settings.Password is { Length: > 0 } password)
+        if (settings.HasPassword)
         {
-            page.AddEndpointFilter(new DashboardBasicAuth(settings.Username, password));
+            page.AddEndpointFilter(new DashboardBasicAuth(settings.Username, settings.Password!));
         }
 
-        LogOn(logger, DashboardSettings.Path, settings.Password is { Length: > 0 } ? "HTTP Basic" : "none (embedded, loopback)");
+        LogOn(logger, DashboardSettings.Path, settings.HasPassword ? "HTTP Basic" : "none (embedded, loopback)");
         return app;
     }
 
     internal static void AddSettings(IServiceCollection services) =>
-        services.AddOptions<DashboardSettings>().BindConfiguration(DashboardSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DashboardSettings>().BindConfiguration(DashboardSettings.Section).ValidateDataAnnotations()
+            .Validate(s => !s.HasPassword || s.Password!.Length >= 12, "Dashboard:Password must be at least 12 characters (or unset).")
+            .ValidateOnStart();
 
     private static DashboardSettings Settings(IConfiguration configuration) =>
         configuration.GetSection(DashboardSettings.Section).Get<DashboardSettings>() ?? new DashboardSettings();

@@ -21,7 +21,8 @@ public sealed class DashboardSettings
     [Required, MinLength(1)]
     public string Username { get; set; } = "admin";
 
-    /// <summary>Unset: the dashboard is off in cluster mode. Set: every request needs these credentials.</summary>
-    [MinLength(12)]
+    /// <summary>Unset or empty: the dashboard is off in cluster mode. Set (12+ characters): every request needs these credentials.</summary>
     public string? Password { get; set; }
+
+    public bool HasPassword => !string.IsNullOrEmpty(Password);
 }
