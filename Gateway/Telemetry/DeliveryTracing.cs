@@ -14,28 +14,8 @@ internal static class DeliveryTracing
     internal static readonly ActivitySource Source = new(SourceName);
 
     /// <summary>The delivery of one thread event to this gateway, or null when the event was not traced.</summary>
-    public static Activity? StartDelivery(ThreadEvent item)
-    {
-        var traceParent = item switch
-        {
-            TokensAppended tokens => tokens.TraceParent,
-            StreamEnded ended => ended.TraceParent,
-            _ => null,
-        };
-        if (traceParent is null || !ActivityContext.TryParse(traceParent, null, isRemote: true, out var publish)
-            || Source.StartActivity("rehome.deliver", ActivityKind.Consumer, publish) is not { } span)
-        {
-            return null;
-        }
-
-        span.SetTag("rehome.thread_id", item.ThreadId);
-        span.SetTag("rehome.stream_id", item.StreamId);
-        if (item is TokensAppended appended)
-        {
-            span.SetTag("rehome.first_sequence", appended.FirstSequence);
-            span.SetTag("rehome.token_count", appended.Tokens.Length);
-        }
-
-        return span;
-    }
+    public static Activity? StartDelivery(ThreadEvent item) =>
+        item.TraceParent() is { } traceParent && ActivityContext.TryParse(traceParent, null, isRemote: true, out var publish)
+            ? Source.StartActivity("rehome.deliver", ActivityKind.Consumer, publish)?.Tag(item)
+            : null;
 }

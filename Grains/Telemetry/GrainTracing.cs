@@ -20,20 +20,7 @@ public static class GrainTracing
     /// <summary>A publish span under <paramref name="append"/>, or null when that append was not traced (nothing is started).</summary>
     internal static Activity? StartPublish(ThreadEvent item, ActivityContext append)
     {
-        if (append == default || Source.StartActivity("rehome.publish", ActivityKind.Producer, append) is not { } span)
-        {
-            return null;
-        }
-
-        span.SetTag("rehome.thread_id", item.ThreadId);
-        span.SetTag("rehome.stream_id", item.StreamId);
-        if (item is TokensAppended tokens)
-        {
-            span.SetTag("rehome.first_sequence", tokens.FirstSequence);
-            span.SetTag("rehome.token_count", tokens.Tokens.Length);
-        }
-
-        return span;
+        return append == default ? null : Source.StartActivity("rehome.publish", ActivityKind.Producer, append)?.Tag(item);
     }
 
     /// <summary>The event with the publish span's context on it, for the gateway's delivery to continue.</summary>

@@ -54,6 +54,9 @@ public sealed class ExpiryTests(ExpiryRedisFixture fixture)
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
         var threadId = await fixture.NewThread("bob");
         var thread = fixture.Client.GetGrain<IThreadGrain>(threadId);
+        // Listed by the thread for as long as the thread was never deleted (a re-configured thread lists nothing).
+        var stream = fixture.Client.GetGrain<IStreamGrain>("s-" + Guid.NewGuid().ToString("N"));
+        var streamId = (await stream.Start(threadId, "r-" + Guid.NewGuid().ToString("N"))).StreamId;
 
         // Activity (a configure) every quarter second for more than twice the retention.
         var watch = Stopwatch.StartNew();
@@ -65,6 +68,8 @@ public sealed class ExpiryTests(ExpiryRedisFixture fixture)
 
         Assert.NotEmpty(await fixture.StateKeys(threadId));
         Assert.True(await thread.CanAccess("bob"));
+        Assert.Equal([streamId], (await thread.GetStreams()).Select(s => s.StreamId));
+        await stream.End("");
     }
 
     /// <summary>

@@ -10,6 +10,9 @@ namespace ReHome.Silo;
 /// </summary>
 internal sealed class DashboardBasicAuth(string username, string password) : IEndpointFilter
 {
+    /// <summary>Longer is no credential of ours; the bound keeps the decode buffer on the stack small.</summary>
+    private const int MaxCredential = 1024;
+
     private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes($"{username}:{password}"));
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -26,7 +29,7 @@ internal sealed class DashboardBasicAuth(string username, string password) : IEn
     private bool Matches(string? header)
     {
         if (!AuthenticationHeaderValue.TryParse(header, out var value)
-            || !"Basic".Equals(value.Scheme, StringComparison.OrdinalIgnoreCase) || value.Parameter is null)
+            || !"Basic".Equals(value.Scheme, StringComparison.OrdinalIgnoreCase) || value.Parameter is not { Length: <= MaxCredential })
         {
             return false;
         }
