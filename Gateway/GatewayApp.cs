@@ -33,6 +33,7 @@ public static class GatewayApp
         app.MapHub<AgentHub>(HubContract.Path);
         app.MapProducerApi();
         app.MapPusher();
+        EmbeddedSilo.MapDashboard(app);
         if (DevEndpoints.Allowed(app.Configuration))
         {
             app.MapDevEndpoints();

@@ -77,6 +77,21 @@ public sealed class StreamOptions
     [Range(1, 10_000)]
     public int DeliveryBatchSize { get; set; } = 64;
 
+    /// <summary>
+    /// A thread with no activity this long (configured, or a stream of it started or ended) is deleted: its access
+    /// list and stream list are gone from storage, and it must be configured again before use.
+    /// </summary>
+    public TimeSpan ThreadRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>A run is deleted this long after its last change (its last stream's start or end).</summary>
+    public TimeSpan RunRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// After its retention first comes due, a thread or run that was active meanwhile checks again this often
+    /// (a durable reminder: one activation per thread or run per period). Expiry happens at most this late.
+    /// </summary>
+    public TimeSpan RetentionCheckPeriod { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Thread-feed queues; threads are spread over them. Clients must use the same number.</summary>
     [Range(1, 1024)]
     public int QueueCount { get; set; } = ThreadStreams.DefaultQueueCount;

@@ -29,6 +29,7 @@ internal sealed partial class GroupSender
     private List<DateTime> _appendedAt = [];
     private List<DateTime> _sendingAppendedAt = [];
     private bool _sending;
+    private readonly SendTraces _traces = new();
 
     public GroupSender(IHubContext<AgentHub> hub, string group, GatewayMetrics metrics, TimeProvider time, ILogger logger, string threadId, IThreadFeedTap tap)
     {
@@ -77,6 +78,8 @@ internal sealed partial class GroupSender
             _appendedAt.Add(at);
         }
 
+        _traces.Capture();
+
         if (!_sending)
         {
             _sending = true;
@@ -90,6 +93,7 @@ internal sealed partial class GroupSender
         {
             List<TokenMessage> batch;
             List<DateTime> appendedAt;
+            List<System.Diagnostics.ActivityContext>? traces;
             lock (_lock)
             {
                 if (_queue.Count == 0)
@@ -100,8 +104,10 @@ internal sealed partial class GroupSender
 
                 (batch, _queue, _sendingQueue) = (_queue, _sendingQueue, _queue);
                 (appendedAt, _appendedAt, _sendingAppendedAt) = (_appendedAt, _sendingAppendedAt, _appendedAt);
+                traces = _traces.Take();
             }
 
+            using var span = SendTraces.StartSend(traces, _group, batch.Count);
             try
             {
                 var clients = _hub.Clients.Group(_group);

@@ -19,11 +19,13 @@ public static class SiloHostingExtensions
     private static readonly TimeSpan AgentRestartPeriod = TimeSpan.FromMilliseconds(1);
 
     /// <param name="configureClustering">False when a test harness supplies membership and endpoints itself.</param>
-    public static IHostApplicationBuilder AddReHomeSilo(this IHostApplicationBuilder builder, bool configureClustering = true)
+    /// <param name="openDashboard">The embedded mode on loopback: the dashboard runs, and needs no credential.</param>
+    public static IHostApplicationBuilder AddReHomeSilo(this IHostApplicationBuilder builder, bool configureClustering = true, bool openDashboard = false)
     {
         builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<SiloSettings>().BindConfiguration(SiloSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
+        DashboardHosting.AddSettings(builder.Services);
 
         // Faster failure detection than Orleans' defaults (5 s probes, 3 misses): a dead silo costs viewers a stall
         // of roughly ProbeTimeout × NumMissedProbesLimit. Overridable under "Membership".
@@ -33,6 +35,8 @@ public static class SiloHostingExtensions
             o.NumMissedProbesLimit = 2;
         });
         builder.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Membership"));
+        // Orleans' reminder settings (MinimumReminderPeriod, RefreshReminderListPeriod, …); tests shorten the first.
+        builder.Services.Configure<ReminderOptions>(builder.Configuration.GetSection("Reminders"));
 
         var streams = builder.Configuration.GetSection(StreamOptions.Section).Get<StreamOptions>() ?? new StreamOptions();
         var settings = builder.Configuration.GetSection(SiloSettings.Section).Get<SiloSettings>() ?? new SiloSettings();
@@ -46,6 +50,12 @@ public static class SiloHostingExtensions
             var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
             silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
             silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
+
+            DashboardHosting.AddTo(silo, builder.Configuration, openDashboard);
+            if (TracingDefaults.Enabled(builder.Configuration))
+            {
+                silo.AddActivityPropagation();
+            }
 
             if (configureClustering)
             {
@@ -119,6 +129,15 @@ public static class SiloHostingExtensions
         }
 
         silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+        if (settings.Kubernetes)
+        {
+            // The pod's name and IP (POD_NAME, POD_IP from the downward API) name and address the silo, and silos
+            // whose pods are gone are declared dead at once; see deploy/kubernetes.
+            silo.Configure<EndpointOptions>(o => (o.SiloPort, o.GatewayPort) = (settings.Port, settings.GatewayPort));
+            silo.UseKubernetesHosting();
+            return;
+        }
+
         silo.ConfigureEndpoints(AdvertisedAddress(settings.AdvertisedIP), settings.Port, settings.GatewayPort, listenOnAnyHostAddress: true);
     }
 

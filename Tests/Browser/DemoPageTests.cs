@@ -132,16 +132,20 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
     public async Task A_connection_dropped_mid_stream_resumes_with_no_gap_and_no_duplicate()
     {
         // The page's WebSocket goes through Playwright, so the test can cut it like a network would, and refuse the
-        // reconnects (negotiate) until it lets the page back.
+        // reconnects (the client connects with the WebSocket alone, no negotiate) until it lets the page back.
         var online = true;
         IWebSocketRoute? pageSide = null;
         IWebSocketRoute? serverSide = null;
         await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, async page =>
         {
-            await page.RouteAsync(new Regex("/hubs/agent/negotiate"), route =>
-                Volatile.Read(ref online) ? route.ContinueAsync() : route.AbortAsync("connectionrefused"));
-            await page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
+            await page.RouteWebSocketAsync(new Regex("/hubs/agent"), async ws =>
             {
+                if (!Volatile.Read(ref online))
+                {
+                    await ws.CloseAsync(new() { Code = 1011, Reason = "offline (test)" });
+                    return;
+                }
+
                 pageSide = ws;
                 serverSide = ws.ConnectToServer();
             });

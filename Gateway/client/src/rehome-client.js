@@ -106,7 +106,13 @@ export class ReHomeClient extends EventTarget {
     this.#retryDelays = retryDelays;
     this.#serverKeepAliveMs = serverKeepAliveMs;
     this.#connection = new signalR.HubConnectionBuilder()
-      .withUrl(url, { accessTokenFactory, ...this.#listeningWebSocket() })
+      // One WebSocket request, no negotiate: a load balancer needs no stickiness to route it (deploy/README.md, "nginx").
+      .withUrl(url, {
+        accessTokenFactory,
+        skipNegotiation: true,
+        transport: signalR.HttpTransportType.WebSockets,
+        ...this.#listeningWebSocket(),
+      })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: context => this.#retryDelay(context.previousRetryCount) })
       .configureLogging(logLevel ?? signalR.LogLevel.Warning)
       .build();
