@@ -41,7 +41,7 @@ public sealed class PackageTests(GatewayFixture gateway, BrowserFixture browser,
         var work = Directory.CreateTempSubdirectory("rehome-package-").FullName;
         try
         {
-            var packed = JsonDocument.Parse(await Command.Run(Path.Combine(gatewayDir, "client"), "npm", "pack", "--json", "--pack-destination", work));
+            var packed = JsonDocument.Parse(await Command.RunChecked(Path.Combine(gatewayDir, "client"), "npm", "pack", "--json", "--pack-destination", work));
             var tarball = Path.Combine(work, packed.RootElement[0].GetProperty("filename").GetString()!);
 
             var app = Directory.CreateDirectory(Path.Combine(work, "app")).FullName;
@@ -57,12 +57,12 @@ public sealed class PackageTests(GatewayFixture gateway, BrowserFixture browser,
             await File.WriteAllTextAsync(Path.Combine(app, "main.ts"), App);
 
             // The registry packages come from npm's cache, which the gateway's own `npm ci` filled.
-            await Command.Run(app, "npm", "install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error");
+            await Command.RunChecked(app, "npm", "install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error");
             Assert.True(File.Exists(Path.Combine(app, "node_modules", "@rehome", "client", "types", "index.d.ts")));
-            await Command.Run(app, Path.Combine(bin, "tsc"), "--noEmit", "--strict", "--target", "es2022", "--module", "esnext",
+            await Command.RunChecked(app, Path.Combine(bin, "tsc"), "--noEmit", "--strict", "--target", "es2022", "--module", "esnext",
                 "--moduleResolution", "bundler", "--lib", "es2022,dom,dom.iterable", "--skipLibCheck", "false", "main.ts");
             var dist = Directory.CreateDirectory(Path.Combine(app, "dist")).FullName;
-            await Command.Run(app, Path.Combine(bin, "esbuild"), "main.ts", "--bundle", "--format=esm", "--outfile=dist/app.js", "--log-level=warning");
+            await Command.RunChecked(app, Path.Combine(bin, "esbuild"), "main.ts", "--bundle", "--format=esm", "--outfile=dist/app.js", "--log-level=warning");
             await File.WriteAllTextAsync(Path.Combine(dist, "index.html"),
                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>app</title><script type=\"module\" src=\"app.js\"></script></head><body></body></html>");
 

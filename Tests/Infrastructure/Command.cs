@@ -56,4 +56,12 @@ public static class Command
 
         return (process.ExitCode, await output, await errors);
     }
+
+    /// <summary>Runs a tool (npm, esbuild, tsc) in <paramref name="directory"/> and returns its output; a non-zero exit fails with all it printed.</summary>
+    public static async Task<string> RunChecked(string directory, string program, params string[] arguments)
+    {
+        var (exit, output, errors) = await Run(program, arguments, workingDirectory: directory, timeout: TimeSpan.FromMinutes(3));
+        return exit == 0 ? output + errors
+            : throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {exit} in {directory}:{Environment.NewLine}{output}{errors}");
+    }
 }
