@@ -66,14 +66,13 @@ public sealed class PackageTests(GatewayFixture gateway, BrowserFixture browser,
             await File.WriteAllTextAsync(Path.Combine(dist, "index.html"),
                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>app</title><script type=\"module\" src=\"app.js\"></script></head><body></body></html>");
 
-            // The built page, served under the gateway's origin as an app's own server would.
-            await page.RouteAsync(new Uri(gateway.BaseAddress, "built-app/**").ToString(), route =>
-                route.FulfillAsync(new() { Path = Path.Combine(dist, new Uri(route.Request.Url).Segments[^1]) }));
+            // The built page, served by a static file server of its own on loopback, as an app's own server would.
+            await using var site = await StaticSite.Serve(dist);
             page.Console += (_, message) => output.WriteLine($"[browser {message.Type}] {message.Text}");
             var user = "packager-" + Guid.NewGuid().ToString("N");
             var threadId = await gateway.NewThread(user);
             var hub = new Uri(gateway.BaseAddress, HubContract.Path);
-            await page.GotoAsync(new Uri(gateway.BaseAddress, $"built-app/index.html?hub={Uri.EscapeDataString(hub.ToString())}&token={gateway.TokenFor(user)}&thread={threadId}").ToString());
+            await page.GotoAsync(new Uri(site.BaseAddress, $"index.html?hub={Uri.EscapeDataString(hub.ToString())}&token={gateway.TokenFor(user)}&thread={threadId}").ToString());
             await page.WaitForFunctionAsync("() => window.watching === 1 && document.querySelector('rehome-ai-response').getAttribute('state') === 'waiting'");
 
             var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));

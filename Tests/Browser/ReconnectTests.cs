@@ -70,23 +70,24 @@ public sealed class ReconnectTests(GatewayFixture gateway, BrowserFixture browse
     [SkippableFact]
     public async Task When_the_network_returns_the_page_reconnects_and_catches_up_at_once_not_on_its_retry_schedule()
     {
-        var failedNegotiates = 0;
+        // The client connects with one WebSocket (no negotiate), so the "network" is this route: while offline it
+        // refuses every socket the page opens, counting the attempts.
+        var offline = false;
+        var refused = 0;
         IWebSocketRoute? pageSide = null;
-        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, async page =>
-        {
-            page.RequestFailed += (_, request) =>
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page =>
+            page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
             {
-                if (request.Url.Contains("/hubs/agent/negotiate"))
+                if (Volatile.Read(ref offline))
                 {
-                    Interlocked.Increment(ref failedNegotiates);
+                    Interlocked.Increment(ref refused);
+                    _ = ws.CloseAsync(new() { Code = 4000, Reason = "offline (test)" });
+                    return;
                 }
-            };
-            await page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
-            {
+
                 pageSide = ws;
                 ws.ConnectToServer();
-            });
-        });
+            }));
         var tokens = Enumerable.Range(1, 40).Select(i => $"t{i} ").ToArray();
         var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), "run-" + Guid.NewGuid().ToString("N"));
         foreach (var token in tokens[..20])
@@ -96,24 +97,32 @@ public sealed class ReconnectTests(GatewayFixture gateway, BrowserFixture browse
 
         await demo.AssertTextBecomes(string.Concat(tokens[..20]));
 
-        // The network goes: the browser is offline and the open socket dies with it.
-        await demo.Page.Context.SetOfflineAsync(true);
-        await pageSide!.CloseAsync(new() { Code = 4000, Reason = "network lost (test)" });
-        await demo.WaitFor("document.getElementById('connection').dataset.state === 'reconnecting'", "the page notices");
-        foreach (var token in tokens[20..])
+        try
         {
-            await gateway.Producer.StreamTokenAsync(streamId, token);
+            // The network goes: the browser is offline (so it fires 'online' when it returns) and the open socket dies.
+            Volatile.Write(ref offline, true);
+            await demo.Page.Context.SetOfflineAsync(true);
+            await pageSide!.CloseAsync(new() { Code = 4000, Reason = "network lost (test)" });
+            await demo.WaitFor("document.getElementById('connection').dataset.state === 'reconnecting'", "the page notices");
+            foreach (var token in tokens[20..])
+            {
+                await gateway.Producer.StreamTokenAsync(streamId, token);
+            }
+
+            await gateway.Producer.EndStreamAsync(streamId);
+
+            // Attempts after 0, 0.5, 1, 2 and 5 s fail; the next one is scheduled 10 s after the fifth failure.
+            await Eventually.True(() => Task.FromResult(Volatile.Read(ref refused) >= 5), TimeSpan.FromSeconds(20), "five reconnect attempts failed");
+        }
+        finally
+        {
+            Volatile.Write(ref offline, false);
+            await demo.Page.Context.SetOfflineAsync(false);
         }
 
-        await gateway.Producer.EndStreamAsync(streamId);
-
-        // Attempts after 0, 0.5, 1, 2 and 5 s fail; the next one is scheduled 10 s after the fifth failure.
-        await Eventually.True(() => Task.FromResult(Volatile.Read(ref failedNegotiates) >= 5), TimeSpan.FromSeconds(20), "five reconnect attempts failed");
         var back = Stopwatch.StartNew();
-        await demo.Page.Context.SetOfflineAsync(false);
-
         await demo.AssertTextBecomes(string.Concat(tokens), TimeSpan.FromSeconds(10));
-        output.WriteLine($"Caught up {back.ElapsedMilliseconds} ms after the network returned ({failedNegotiates} failed attempts before).");
+        output.WriteLine($"Caught up {back.ElapsedMilliseconds} ms after the network returned ({refused} refused attempts before).");
         Assert.True(back.Elapsed < TimeSpan.FromSeconds(4), $"caught up after {back.Elapsed}; the schedule alone would wait up to 10 s");
         Assert.Equal(Enumerable.Range(1, tokens.Length).Select(i => (long)i), await demo.TokenSequences());
     }
@@ -124,26 +133,19 @@ public sealed class ReconnectTests(GatewayFixture gateway, BrowserFixture browse
         var online = true;
         var refused = 0;
         IWebSocketRoute? pageSide = null;
-        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, async page =>
-        {
-            await page.RouteAsync(new Regex("/hubs/agent/negotiate"), async route =>
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page =>
+            page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
             {
-                if (Volatile.Read(ref online))
-                {
-                    await route.ContinueAsync();
-                }
-                else
+                if (!Volatile.Read(ref online))
                 {
                     Interlocked.Increment(ref refused);
-                    await route.AbortAsync("connectionrefused");
+                    _ = ws.CloseAsync(new() { Code = 4000, Reason = "offline (test)" });
+                    return;
                 }
-            });
-            await page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
-            {
+
                 pageSide = ws;
                 ws.ConnectToServer();
-            });
-        });
+            }));
 
         Volatile.Write(ref online, false);
         await pageSide!.CloseAsync(new() { Code = 4000, Reason = "network lost (test)" });
