@@ -14,6 +14,11 @@ public sealed class PusherGatewayFixture : GatewayFixture
 
     public LaravelStandIn App { get; private set; } = null!;
 
+    /// <summary>Where a quick start's page is saved; the gateway serves it as if it were in its wwwroot.</summary>
+    public string PagesFolder { get; } = Directory.CreateTempSubdirectory("rehome-pages-").FullName;
+
+    protected override string? AddedPages => PagesFolder;
+
     protected override Dictionary<string, string?> Settings => new()
     {
         ["Pusher:AppKey"] = AppKey,
@@ -43,6 +48,7 @@ public sealed class PusherGatewayFixture : GatewayFixture
         }
 
         await base.DisposeAsync();
+        Directory.Delete(PagesFolder, recursive: true);
     }
 }
 

@@ -47,10 +47,9 @@ public sealed class QuickStartTests(PusherGatewayFixture gateway, BrowserFixture
         var (exit, text) = await RunCurlBlock();
         Assert.True(exit == 0, text);
 
-        // The reader saves the block as Gateway/wwwroot/quickstart.html; the test serves it at that address instead.
-        var url = new Uri(gateway.BaseAddress, "/quickstart.html").ToString();
-        await page.RouteAsync(url, route => route.FulfillAsync(new() { ContentType = "text/html", Body = ReadmeBlocks.Get("hub-page") }));
-        await page.GotoAsync(url);
+        // The reader saves the block as Gateway/wwwroot/quickstart.html; the gateway serves it from its added pages.
+        await File.WriteAllTextAsync(Path.Combine(gateway.PagesFolder, "quickstart.html"), ReadmeBlocks.Get("hub-page"));
+        await page.GotoAsync(new Uri(gateway.BaseAddress, "/quickstart.html").ToString());
 
         await page.WaitForFunctionAsync(
             "() => document.querySelector('rehome-ai-response')?.shadowRoot?.querySelector('[part~=text]')?.textContent === 'Hello, world!'",
