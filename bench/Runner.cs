@@ -151,7 +151,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, idle, capacity, connections, streams, append, ci or all.");
             }
 
-            foreach (var process in target.Processes.Where(p => p.HasExited))
+            foreach (var process in target.Processes.Where(p => !p.IsRunning))
             {
                 section.Notes.Add($"{target.Name}: {process.Name} exited during the run; see logs/{process.Name}.log.");
                 clean = false;

@@ -20,9 +20,10 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     /// <summary>The silos' default <c>Streams:QueueCount</c>.</summary>
     private const int QueueCount = 8;
 
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
+    private const string ReadyPath = "/health/ready";
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly List<(ChildProcess Process, Uri Health, int SiloPort)> _silos = [];
+    private readonly List<(ChildProcess Process, int SiloPort)> _silos = [];
     private readonly List<(ChildProcess Process, Uri Url)> _gateways = [];
     private RedisServer? _redis;
     private SmokeCluster? _cluster;
@@ -73,14 +74,14 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
         for (var i = 1; i <= SiloCount; i++)
         {
             var siloPort = RedisServer.FreePort();
-            var http = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
+            var http = $"http://127.0.0.1:{RedisServer.FreePort()}";
             var settings = new Dictionary<string, string>(common)
             {
                 ["Silo__Port"] = siloPort.ToString(),
                 ["Silo__GatewayPort"] = RedisServer.FreePort().ToString(),
-                ["Urls"] = http.ToString(),
+                ["Urls"] = http,
             };
-            _silos.Add((new ChildProcess($"silo{i}", BuiltApps.Silo, settings, LogDirectory), new Uri(http, "/health/ready"), siloPort));
+            _silos.Add((ChildProcess.Dotnet($"silo{i}", BuiltApps.Silo, settings, LogDirectory, httpBase: http), siloPort));
         }
 
         for (var i = 1; i <= GatewayCount; i++)
@@ -92,7 +93,7 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
                 ["Auth__SigningKey"] = SigningKey,
                 ["Auth__ServiceKeys__0"] = ServiceKey,
             };
-            _gateways.Add((new ChildProcess($"gateway{i}", BuiltApps.Gateway, settings, LogDirectory), url));
+            _gateways.Add((ChildProcess.Dotnet($"gateway{i}", BuiltApps.Gateway, settings, LogDirectory, httpBase: url.GetLeftPart(UriPartial.Authority)), url));
         }
 
         await EnsureHealthy();
@@ -103,18 +104,18 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     /// <summary>Starts whatever is not running and waits until every process is ready and every silo active.</summary>
     public async Task EnsureHealthy()
     {
-        foreach (var (process, _, _) in _silos)
+        foreach (var (process, _) in _silos)
         {
             process.Start();
         }
 
-        await Task.WhenAll(_silos.Select(s => WaitReady(s.Process, s.Health)));
+        await Task.WhenAll(_silos.Select(s => s.Process.WaitHealthy(ReadyPath, ReadyTimeout)));
         foreach (var (process, _) in _gateways)
         {
             process.Start();
         }
 
-        await Task.WhenAll(_gateways.Select(g => WaitReady(g.Process, new Uri(g.Url, "/health/ready"))));
+        await Task.WhenAll(_gateways.Select(g => g.Process.WaitHealthy(ReadyPath, ReadyTimeout)));
         if (_cluster is not null)
         {
             await Eventually.True(async () => await _cluster.ActiveSilos() == SiloCount, TimeSpan.FromSeconds(60),
@@ -142,33 +143,6 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     /// <summary>What each process logged last, for a failure message.</summary>
     public string Tails() => string.Join(Environment.NewLine,
         _silos.Select(s => s.Process).Concat(_gateways.Select(g => g.Process)).Select(p => $"--- {p.Name}{Environment.NewLine}{p.Tail(15)}"));
-
-    private static async Task WaitReady(ChildProcess process, Uri health)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            try
-            {
-                using var response = await Http.GetAsync(health);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-            }
-
-            if (!process.IsRunning || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException(
-                    $"{process.Name} {(process.IsRunning ? "is not ready in time" : "exited")} ({health}). Its log:{Environment.NewLine}{process.Tail()}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
 
     public async Task DisposeAsync()
     {

@@ -25,27 +25,15 @@ public sealed class ProducerSdkExampleTests(ITestOutputHelper output)
         Skip.If(binary is null, "redis-server is not installed (apt-get install redis-server).");
         await using var redis = await RedisServer.Start(binary!);
         var logs = Directory.CreateTempSubdirectory("rehome-example-").FullName;
-        var health = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
-        await using var silo = new ChildProcess("silo", BuiltApps.Silo, new Dictionary<string, string>
+        var health = $"http://127.0.0.1:{RedisServer.FreePort()}";
+        await using var silo = ChildProcess.Dotnet("silo", BuiltApps.Silo, new Dictionary<string, string>
         {
             ["Redis__ConnectionString"] = redis.ConnectionString,
             ["Silo__Port"] = RedisServer.FreePort().ToString(),
             ["Silo__GatewayPort"] = RedisServer.FreePort().ToString(),
-            ["Urls"] = health.ToString(),
-        }, logs);
-        silo.Start();
-        using var http = new HttpClient { BaseAddress = health };
-        await Eventually.True(async () =>
-        {
-            try
-            {
-                return (await http.GetAsync("/health/ready")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), "the silo is ready");
+            ["Urls"] = health,
+        }, logs, httpBase: health).Start();
+        await silo.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
 
         var (exit, text, errors) = await Command.Run(Command.Dotnet,
             [BuiltApps.ProducerExample, $"--Redis:ConnectionString={redis.ConnectionString}", "--ThreadId=example-" + Guid.NewGuid().ToString("N")],

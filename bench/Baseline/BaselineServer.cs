@@ -28,8 +28,8 @@ internal static class BaselineServer
             jwt.MapInboundClaims = false;
             jwt.TokenValidationParameters = new TokenValidationParameters
             {
-                ValidIssuer = Jwt.Issuer,
-                ValidAudience = Jwt.Audience,
+                ValidIssuer = ViewerToken.DefaultIssuer,
+                ValidAudience = ViewerToken.DefaultAudience,
                 IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)),
                 ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
                 NameClaimType = "sub",

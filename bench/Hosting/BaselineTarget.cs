@@ -44,7 +44,7 @@ internal sealed class BaselineTarget : ITarget
             env[key] = value;
         }
 
-        var process = ChildProcess.StartDotnet("baseline", RepoPaths.Bench, ["baseline-server"], env, logDir, baseAddress);
+        var process = ChildProcess.Dotnet("baseline", RepoPaths.Bench, env, logDir, ["baseline-server"], baseAddress).Start();
         var target = new BaselineTarget(process, baseAddress, serviceKey, jwt);
         try
         {

@@ -83,15 +83,15 @@ internal sealed class ReHomeTarget : ITarget
                 ["Silo__GatewayPort"] = _siloGatewayPort.ToString(),
                 ["Urls"] = _gatewayBase,
             };
-            var gateway = ChildProcess.StartDotnet("gateway", RepoPaths.Gateway, [], env, logDir, _gatewayBase);
+            var gateway = ChildProcess.Dotnet("gateway", RepoPaths.Gateway, env, logDir, httpBase: _gatewayBase).Start();
             _processes.Add(gateway);
             await gateway.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
             return;
         }
 
         var redisPort = ports.Next();
-        var redis = ChildProcess.StartNative("redis", RedisBinary(),
-            ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], logDir);
+        var redis = ChildProcess.Native("redis", RedisBinary(),
+            ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], logDir).Start();
         _processes.Add(redis);
         _redis = $"127.0.0.1:{redisPort},abortConnect=false";
         await WaitForRedis(redisPort);
@@ -104,7 +104,7 @@ internal sealed class ReHomeTarget : ITarget
             ["Silo__GatewayPort"] = _siloGatewayPort.ToString(),
             ["Urls"] = siloHttp,
         };
-        var silo = ChildProcess.StartDotnet("silo", RepoPaths.Silo, [], siloEnv, logDir, siloHttp);
+        var silo = ChildProcess.Dotnet("silo", RepoPaths.Silo, siloEnv, logDir, httpBase: siloHttp).Start();
         _processes.Add(silo);
 
         var gatewayEnv = new Dictionary<string, string>(common)
@@ -112,7 +112,7 @@ internal sealed class ReHomeTarget : ITarget
             ["Redis__ConnectionString"] = _redis,
             ["Urls"] = _gatewayBase,
         };
-        var gatewayProcess = ChildProcess.StartDotnet("gateway", RepoPaths.Gateway, [], gatewayEnv, logDir, _gatewayBase);
+        var gatewayProcess = ChildProcess.Dotnet("gateway", RepoPaths.Gateway, gatewayEnv, logDir, httpBase: _gatewayBase).Start();
         _processes.Add(gatewayProcess);
         await silo.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
         await gatewayProcess.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));

@@ -142,7 +142,7 @@ internal sealed class PusherViewer : IBenchViewer
         switch (root.GetProperty("event").GetString())
         {
             case "agent.thread.token":
-                _received.Receive(JsonSerializer.Deserialize<ViewerToken>(data.GetString()!, Json)!, receivedAt);
+                _received.Receive(JsonSerializer.Deserialize<DeliveredToken>(data.GetString()!, Json)!, receivedAt);
                 break;
             case "pusher:connection_established":
                 using (var established = JsonDocument.Parse(data.GetString()!))

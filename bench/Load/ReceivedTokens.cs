@@ -10,7 +10,7 @@ internal sealed class ReceivedTokens(Delivery delivery)
     public IEnumerable<StreamCheck> Checks => _checks.Values;
 
     /// <param name="receivedAt">The <see cref="Stopwatch"/> timestamp of the message's arrival.</param>
-    public void Receive(ViewerToken message, long receivedAt)
+    public void Receive(DeliveredToken message, long receivedAt)
     {
         if (!_checks.TryGetValue(message.StreamId, out var check))
         {

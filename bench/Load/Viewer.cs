@@ -30,8 +30,8 @@ internal sealed class Viewer : IBenchViewer
         }
 
         _connection = builder.Build();
-        _connection.On<ViewerToken>(HubContract.TokenEvent, Receive);
-        _connection.On<ViewerToken[]>(HubContract.TokensEvent, batch =>
+        _connection.On<DeliveredToken>(HubContract.TokenEvent, Receive);
+        _connection.On<DeliveredToken[]>(HubContract.TokensEvent, batch =>
         {
             foreach (var message in batch)
             {
@@ -52,7 +52,7 @@ internal sealed class Viewer : IBenchViewer
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
-    private void Receive(ViewerToken message) => _received.Receive(message, Stopwatch.GetTimestamp());
+    private void Receive(DeliveredToken message) => _received.Receive(message, Stopwatch.GetTimestamp());
 
     /// <summary>Lets each connection wrap the shared handler without disposing it when the connection goes.</summary>
     private sealed class SharedHandler(HttpMessageHandler inner) : DelegatingHandler(inner)

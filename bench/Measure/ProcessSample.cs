@@ -13,3 +13,9 @@ public sealed record ProcessUsage(string Name, double CpuSeconds, double CpuPerc
         Math.Round(end.PeakRss / 1048576.0, 1),
         Math.Round(end.Rss / 1048576.0, 1));
 }
+
+internal static class ProcessSamples
+{
+    public static ProcessSample Sample(this ChildProcess process) =>
+        new(process.Name, process.Pid, ProcStats.CpuSeconds(process.Pid), ProcStats.Rss(process.Pid), ProcStats.PeakRss(process.Pid));
+}

@@ -7,7 +7,7 @@ namespace ReHome.Bench.Load;
 /// fields of the contract are skipped by both protocols. Data-member names are the wire names (MessagePack keys).
 /// </summary>
 [DataContract]
-public sealed class ViewerToken
+public sealed class DeliveredToken
 {
     [DataMember(Name = "streamId")]
     public string StreamId { get; set; } = "";

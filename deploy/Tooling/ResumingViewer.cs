@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 
-namespace ReHome.Smoke;
+namespace ReHome.Tooling;
 
 /// <summary>
 /// A SignalR viewer that resumes like the browser client must: it tracks the last sequence of every stream in

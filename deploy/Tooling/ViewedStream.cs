@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace ReHome.Smoke;
+namespace ReHome.Tooling;
 
 /// <summary>
 /// What one viewer shows of one stream: the tokens in sequence order with nothing skipped or repeated, then the

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace ReHome.Tooling;
+
+/// <summary>
+/// A process the tests, the bench or an operator's script start (silo, gateway, baseline server, redis-server), with
+/// its output appended to a log file. It can be killed (SIGKILL), stopped (SIGTERM) and started again with the same
+/// settings, so the same ports. It is stopped by its own PID and nothing else.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+
+    private readonly string _file;
+    private readonly IReadOnlyList<string> _arguments;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private Process? _process;
+
+    private ChildProcess(string name, string file, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string logDirectory, bool isDotnet)
+    {
+        Name = name;
+        _file = file;
+        _arguments = arguments;
+        _environment = environment;
+        IsDotnet = isDotnet;
+        Directory.CreateDirectory(logDirectory);
+        LogFile = Path.Combine(logDirectory, name + ".log");
+    }
+
+    public string Name { get; }
+
+    public string LogFile { get; }
+
+    /// <summary>True for .NET apps, whose GC can be induced and whose heap is read from <c>/metrics</c>.</summary>
+    public bool IsDotnet { get; }
+
+    /// <summary>The app's HTTP base address (health, metrics), when it has one.</summary>
+    public string? HttpBase { get; init; }
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public int Pid => _process?.Id ?? throw new InvalidOperationException($"{Name} was never started.");
+
+    /// <summary>
+    /// A built ReHome app (<c>dotnet App.dll args</c>), not yet started. Its settings are <paramref name="environment"/>
+    /// over the Production environment, never a launch profile or the caller's <c>ASPNETCORE_ENVIRONMENT</c>.
+    /// </summary>
+    public static ChildProcess Dotnet(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory,
+        IEnumerable<string>? arguments = null, string? httpBase = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+        };
+        foreach (var (key, value) in environment)
+        {
+            settings[key] = value;
+        }
+
+        return new ChildProcess(name, DotnetHost, [dll, .. arguments ?? []], settings, logDirectory, isDotnet: true) { HttpBase = httpBase };
+    }
+
+    /// <summary>A native program (redis-server), not yet started.</summary>
+    public static ChildProcess Native(string name, string file, IEnumerable<string> arguments, string logDirectory) =>
+        new(name, file, [.. arguments], new Dictionary<string, string>(), logDirectory, isDotnet: false);
+
+    /// <summary>Starts the process; a no-op while it runs.</summary>
+    public ChildProcess Start()
+    {
+        if (IsRunning)
+        {
+            return this;
+        }
+
+        _process?.Dispose();
+        File.AppendAllText(LogFile, $"==== start {DateTime.UtcNow:O}{Environment.NewLine}");
+        // exec: the shell only redirects the output to the log; the PID is the program's own.
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", "log=\"$1\"; shift; exec \"$@\" >> \"$log\" 2>&1", Name, LogFile, _file },
+            WorkingDirectory = IsDotnet ? Path.GetDirectoryName(_arguments[0])! : Environment.CurrentDirectory,
+            UseShellExecute = false,
+        };
+        foreach (var argument in _arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"{Name} did not start.");
+        return this;
+    }
+
+    /// <summary>Waits until <see cref="HttpBase"/> + <paramref name="path"/> answers 2xx; fails when the process exits or time runs out.</summary>
+    public async Task WaitHealthy(string path, TimeSpan timeout)
+    {
+        var url = (HttpBase ?? throw new InvalidOperationException($"{Name} has no HTTP address.")) + path;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(url);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (!IsRunning || deadline.Elapsed > timeout)
+            {
+                throw new InvalidOperationException(
+                    $"{Name} {(IsRunning ? "is not ready in time" : "exited")} ({url}). Its log:{Environment.NewLine}{Tail()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>kill -9: no shutdown code runs.</summary>
+    public async Task Kill()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops a process, then waits for it to exit.</summary>
+    public async Task Terminate(TimeSpan timeout)
+    {
+        if (_process is { HasExited: false } process)
+        {
+            Terminate(process);
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+    }
+
+    public static void Terminate(Process process)
+    {
+        if (kill(process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {process.Id} failed (errno {Marshal.GetLastPInvokeError()}).");
+        }
+    }
+
+    /// <summary>The last lines of the log, for a failure message.</summary>
+    public string Tail(int lines = 30) =>
+        File.Exists(LogFile) ? string.Join(Environment.NewLine, File.ReadLines(LogFile).TakeLast(lines)) : "(no log)";
+
+    public async ValueTask DisposeAsync()
+    {
+        await Kill();
+        _process?.Dispose();
+    }
+
+    /// <summary>The dotnet host running this process (the SDK sets DOTNET_HOST_PATH), else dotnet from PATH.</summary>
+    private static string DotnetHost =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+}
