@@ -57,7 +57,8 @@ public sealed class StreamOptions
 
     /// <summary>
     /// Period of the durable reminder that wakes a stream whose silo died or that was deactivated, so idle and
-    /// retention expiry happen even with no activation. While active, a timer checks more often.
+    /// retention expiry happen even with no activation. While active, a timer checks more often. At least Orleans'
+    /// minimum reminder period (one minute); a shorter one is refused at start (<see cref="StreamOptionsValidator"/>).
     /// </summary>
     public TimeSpan HygieneReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Providers;
 using Orleans.Storage;
@@ -19,6 +20,7 @@ public static class SiloHostingExtensions
     public static IHostApplicationBuilder AddReHomeSilo(this IHostApplicationBuilder builder, bool configureClustering = true)
     {
         builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StreamOptions>, StreamOptionsValidator>();
         builder.Services.AddOptions<SiloSettings>().BindConfiguration(SiloSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
 
