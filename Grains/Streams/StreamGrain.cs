@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -43,6 +44,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        ServiceProvider.GetService<StreamsStopFirst>()?.Activated(GrainContext);
         var stored = _state.State;
         _live = Copy(stored);
         _history.Restore(stored.LastSequence, stored.Tokens);

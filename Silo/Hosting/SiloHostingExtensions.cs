@@ -70,6 +70,9 @@ public static class SiloHostingExtensions
             silo.AddMemoryGrainStorage(StorageNames.Grains);
             silo.AddMemoryGrainStorage(StorageNames.PubSub);
             silo.UseInMemoryReminderService();
+            // In-memory storage lives in grains: the stream grains must write their last state before those go.
+            silo.Services.AddSingleton<StreamsStopFirst>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<StreamsStopFirst>());
             return;
         }
 
