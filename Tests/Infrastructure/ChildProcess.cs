@@ -12,15 +12,20 @@ public sealed class ChildProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
 
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
+
     private readonly string _dll;
     private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly string _workingDirectory;
     private Process? _process;
 
-    public ChildProcess(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    /// <param name="workingDirectory">Where it is started from; by default the app's own folder.</param>
+    public ChildProcess(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory, string? workingDirectory = null)
     {
         Name = name;
         _dll = dll;
         _environment = environment;
+        _workingDirectory = workingDirectory ?? Path.GetDirectoryName(dll)!;
         LogFile = Path.Combine(logDirectory, name + ".log");
     }
 
@@ -32,6 +37,9 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int? Pid => _process?.Id;
 
+    /// <summary>When it was last started (UTC).</summary>
+    public DateTime StartedAt { get; private set; }
+
     public void Start()
     {
         if (IsRunning)
@@ -40,12 +48,13 @@ public sealed class ChildProcess : IAsyncDisposable
         }
 
         _process?.Dispose();
-        File.AppendAllText(LogFile, $"==== start {DateTime.UtcNow:O}{Environment.NewLine}");
+        StartedAt = DateTime.UtcNow;
+        File.AppendAllText(LogFile, $"==== start {StartedAt:O}{Environment.NewLine}");
         // exec: the shell only redirects the output; the PID is the app's own.
         var start = new ProcessStartInfo("/bin/sh")
         {
             ArgumentList = { "-c", "exec \"$0\" \"$1\" >> \"$2\" 2>&1", DotnetHost, _dll, LogFile },
-            WorkingDirectory = Path.GetDirectoryName(_dll)!,
+            WorkingDirectory = _workingDirectory,
             UseShellExecute = false,
         };
         foreach (var (key, value) in _environment)
@@ -55,6 +64,37 @@ public sealed class ChildProcess : IAsyncDisposable
 
         _process = Process.Start(start) ?? throw new InvalidOperationException($"{Name} did not start.");
     }
+
+    /// <summary>Polls <paramref name="health"/> as an orchestrator's probe does, from the start, until it answers 2xx.</summary>
+    public async Task WaitReady(Uri health, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        while (true)
+        {
+            try
+            {
+                using var response = await Http.GetAsync(health);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            if (!IsRunning || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException(
+                    $"{Name} {(IsRunning ? "is not ready in time" : "exited")} ({health}). Its log:{Environment.NewLine}{Tail()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The exit code once it has exited.</summary>
+    public int? ExitCode => _process is { HasExited: true } process ? process.ExitCode : null;
 
     /// <summary>kill -9: no shutdown code runs.</summary>
     public async Task Kill()
