@@ -135,7 +135,7 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>The dotnet host running the tests (the SDK sets DOTNET_HOST_PATH), else dotnet from PATH.</summary>
-    private static string DotnetHost =>
+    public static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
     [DllImport("libc", SetLastError = true)]
