@@ -33,6 +33,13 @@ public sealed class StreamOptions
     /// <summary>An ended stream keeps its done flag and text this long, then clears its state (the old 5-minute done flag).</summary>
     public TimeSpan DoneRetention { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// After <see cref="DoneRetention"/>, an ended stream's id stays taken this long more by a small tombstone (no text):
+    /// starting it again is a no-op that answers the ended stream, and appends are refused as <c>stream_ended</c>.
+    /// Only then may the id start a new stream, numbered from 1 again. Whole seconds (Redis expires it); 0 keeps none.
+    /// </summary>
+    public TimeSpan TombstoneRetention { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Sustained tokens per second per stream. Fast models emit 200+ tokens/s; the default leaves wide room.</summary>
     [Range(0.001, 1_000_000)]
     public double MaxTokensPerSecond { get; set; } = 2000;

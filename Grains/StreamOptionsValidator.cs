@@ -4,21 +4,36 @@ using Orleans.Hosting;
 namespace ReHome.Grains;
 
 /// <summary>
-/// Checks the <see cref="StreamOptions"/> that depend on the silo's Orleans settings. Orleans refuses a reminder whose
+/// Checks the <see cref="StreamOptions"/> that depend on the silo's Orleans settings or on its storage. Orleans refuses a reminder whose
 /// period is below its minimum (<see cref="ReminderOptions.MinimumReminderPeriod"/>, one minute by default) only when a
 /// stream registers it, and a stream goes on without: then nothing expires the streams of a silo that died. So such a
 /// period is refused when the silo starts, naming the setting.
 /// </summary>
 public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<StreamOptions>
 {
+    /// <summary>The longest tombstone retention: a grain timer cannot wait much longer (about 49 days).</summary>
+    public static readonly TimeSpan MaxTombstoneRetention = TimeSpan.FromDays(30);
+
     public ValidateOptionsResult Validate(string? name, StreamOptions options)
     {
+        var failures = new List<string>();
         var minimum = reminders.Value.MinimumReminderPeriod;
-        return options.HygieneReminderPeriod < minimum
-            ? ValidateOptionsResult.Fail(
+        if (options.HygieneReminderPeriod < minimum)
+        {
+            failures.Add(
                 $"{StreamOptions.Section}:{nameof(StreamOptions.HygieneReminderPeriod)} is {options.HygieneReminderPeriod}, below " +
                 $"Orleans' minimum reminder period of {minimum}: no hygiene reminder could be registered, and the streams of a " +
-                $"silo that died would never expire. Set it to {minimum} or more.")
-            : ValidateOptionsResult.Success;
+                $"silo that died would never expire. Set it to {minimum} or more.");
+        }
+
+        var tombstone = options.TombstoneRetention;
+        if (tombstone < TimeSpan.Zero || tombstone > MaxTombstoneRetention || tombstone.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            failures.Add(
+                $"{StreamOptions.Section}:{nameof(StreamOptions.TombstoneRetention)} is {tombstone}; it must be whole seconds " +
+                $"(Redis expires tombstones by the second) from 0 (no tombstones) to {MaxTombstoneRetention.TotalDays:0} days.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

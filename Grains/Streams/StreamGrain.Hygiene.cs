@@ -6,6 +6,8 @@ namespace ReHome.Grains;
 // Hygiene replaces the old cache TTLs: an open stream with no token for StreamIdleTimeout ends as abandoned,
 // and an ended stream clears its stored state DoneRetention after it ended. A timer checks while the grain is
 // active; a durable reminder wakes the grain when it is not (its silo died, or it was deactivated).
+// What it clears leaves a tombstone (StreamTombstone) for TombstoneRetention, so the id is not reused meanwhile: the
+// grain answers as the ended stream, without its text. The tombstone expires in storage by itself.
 internal sealed partial class StreamGrain
 {
     private const string HygieneReminderName = "hygiene";
@@ -51,7 +53,7 @@ internal sealed partial class StreamGrain
             }
             else if (_live.Phase == StreamPhase.Ended && now - _live.EndedAt >= _options.DoneRetention)
             {
-                await Clear();
+                await Retire();
             }
             else if (_live.Phase == StreamPhase.NotStarted)
             {
@@ -64,7 +66,8 @@ internal sealed partial class StreamGrain
         }
     }
 
-    private async Task Clear()
+    /// <summary>Replaces the ended stream's state with its tombstone (or nothing, with no tombstone retention).</summary>
+    private async Task Retire()
     {
         try
         {
@@ -75,21 +78,71 @@ internal sealed partial class StreamGrain
             // A failed end write was reported to its caller; the state is cleared either way.
         }
 
+        StreamTombstone? tombstone = null;
+        if (_options.TombstoneRetention > TimeSpan.Zero)
+        {
+            tombstone = StreamTombstone.Of(_live, _history.LastSequence, _time.GetUtcNow() + _options.TombstoneRetention);
+            if (_tombstone.Etag is not null)
+            {
+                // An earlier incarnation's tombstone, which storage may have expired since: write over what is there now.
+                await _tombstone.ReadStateAsync();
+            }
+
+            _tombstone.State = tombstone;
+            await _tombstone.WriteStateAsync();
+        }
+
         await _state.ClearStateAsync();
         var threadId = _live.ThreadId;
 
-        _live = new StreamState();
-        _history.Restore(0, []);
-        _durableThrough = 0;
-        _storedSettled = false;
         _publisher?.Stop();
         _publisher = null;
         _hygieneTimer?.Dispose();
         _hygieneTimer = null;
+        if (tombstone is null)
+        {
+            _live = new StreamState();
+            _history.Restore(0, []);
+            _durableThrough = 0;
+            _storedSettled = false;
+        }
+        else
+        {
+            Restore(tombstone);
+        }
 
         await UnregisterHygieneReminder();
         await GrainFactory.GetGrain<IThreadGrain>(threadId).StreamCleared(StreamId);
         DeactivateOnIdle();
+    }
+
+    /// <summary>On activation of a stream with no state: answer as the ended stream its unexpired tombstone stands for.</summary>
+    private bool TryRestoreTombstone()
+    {
+        if (!_tombstone.RecordExists || _tombstone.State.ExpiresAt <= _time.GetUtcNow())
+        {
+            return false;
+        }
+
+        Restore(_tombstone.State);
+        return true;
+    }
+
+    private void Restore(StreamTombstone tombstone)
+    {
+        _live = tombstone.AsEndedState();
+        _history.Restore(tombstone.LastSequence, []);
+        _durableThrough = tombstone.LastSequence;
+        _storedSettled = true;
+        _interrupted = false;
+
+        // When it expires, go, so that the next call finds the id free; storage drops the tombstone itself.
+        var left = tombstone.ExpiresAt - _time.GetUtcNow();
+        this.RegisterGrainTimer(() =>
+        {
+            DeactivateOnIdle();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = false });
     }
 
     private async Task UnregisterHygieneReminder()

@@ -16,6 +16,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     private const int MaxReasonChars = 1000;
 
     private readonly IPersistentState<StreamState> _state;
+    private readonly IPersistentState<StreamTombstone> _tombstone;
     private readonly StreamOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<StreamGrain> _logger;
@@ -28,11 +29,13 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
     public StreamGrain(
         [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
+        [PersistentState("tombstone", StorageNames.Tombstones)] IPersistentState<StreamTombstone> tombstone,
         IOptions<StreamOptions> options,
         TimeProvider time,
         ILogger<StreamGrain> logger)
     {
         _state = state;
+        _tombstone = tombstone;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -45,6 +48,11 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         ServiceProvider.GetService<StreamsStopFirst>()?.Activated(GrainContext);
+        if (_state.State.Phase == StreamPhase.NotStarted && TryRestoreTombstone())
+        {
+            return Task.CompletedTask;
+        }
+
         var stored = _state.State;
         _live = Copy(stored);
         _history.Restore(stored.LastSequence, stored.Tokens);

@@ -40,7 +40,7 @@ public static class SiloHostingExtensions
         builder.UseOrleans(silo =>
         {
             silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
-            AddStorage(silo, redis);
+            AddStorage(silo, redis, streams.TombstoneRetention);
             silo.AddMemoryStreams(ThreadStreams.ProviderName, s =>
             {
                 s.ConfigurePartitioning(streams.QueueCount);
@@ -63,12 +63,18 @@ public static class SiloHostingExtensions
         return builder;
     }
 
-    private static void AddStorage(ISiloBuilder silo, string? redis)
+    private static void AddStorage(ISiloBuilder silo, string? redis, TimeSpan tombstoneRetention)
     {
+        // Tombstones expire in storage, so they cost no reminder; with no retention, none is written.
+        var tombstoneExpiry = tombstoneRetention > TimeSpan.Zero ? tombstoneRetention : TimeSpan.FromSeconds(1);
         if (redis is null)
         {
             silo.AddMemoryGrainStorage(StorageNames.Grains);
             silo.AddMemoryGrainStorage(StorageNames.PubSub);
+            const string tombstoneMemory = StorageNames.Tombstones + "-memory";
+            silo.AddMemoryGrainStorage(tombstoneMemory);
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Tombstones, (services, _) => new ExpiringGrainStorage(
+                services.GetRequiredKeyedService<IGrainStorage>(tombstoneMemory), tombstoneExpiry, services.GetRequiredService<TimeProvider>()));
             silo.UseInMemoryReminderService();
             // In-memory storage lives in grains: the stream grains must write their last state before those go.
             silo.Services.AddSingleton<StreamsStopFirst>();
@@ -91,6 +97,13 @@ public static class SiloHostingExtensions
             });
         }
 
+        silo.AddRedisGrainStorage(StorageNames.Tombstones, o =>
+        {
+            o.ConfigurationOptions = options;
+            o.DeleteStateOnClear = true;
+            // Redis deletes a tombstone by itself (EXPIRE on each write).
+            o.EntryExpiry = tombstoneExpiry;
+        });
         silo.UseRedisReminderService(o => o.ConfigurationOptions = options);
     }
 
