@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace ReHome.Grains;
 
@@ -12,7 +13,15 @@ internal sealed partial class StreamGrain
 {
     private const string HygieneReminderName = "hygiene";
 
+    private const string TombstoneState = "tombstone";
+
     private IGrainTimer? _hygieneTimer;
+
+    /// <summary>
+    /// The tombstone as this activation last read or wrote it. Read only when the stream has no state (a new id, or one
+    /// whose text expired), so an open stream's activation costs no extra read.
+    /// </summary>
+    private GrainState<StreamTombstone>? _tombstone;
 
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == HygieneReminderName ? CheckHygiene(CancellationToken.None) : Task.CompletedTask;
@@ -82,14 +91,15 @@ internal sealed partial class StreamGrain
         if (_options.TombstoneRetention > TimeSpan.Zero)
         {
             tombstone = StreamTombstone.Of(_live, _history.LastSequence, _time.GetUtcNow() + _options.TombstoneRetention);
-            if (_tombstone.Etag is not null)
+            if (_tombstone?.ETag is not null)
             {
                 // An earlier incarnation's tombstone, which storage may have expired since: write over what is there now.
-                await _tombstone.ReadStateAsync();
+                await _tombstones.ReadStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
             }
 
+            _tombstone ??= new GrainState<StreamTombstone>();
             _tombstone.State = tombstone;
-            await _tombstone.WriteStateAsync();
+            await _tombstones.WriteStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
         }
 
         await _state.ClearStateAsync();
@@ -117,14 +127,16 @@ internal sealed partial class StreamGrain
     }
 
     /// <summary>On activation of a stream with no state: answer as the ended stream its unexpired tombstone stands for.</summary>
-    private bool TryRestoreTombstone()
+    private async Task<bool> TryRestoreTombstone()
     {
-        if (!_tombstone.RecordExists || _tombstone.State.ExpiresAt <= _time.GetUtcNow())
+        _tombstone = new GrainState<StreamTombstone>();
+        await _tombstones.ReadStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
+        if (!_tombstone.RecordExists || _tombstone.State is not { } tombstone || tombstone.ExpiresAt <= _time.GetUtcNow())
         {
             return false;
         }
 
-        Restore(_tombstone.State);
+        Restore(tombstone);
         return true;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace ReHome.Grains;
 
@@ -16,7 +17,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     private const int MaxReasonChars = 1000;
 
     private readonly IPersistentState<StreamState> _state;
-    private readonly IPersistentState<StreamTombstone> _tombstone;
+    private readonly IGrainStorage _tombstones;
     private readonly StreamOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<StreamGrain> _logger;
@@ -29,13 +30,13 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
     public StreamGrain(
         [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
-        [PersistentState("tombstone", StorageNames.Tombstones)] IPersistentState<StreamTombstone> tombstone,
+        [FromKeyedServices(StorageNames.Tombstones)] IGrainStorage tombstones,
         IOptions<StreamOptions> options,
         TimeProvider time,
         ILogger<StreamGrain> logger)
     {
         _state = state;
-        _tombstone = tombstone;
+        _tombstones = tombstones;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -45,12 +46,12 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
     private string StreamId => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         ServiceProvider.GetService<StreamsStopFirst>()?.Activated(GrainContext);
-        if (_state.State.Phase == StreamPhase.NotStarted && TryRestoreTombstone())
+        if (_state.State.Phase == StreamPhase.NotStarted && await TryRestoreTombstone())
         {
-            return Task.CompletedTask;
+            return;
         }
 
         var stored = _state.State;
@@ -69,8 +70,6 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
             _publisher = CreatePublisher();
             StartHygieneTimer();
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task<StreamInfo> Start(string threadId, string runId)
