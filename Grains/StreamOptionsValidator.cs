@@ -4,10 +4,11 @@ using Orleans.Hosting;
 namespace ReHome.Grains;
 
 /// <summary>
-/// Checks the <see cref="StreamOptions"/> that depend on the silo's Orleans settings or on its storage. Orleans refuses a reminder whose
-/// period is below its minimum (<see cref="ReminderOptions.MinimumReminderPeriod"/>, one minute by default) only when a
-/// stream registers it, and a stream goes on without: then nothing expires the streams of a silo that died. So such a
-/// period is refused when the silo starts, naming the setting.
+/// Checks the <see cref="StreamOptions"/> that depend on the silo's Orleans settings or on its storage, when the silo
+/// starts, naming the setting. Orleans refuses a reminder whose period is below its minimum
+/// (<see cref="ReminderOptions.MinimumReminderPeriod"/>, one minute by default) only when a stream registers it, and the
+/// stream goes on without: then nothing would expire the streams of a silo that died. Redis expires tombstones by the
+/// whole second.
 /// </summary>
 public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<StreamOptions>
 {

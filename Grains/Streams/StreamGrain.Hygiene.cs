@@ -23,6 +23,9 @@ internal sealed partial class StreamGrain
     /// </summary>
     private GrainState<StreamTombstone>? _tombstone;
 
+    /// <summary>True while this activation answers from a tombstone: the stream's own state is gone.</summary>
+    private bool _retired;
+
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == HygieneReminderName ? CheckHygiene(CancellationToken.None) : Task.CompletedTask;
 
@@ -60,12 +63,13 @@ internal sealed partial class StreamGrain
             {
                 await Finish(StreamEndReason.Abandoned, PartialText(), $"No token for {_options.StreamIdleTimeout}.");
             }
-            else if (_live.Phase == StreamPhase.Ended && now - _live.EndedAt >= _options.DoneRetention)
+            else if (_live.Phase == StreamPhase.Ended && !_retired && now - _live.EndedAt >= _options.DoneRetention)
             {
                 await Retire();
             }
-            else if (_live.Phase == StreamPhase.NotStarted)
+            else if (_live.Phase == StreamPhase.NotStarted || _retired)
             {
+                // Nothing left to expire here (a tombstone expires in storage): a reminder that outlived its stream goes.
                 await UnregisterHygieneReminder();
             }
         }
@@ -142,6 +146,7 @@ internal sealed partial class StreamGrain
 
     private void Restore(StreamTombstone tombstone)
     {
+        _retired = true;
         _live = tombstone.AsEndedState();
         _history.Restore(tombstone.LastSequence, []);
         _durableThrough = tombstone.LastSequence;

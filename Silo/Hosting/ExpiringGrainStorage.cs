@@ -56,9 +56,9 @@ internal sealed class ExpiringGrainStorage(IGrainStorage inner, TimeSpan expiry,
         {
             // Written again meanwhile; that write armed its own expiry.
         }
-        catch (Exception) when (time is not null)
+        catch (Exception)
         {
-            // The silo is stopping, and its in-memory state goes with it.
+            // The silo is stopping (nothing else fails an in-memory delete), and its in-memory state goes with it.
         }
     }
 
