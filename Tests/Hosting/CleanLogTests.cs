@@ -67,7 +67,7 @@ public sealed partial class CleanLogTests(ITestOutputHelper output) : IAsyncLife
         AssertCleanExit(silo.Process);
     }
 
-    /// <summary>A viewer joined to a thread with three open streams, each with tokens the grain has not all stored yet.</summary>
+    /// <summary>A viewer joined to a thread with three open streams, each of which stores its state as it deactivates (settled).</summary>
     private async Task<HubConnection> StreamsOpenWithAViewer(Uri gateway)
     {
         using var api = new HttpClient { BaseAddress = gateway };

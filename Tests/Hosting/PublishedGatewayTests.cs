@@ -48,7 +48,7 @@ public sealed class PublishedGatewayTests(PublishedGatewayTests.PublishedGateway
             var project = Path.Combine(GatewayFixture.SolutionDirectory(), "Gateway", "ReHome.Gateway.csproj");
             // The tests run from Tests/bin/<Configuration>/<tfm>/: publish what that configuration built.
             var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-            await Run(ChildProcess.DotnetHost, "publish", project, "-c", configuration, "--no-build", "-o", output, "-nologo", "-v", "quiet");
+            await Run(ChildProcess.DotnetHost, "publish", project, "-c", configuration, "--no-build", "--disable-build-servers", "-o", output, "-nologo", "-v", "quiet");
 
             _process = new ChildProcess("published-gateway", Path.Combine(output, "ReHome.Gateway.dll"), new Dictionary<string, string>
             {
