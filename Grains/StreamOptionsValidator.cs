@@ -6,9 +6,9 @@ namespace ReHome.Grains;
 /// <summary>
 /// Checks the <see cref="StreamOptions"/> that depend on the silo's Orleans settings or on its storage, when the silo
 /// starts, naming the setting. Orleans refuses a reminder whose period is below its minimum
-/// (<see cref="ReminderOptions.MinimumReminderPeriod"/>, one minute by default) only when a stream registers it, and the
-/// stream goes on without: then nothing would expire the streams of a silo that died. Redis expires tombstones by the
-/// whole second.
+/// (<see cref="ReminderOptions.MinimumReminderPeriod"/>, one minute by default) only when a grain registers it, and the
+/// grain goes on without: then nothing would expire the streams of a silo that died (hygiene), nor delete idle threads
+/// and runs (retention). Redis expires tombstones by the whole second.
 /// </summary>
 public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<StreamOptions>
 {
@@ -19,13 +19,8 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) 
     {
         var failures = new List<string>();
         var minimum = reminders.Value.MinimumReminderPeriod;
-        if (options.HygieneReminderPeriod < minimum)
-        {
-            failures.Add(
-                $"{StreamOptions.Section}:{nameof(StreamOptions.HygieneReminderPeriod)} is {options.HygieneReminderPeriod}, below " +
-                $"Orleans' minimum reminder period of {minimum}: no hygiene reminder could be registered, and the streams of a " +
-                $"silo that died would never expire. Set it to {minimum} or more.");
-        }
+        AtLeastMinimum(nameof(StreamOptions.HygieneReminderPeriod), options.HygieneReminderPeriod, "the streams of a silo that died would never expire");
+        AtLeastMinimum(nameof(StreamOptions.RetentionCheckPeriod), options.RetentionCheckPeriod, "threads and runs would never be deleted");
 
         var tombstone = options.TombstoneRetention;
         if (tombstone < TimeSpan.Zero || tombstone > MaxTombstoneRetention || tombstone.Ticks % TimeSpan.TicksPerSecond != 0)
@@ -36,5 +31,15 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) 
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void AtLeastMinimum(string setting, TimeSpan period, string consequence)
+        {
+            if (period < minimum)
+            {
+                failures.Add(
+                    $"{StreamOptions.Section}:{setting} is {period}, below Orleans' minimum reminder period of {minimum}: " +
+                    $"no reminder could be registered, and {consequence}. Set it to {minimum} or more.");
+            }
+        }
     }
 }

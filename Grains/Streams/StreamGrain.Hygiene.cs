@@ -106,6 +106,7 @@ internal sealed partial class StreamGrain
             await _tombstones.WriteStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
         }
 
+        await _chunks.Clear();
         await _state.ClearStateAsync();
         var threadId = _live.ThreadId;
 

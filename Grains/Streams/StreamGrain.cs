@@ -23,6 +23,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     private readonly ILogger<StreamGrain> _logger;
     private readonly TokenHistory _history;
     private readonly TokenBucket _tokenRate;
+    private readonly TokenChunks _chunks;
 
     /// <summary>The stream as it is now; <see cref="_state"/> holds what was last stored.</summary>
     private StreamState _live = new();
@@ -30,6 +31,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
     public StreamGrain(
         [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
+        [FromKeyedServices(StorageNames.Grains)] IGrainStorage storage,
         [FromKeyedServices(StorageNames.Tombstones)] IGrainStorage tombstones,
         IOptions<StreamOptions> options,
         TimeProvider time,
@@ -42,6 +44,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         _logger = logger;
         _history = new TokenHistory(_options.MaxHistoryTokens, _options.MaxHistoryBytes);
         _tokenRate = new TokenBucket(_options.MaxTokensPerSecond, _options.TokenBurst, time);
+        _chunks = new TokenChunks(storage, this.GetGrainId(), logger);
     }
 
     private string StreamId => this.GetPrimaryKeyString();
@@ -56,7 +59,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
         var stored = _state.State;
         _live = Copy(stored);
-        _history.Restore(stored.LastSequence, stored.Tokens);
+        _history.Restore(stored.LastSequence, await _chunks.Restore(stored));
         _durableThrough = stored.LastSequence;
         _storedSettled = stored.Settled;
         _interrupted = stored.Phase == StreamPhase.Open && !stored.Settled;
