@@ -96,7 +96,8 @@ public sealed class StreamOptions
 
     /// <summary>
     /// After its retention first comes due, a thread or run that was active meanwhile checks again this often
-    /// (a durable reminder: one activation per thread or run per period). Expiry happens at most this late.
+    /// (a durable reminder: one activation per thread or run per period). Expiry happens at most this late. At least
+    /// Orleans' minimum reminder period (one minute); a shorter one is refused at start (<see cref="StreamOptionsValidator"/>).
     /// </summary>
     public TimeSpan RetentionCheckPeriod { get; set; } = TimeSpan.FromDays(1);
 

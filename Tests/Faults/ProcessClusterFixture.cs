@@ -20,8 +20,6 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     /// <summary>The silos' default <c>Streams:QueueCount</c>.</summary>
     private const int QueueCount = 8;
 
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
-
     private readonly List<(ChildProcess Process, Uri Health, int SiloPort)> _silos = [];
     private readonly List<(ChildProcess Process, Uri Url)> _gateways = [];
     private RedisServer? _redis;
@@ -108,13 +106,13 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
             process.Start();
         }
 
-        await Task.WhenAll(_silos.Select(s => WaitReady(s.Process, s.Health)));
+        await Task.WhenAll(_silos.Select(s => s.Process.WaitReady(s.Health)));
         foreach (var (process, _) in _gateways)
         {
             process.Start();
         }
 
-        await Task.WhenAll(_gateways.Select(g => WaitReady(g.Process, new Uri(g.Url, "/health/ready"))));
+        await Task.WhenAll(_gateways.Select(g => g.Process.WaitReady(new Uri(g.Url, "/health/ready"))));
         if (_cluster is not null)
         {
             await Eventually.True(async () => await _cluster.ActiveSilos() == SiloCount, TimeSpan.FromSeconds(60),
@@ -142,33 +140,6 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     /// <summary>What each process logged last, for a failure message.</summary>
     public string Tails() => string.Join(Environment.NewLine,
         _silos.Select(s => s.Process).Concat(_gateways.Select(g => g.Process)).Select(p => $"--- {p.Name}{Environment.NewLine}{p.Tail(15)}"));
-
-    private static async Task WaitReady(ChildProcess process, Uri health)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            try
-            {
-                using var response = await Http.GetAsync(health);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-            }
-
-            if (!process.IsRunning || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException(
-                    $"{process.Name} {(process.IsRunning ? "is not ready in time" : "exited")} ({health}). Its log:{Environment.NewLine}{process.Tail()}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
 
     public async Task DisposeAsync()
     {
