@@ -14,7 +14,11 @@ public static class GatewayApp
     /// <param name="configure">Runs first, so settings it adds decide the mode (embedded or Redis).</param>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, WebApplicationOptions? options = null)
     {
-        var builder = WebApplication.CreateBuilder(options ?? new WebApplicationOptions { Args = args });
+        var builder = WebApplication.CreateBuilder(options ?? new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot(args) });
+        // The build output has no wwwroot: its static web assets manifest names the project's files. ASP.NET Core reads
+        // it only in Development; read it always, so a build run as Production serves the page too. The publish output
+        // has wwwroot and no such manifest, so there this does nothing.
+        builder.WebHost.UseStaticWebAssets();
         configure?.Invoke(builder);
         builder.AddReHomeCluster();
         builder.AddServiceDefaults(GatewayMetrics.MeterName);
@@ -41,4 +45,12 @@ public static class GatewayApp
 
         return app;
     }
+
+    /// <summary>
+    /// Where appsettings.json and wwwroot are: next to the app, from whatever folder it is started (ASP.NET Core's
+    /// default is the working directory), unless <c>--contentRoot</c> or <c>ASPNETCORE_CONTENTROOT</c> says otherwise.
+    /// </summary>
+    private static string ContentRoot(string[] args) =>
+        new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").AddEnvironmentVariables("DOTNET_").AddCommandLine(args).Build()
+            [WebHostDefaults.ContentRootKey] ?? AppContext.BaseDirectory;
 }

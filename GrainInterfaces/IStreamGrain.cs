@@ -12,7 +12,8 @@ public interface IStreamGrain : IGrainWithStringKey
     /// <summary>
     /// Starts the stream and registers it with its thread and run. Durable before it returns.
     /// Starting again with the same thread and run is a no-op; with another thread or run it is a
-    /// <see cref="StreamConflictException"/>.
+    /// <see cref="StreamConflictException"/>. That holds after the stream ended too, until its tombstone expires
+    /// (<c>Streams:DoneRetention</c> + <c>Streams:TombstoneRetention</c>); only then may the id start a new stream.
     /// </summary>
     [Alias("Start")]
     Task<StreamInfo> Start(string threadId, string runId);

@@ -6,6 +6,9 @@ public static class StorageNames
     /// <summary>Stream, thread and run state.</summary>
     public const string Grains = "rehome";
 
+    /// <summary>Tombstones of expired streams (<see cref="StreamTombstone"/>); its entries expire by themselves.</summary>
+    public const string Tombstones = "rehome-tombstones";
+
     /// <summary>Stream subscriptions; the name Orleans streaming looks for.</summary>
     public const string PubSub = "PubSubStore";
 }

@@ -33,6 +33,13 @@ public sealed class StreamOptions
     /// <summary>An ended stream keeps its done flag and text this long, then clears its state (the old 5-minute done flag).</summary>
     public TimeSpan DoneRetention { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// After <see cref="DoneRetention"/>, an ended stream's id stays taken this long more by a small tombstone (no text):
+    /// starting it again is a no-op that answers the ended stream, and appends are refused as <c>stream_ended</c>.
+    /// Only then may the id start a new stream, numbered from 1 again. Whole seconds (Redis expires it); 0 keeps none.
+    /// </summary>
+    public TimeSpan TombstoneRetention { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Sustained tokens per second per stream. Fast models emit 200+ tokens/s; the default leaves wide room.</summary>
     [Range(0.001, 1_000_000)]
     public double MaxTokensPerSecond { get; set; } = 2000;
@@ -57,7 +64,8 @@ public sealed class StreamOptions
 
     /// <summary>
     /// Period of the durable reminder that wakes a stream whose silo died or that was deactivated, so idle and
-    /// retention expiry happen even with no activation. While active, a timer checks more often.
+    /// retention expiry happen even with no activation. While active, a timer checks more often. At least Orleans'
+    /// minimum reminder period (one minute); a shorter one is refused at start (<see cref="StreamOptionsValidator"/>).
     /// </summary>
     public TimeSpan HygieneReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -88,7 +96,8 @@ public sealed class StreamOptions
 
     /// <summary>
     /// After its retention first comes due, a thread or run that was active meanwhile checks again this often
-    /// (a durable reminder: one activation per thread or run per period). Expiry happens at most this late.
+    /// (a durable reminder: one activation per thread or run per period). Expiry happens at most this late. At least
+    /// Orleans' minimum reminder period (one minute); a shorter one is refused at start (<see cref="StreamOptionsValidator"/>).
     /// </summary>
     public TimeSpan RetentionCheckPeriod { get; set; } = TimeSpan.FromDays(1);
 

@@ -4,12 +4,23 @@ namespace ReHome.Gateway;
 /// Hears from the Orleans client when its connection to the cluster drops or recovers. After a loss, Orleans may
 /// already have deleted this client's stream subscriptions, so the fan-out checks them at once.
 /// </summary>
-internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnectionWatcher> logger) : IClusterConnectionStatusObserver
+internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnectionWatcher> logger, IHostApplicationLifetime lifetime) : IClusterConnectionStatusObserver
 {
     /// <summary>Raised after the connection recovers or the set of reachable silos changes.</summary>
     public event Action? Changed;
 
-    public void NotifyClusterConnectionLost() => LogLost();
+    public void NotifyClusterConnectionLost()
+    {
+        // The client closes its connections when the gateway stops: that loss is the plan, not a fault.
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            LogClosed();
+        }
+        else
+        {
+            LogLost();
+        }
+    }
 
     public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
     {
@@ -19,6 +30,9 @@ internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnection
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection to the cluster.")]
     private partial void LogLost();
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Closed the connection to the cluster as the gateway stops.")]
+    private partial void LogClosed();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cluster gateways went from {Previous} to {Current} (recovered: {Recovered}).")]
     private partial void LogGatewayCount(int previous, int current, bool recovered);

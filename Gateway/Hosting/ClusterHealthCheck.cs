@@ -1,10 +1,16 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ReHome.Silo;
 
 namespace ReHome.Gateway;
 
-/// <summary>Ready while the cluster answers and has at least one active silo.</summary>
-internal sealed class ClusterHealthCheck(IClusterClient cluster) : IHealthCheck
+/// <summary>
+/// Ready while the cluster answers and has at least one active silo. Until the Orleans client first reaches the
+/// cluster, a probe fails quietly: that is how every start begins. A singleton, so it remembers what it said.
+/// </summary>
+internal sealed class ClusterHealthCheck(IClusterClient cluster, ILogger<ClusterHealthCheck> logger) : IHealthCheck
 {
+    private readonly HealthTransitions _log = new(logger, "the Orleans cluster", quietUntilFirstAnswer: true);
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
@@ -12,12 +18,13 @@ internal sealed class ClusterHealthCheck(IClusterClient cluster) : IHealthCheck
             var hosts = await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)
                 .WaitAsync(TimeSpan.FromSeconds(3), cancellationToken);
             return hosts.Count > 0
-                ? HealthCheckResult.Healthy($"{hosts.Count} active silo(s).")
-                : HealthCheckResult.Unhealthy("No active silo.");
+                ? _log.Healthy($"{hosts.Count} active silo(s).")
+                : _log.Unhealthy("No active silo.");
         }
-        catch (Exception ex)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy("The cluster does not answer.", ex);
+            // (A probe whose caller gave up says nothing about the cluster: that cancellation goes up as it came.)
+            return _log.Unhealthy("The cluster does not answer.", ex);
         }
     }
 }

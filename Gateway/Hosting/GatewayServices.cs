@@ -34,6 +34,7 @@ public static class GatewayServices
                 context.ProblemDetails.Extensions["field"] = "body";
             }
         });
+        builder.Services.AddSingleton<ClusterHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [ServiceDefaults.ReadyTag]);
 
         builder.Services.AddSignalR(o =>

@@ -17,7 +17,18 @@ internal sealed class ThreadFeedReceiver(IThreadFeedQueueGrain queue, TimeSpan w
     public async Task<IList<IBatchContainer>> GetQueueMessagesAsync(int maxCount, CancellationToken cancellationToken)
     {
         // On shutdown the agent stops waiting; a newer reader makes the grain release this read empty-handed.
-        var read = await queue.Dequeue(maxCount, wait).WaitAsync(cancellationToken);
+        ThreadFeedRead read;
+        try
+        {
+            read = await queue.Dequeue(maxCount, wait).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The agent is stopping: an empty read, as after a wait with no entry. Thrown, Orleans logs every stopping
+            // agent's read as an error.
+            return [];
+        }
+
         var batches = new IBatchContainer[read.Entries.Length];
         for (var i = 0; i < batches.Length; i++)
         {

@@ -27,7 +27,7 @@ public readonly record struct TokenMessage(
         new(e.ThreadId, e.RunId, e.StreamId, e.LastSequence, null, true, e.FullResponse, Reasons.Name(e.Reason), e.Detail);
 }
 
-/// <summary>A stream as <c>JoinThread</c> lists it.</summary>
+/// <summary>A stream as <c>JoinThread</c> lists it. <see cref="StartedAt"/> is a <see cref="WireTime"/> string.</summary>
 [DataContract]
 public sealed record ThreadStream(
     [property: DataMember(Name = "streamId")] string StreamId,
@@ -35,10 +35,10 @@ public sealed record ThreadStream(
     [property: DataMember(Name = "lastSequence")] long LastSequence,
     [property: DataMember(Name = "done")] bool Done,
     [property: DataMember(Name = "reason")] string? Reason,
-    [property: DataMember(Name = "startedAt")] DateTimeOffset StartedAt)
+    [property: DataMember(Name = "startedAt")] string StartedAt)
 {
     public static ThreadStream From(StreamInfo info) =>
-        new(info.StreamId, info.RunId, info.LastSequence, info.Done, Reasons.Name(info.Reason), info.StartedAt);
+        new(info.StreamId, info.RunId, info.LastSequence, info.Done, Reasons.Name(info.Reason), WireTime.From(info.StartedAt));
 }
 
 /// <summary>The answer to <c>GetTokens</c>; see <see cref="TokenPage"/> for what <see cref="Complete"/> means.</summary>

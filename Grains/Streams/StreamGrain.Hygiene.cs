@@ -1,16 +1,30 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace ReHome.Grains;
 
 // Hygiene replaces the old cache TTLs: an open stream with no token for StreamIdleTimeout ends as abandoned,
 // and an ended stream clears its stored state DoneRetention after it ended. A timer checks while the grain is
 // active; a durable reminder wakes the grain when it is not (its silo died, or it was deactivated).
+// What it clears leaves a tombstone (StreamTombstone) for TombstoneRetention, so the id is not reused meanwhile: the
+// grain answers as the ended stream, without its text. The tombstone expires in storage by itself.
 internal sealed partial class StreamGrain
 {
     private const string HygieneReminderName = "hygiene";
 
+    private const string TombstoneState = "tombstone";
+
     private IGrainTimer? _hygieneTimer;
+
+    /// <summary>
+    /// The tombstone as this activation last read or wrote it. Read only when the stream has no state (a new id, or one
+    /// whose text expired), so an open stream's activation costs no extra read.
+    /// </summary>
+    private GrainState<StreamTombstone>? _tombstone;
+
+    /// <summary>True while this activation answers from a tombstone: the stream's own state is gone.</summary>
+    private bool _retired;
 
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == HygieneReminderName ? CheckHygiene(CancellationToken.None) : Task.CompletedTask;
@@ -49,12 +63,13 @@ internal sealed partial class StreamGrain
             {
                 await Finish(StreamEndReason.Abandoned, PartialText(), $"No token for {_options.StreamIdleTimeout}.");
             }
-            else if (_live.Phase == StreamPhase.Ended && now - _live.EndedAt >= _options.DoneRetention)
+            else if (_live.Phase == StreamPhase.Ended && !_retired && now - _live.EndedAt >= _options.DoneRetention)
             {
-                await Clear();
+                await Retire();
             }
-            else if (_live.Phase == StreamPhase.NotStarted)
+            else if (_live.Phase == StreamPhase.NotStarted || _retired)
             {
+                // Nothing left to expire here (a tombstone expires in storage): a reminder that outlived its stream goes.
                 await UnregisterHygieneReminder();
             }
         }
@@ -64,7 +79,8 @@ internal sealed partial class StreamGrain
         }
     }
 
-    private async Task Clear()
+    /// <summary>Replaces the ended stream's state with its tombstone (or nothing, with no tombstone retention).</summary>
+    private async Task Retire()
     {
         try
         {
@@ -75,22 +91,76 @@ internal sealed partial class StreamGrain
             // A failed end write was reported to its caller; the state is cleared either way.
         }
 
+        StreamTombstone? tombstone = null;
+        if (_options.TombstoneRetention > TimeSpan.Zero)
+        {
+            tombstone = StreamTombstone.Of(_live, _history.LastSequence, _time.GetUtcNow() + _options.TombstoneRetention);
+            if (_tombstone?.ETag is not null)
+            {
+                // An earlier incarnation's tombstone, which storage may have expired since: write over what is there now.
+                await _tombstones.ReadStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
+            }
+
+            _tombstone ??= new GrainState<StreamTombstone>();
+            _tombstone.State = tombstone;
+            await _tombstones.WriteStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
+        }
+
         await _chunks.Clear();
         await _state.ClearStateAsync();
         var threadId = _live.ThreadId;
 
-        _live = new StreamState();
-        _history.Restore(0, []);
-        _durableThrough = 0;
-        _storedSettled = false;
         _publisher?.Stop();
         _publisher = null;
         _hygieneTimer?.Dispose();
         _hygieneTimer = null;
+        if (tombstone is null)
+        {
+            _live = new StreamState();
+            _history.Restore(0, []);
+            _durableThrough = 0;
+            _storedSettled = false;
+        }
+        else
+        {
+            Restore(tombstone);
+        }
 
         await UnregisterHygieneReminder();
         await GrainFactory.GetGrain<IThreadGrain>(threadId).StreamCleared(StreamId);
         DeactivateOnIdle();
+    }
+
+    /// <summary>On activation of a stream with no state: answer as the ended stream its unexpired tombstone stands for.</summary>
+    private async Task<bool> TryRestoreTombstone()
+    {
+        _tombstone = new GrainState<StreamTombstone>();
+        await _tombstones.ReadStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
+        if (!_tombstone.RecordExists || _tombstone.State is not { } tombstone || tombstone.ExpiresAt <= _time.GetUtcNow())
+        {
+            return false;
+        }
+
+        Restore(tombstone);
+        return true;
+    }
+
+    private void Restore(StreamTombstone tombstone)
+    {
+        _retired = true;
+        _live = tombstone.AsEndedState();
+        _history.Restore(tombstone.LastSequence, []);
+        _durableThrough = tombstone.LastSequence;
+        _storedSettled = true;
+        _interrupted = false;
+
+        // When it expires, go, so that the next call finds the id free; storage drops the tombstone itself.
+        var left = tombstone.ExpiresAt - _time.GetUtcNow();
+        this.RegisterGrainTimer(() =>
+        {
+            DeactivateOnIdle();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = false });
     }
 
     private async Task UnregisterHygieneReminder()

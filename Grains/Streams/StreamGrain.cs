@@ -1,6 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using Orleans.Storage;
 
@@ -17,6 +17,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     private const int MaxReasonChars = 1000;
 
     private readonly IPersistentState<StreamState> _state;
+    private readonly IGrainStorage _tombstones;
     private readonly StreamOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<StreamGrain> _logger;
@@ -31,11 +32,13 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     public StreamGrain(
         [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
         [FromKeyedServices(StorageNames.Grains)] IGrainStorage storage,
+        [FromKeyedServices(StorageNames.Tombstones)] IGrainStorage tombstones,
         IOptions<StreamOptions> options,
         TimeProvider time,
         ILogger<StreamGrain> logger)
     {
         _state = state;
+        _tombstones = tombstones;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -48,6 +51,12 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        ServiceProvider.GetService<StreamsStopFirst>()?.Activated(GrainContext);
+        if (_state.State.Phase == StreamPhase.NotStarted && await TryRestoreTombstone())
+        {
+            return;
+        }
+
         var stored = _state.State;
         _live = Copy(stored);
         _history.Restore(stored.LastSequence, await _chunks.Restore(stored));

@@ -17,6 +17,8 @@ public static class ServiceDefaults
         // Orleans logs each placement through Polly at Information; keep the console for what matters.
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        // It logs every unhealthy probe as an error, including those of every start; the checks log their changes (HealthTransitions).
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
 
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter("Microsoft.Orleans")
@@ -30,7 +32,8 @@ public static class ServiceDefaults
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         if (ClusterDefaults.RedisConnectionString(builder.Configuration) is { } redis)
         {
-            health.AddTypeActivatedCheck<RedisHealthCheck>("redis", failureStatus: null, tags: [ReadyTag], args: redis);
+            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<RedisHealthCheck>(services, redis));
+            health.AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
         }
 
         return builder;

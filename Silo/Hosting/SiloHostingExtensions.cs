@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Providers;
 using Orleans.Storage;
@@ -23,6 +24,7 @@ public static class SiloHostingExtensions
     public static IHostApplicationBuilder AddReHomeSilo(this IHostApplicationBuilder builder, bool configureClustering = true, bool openDashboard = false)
     {
         builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StreamOptions>, StreamOptionsValidator>();
         builder.Services.AddOptions<SiloSettings>().BindConfiguration(SiloSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         DashboardHosting.AddSettings(builder.Services);
@@ -45,7 +47,7 @@ public static class SiloHostingExtensions
         builder.UseOrleans(silo =>
         {
             silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
-            AddStorage(silo, redis);
+            AddStorage(silo, redis, streams.TombstoneRetention);
             AddThreadFeeds(silo, streams);
             var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
             silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
@@ -86,13 +88,22 @@ public static class SiloHostingExtensions
         });
     }
 
-    private static void AddStorage(ISiloBuilder silo, string? redis)
+    private static void AddStorage(ISiloBuilder silo, string? redis, TimeSpan tombstoneRetention)
     {
+        // Tombstones expire in storage, so they cost no reminder; with no retention, none is written.
+        var tombstoneExpiry = tombstoneRetention > TimeSpan.Zero ? tombstoneRetention : TimeSpan.FromSeconds(1);
         if (redis is null)
         {
             silo.AddMemoryGrainStorage(StorageNames.Grains);
             silo.AddMemoryGrainStorage(StorageNames.PubSub);
+            const string tombstoneMemory = StorageNames.Tombstones + "-memory";
+            silo.AddMemoryGrainStorage(tombstoneMemory);
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Tombstones, (services, _) => new ExpiringGrainStorage(
+                services.GetRequiredKeyedService<IGrainStorage>(tombstoneMemory), tombstoneExpiry, services.GetRequiredService<TimeProvider>()));
             silo.UseInMemoryReminderService();
+            // In-memory storage lives in grains: the stream grains must write their last state before those go.
+            silo.Services.AddSingleton<StreamsStopFirst>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<StreamsStopFirst>());
             return;
         }
 
@@ -111,6 +122,13 @@ public static class SiloHostingExtensions
             });
         }
 
+        silo.AddRedisGrainStorage(StorageNames.Tombstones, o =>
+        {
+            o.ConfigurationOptions = options;
+            o.DeleteStateOnClear = true;
+            // Redis deletes a tombstone by itself (EXPIRE on each write).
+            o.EntryExpiry = tombstoneExpiry;
+        });
         silo.UseRedisReminderService(o => o.ConfigurationOptions = options);
     }
 

@@ -63,6 +63,15 @@ public class ClusterFixture : IAsyncLifetime
         return (state.RecordExists, state.State ?? new StreamState());
     }
 
+    /// <summary>Reads a stream's tombstone straight from grain storage.</summary>
+    public async Task<(bool RecordExists, StreamTombstone Tombstone)> ReadStoredTombstone(string streamId)
+    {
+        var storage = Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Tombstones);
+        var state = new GrainState<StreamTombstone>();
+        await storage.ReadStateAsync("tombstone", Client.GetGrain<IStreamGrain>(streamId).GetGrainId(), state);
+        return (state.RecordExists, state.State ?? new StreamTombstone());
+    }
+
     /// <summary>A configured thread owned by <paramref name="owner"/>, with a fresh id.</summary>
     public async Task<string> NewThread(string owner = "owner-1", params string[] members)
     {

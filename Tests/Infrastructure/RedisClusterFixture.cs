@@ -18,6 +18,7 @@ public class RedisClusterFixture : ClusterFixture
     {
         ["Redis:ConnectionString"] = _redis!.ConnectionString,
         ["Streams:DoneRetention"] = "00:00:02",
+        ["Streams:TombstoneRetention"] = "00:00:03",
     };
 
     public override async Task InitializeAsync()

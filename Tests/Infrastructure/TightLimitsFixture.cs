@@ -5,6 +5,7 @@ public sealed class TightLimitsFixture : ClusterFixture
 {
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan Retention = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan TombstoneRetention = TimeSpan.FromSeconds(3);
     public const int TokenBurst = 5;
     public const int StartsPerMinute = 3;
     public const int HistoryTokens = 3;
@@ -15,6 +16,7 @@ public sealed class TightLimitsFixture : ClusterFixture
     {
         ["Streams:StreamIdleTimeout"] = IdleTimeout.ToString(),
         ["Streams:DoneRetention"] = Retention.ToString(),
+        ["Streams:TombstoneRetention"] = TombstoneRetention.ToString(),
         ["Streams:MaxTokensPerSecond"] = "0.5",
         ["Streams:TokenBurst"] = TokenBurst.ToString(),
         ["Streams:StreamStartsPerThreadPerMinute"] = StartsPerMinute.ToString(),

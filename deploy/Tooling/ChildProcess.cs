@@ -15,15 +15,18 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly string _file;
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly string _workingDirectory;
     private Process? _process;
 
-    private ChildProcess(string name, string file, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string logDirectory, bool isDotnet)
+    private ChildProcess(string name, string file, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string logDirectory,
+        bool isDotnet, string workingDirectory)
     {
         Name = name;
         _file = file;
         _arguments = arguments;
         _environment = environment;
         IsDotnet = isDotnet;
+        _workingDirectory = workingDirectory;
         Directory.CreateDirectory(logDirectory);
         LogFile = Path.Combine(logDirectory, name + ".log");
     }
@@ -42,12 +45,23 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int Pid => _process?.Id ?? throw new InvalidOperationException($"{Name} was never started.");
 
+    /// <summary>When it was last started (UTC).</summary>
+    public DateTime StartedAt { get; private set; }
+
+    /// <summary>The exit code once it has exited.</summary>
+    public int? ExitCode => _process is { HasExited: true } process ? process.ExitCode : null;
+
+    /// <summary>The dotnet host running this process (the SDK sets DOTNET_HOST_PATH), else dotnet from PATH.</summary>
+    public static string DotnetHost =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
     /// <summary>
     /// A built ReHome app (<c>dotnet App.dll args</c>), not yet started. Its settings are <paramref name="environment"/>
-    /// over the Production environment, never a launch profile or the caller's <c>ASPNETCORE_ENVIRONMENT</c>.
+    /// over the Production environment, never a launch profile or the caller's <c>ASPNETCORE_ENVIRONMENT</c>. It runs
+    /// in <paramref name="workingDirectory"/>, by default the app's own folder.
     /// </summary>
     public static ChildProcess Dotnet(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory,
-        IEnumerable<string>? arguments = null, string? httpBase = null)
+        IEnumerable<string>? arguments = null, string? httpBase = null, string? workingDirectory = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -59,12 +73,13 @@ public sealed class ChildProcess : IAsyncDisposable
             settings[key] = value;
         }
 
-        return new ChildProcess(name, DotnetHost, [dll, .. arguments ?? []], settings, logDirectory, isDotnet: true) { HttpBase = httpBase };
+        return new ChildProcess(name, DotnetHost, [dll, .. arguments ?? []], settings, logDirectory, isDotnet: true,
+            workingDirectory ?? Path.GetDirectoryName(dll)!) { HttpBase = httpBase };
     }
 
     /// <summary>A native program (redis-server), not yet started.</summary>
     public static ChildProcess Native(string name, string file, IEnumerable<string> arguments, string logDirectory) =>
-        new(name, file, [.. arguments], new Dictionary<string, string>(), logDirectory, isDotnet: false);
+        new(name, file, [.. arguments], new Dictionary<string, string>(), logDirectory, isDotnet: false, Environment.CurrentDirectory);
 
     /// <summary>Starts the process; a no-op while it runs.</summary>
     public ChildProcess Start()
@@ -75,12 +90,13 @@ public sealed class ChildProcess : IAsyncDisposable
         }
 
         _process?.Dispose();
-        File.AppendAllText(LogFile, $"==== start {DateTime.UtcNow:O}{Environment.NewLine}");
+        StartedAt = DateTime.UtcNow;
+        File.AppendAllText(LogFile, $"==== start {StartedAt:O}{Environment.NewLine}");
         // exec: the shell only redirects the output to the log; the PID is the program's own.
         var start = new ProcessStartInfo("/bin/sh")
         {
             ArgumentList = { "-c", "log=\"$1\"; shift; exec \"$@\" >> \"$log\" 2>&1", Name, LogFile, _file },
-            WorkingDirectory = IsDotnet ? Path.GetDirectoryName(_arguments[0])! : Environment.CurrentDirectory,
+            WorkingDirectory = _workingDirectory,
             UseShellExecute = false,
         };
         foreach (var argument in _arguments)
@@ -97,10 +113,13 @@ public sealed class ChildProcess : IAsyncDisposable
         return this;
     }
 
-    /// <summary>Waits until <see cref="HttpBase"/> + <paramref name="path"/> answers 2xx; fails when the process exits or time runs out.</summary>
-    public async Task WaitHealthy(string path, TimeSpan timeout)
+    /// <summary>
+    /// Polls <see cref="HttpBase"/> + <paramref name="path"/> as an orchestrator's probe does until it answers 2xx; fails
+    /// when the process exits or <paramref name="timeout"/> (90 s) passes.
+    /// </summary>
+    public async Task WaitHealthy(string path, TimeSpan? timeout = null)
     {
-        var url = (HttpBase ?? throw new InvalidOperationException($"{Name} has no HTTP address.")) + path;
+        var url = (HttpBase ?? throw new InvalidOperationException($"{Name} has no HTTP address.")).TrimEnd('/') + path;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -117,7 +136,7 @@ public sealed class ChildProcess : IAsyncDisposable
             {
             }
 
-            if (!IsRunning || deadline.Elapsed > timeout)
+            if (!IsRunning || deadline.Elapsed > (timeout ?? TimeSpan.FromSeconds(90)))
             {
                 throw new InvalidOperationException(
                     $"{Name} {(IsRunning ? "is not ready in time" : "exited")} ({url}). Its log:{Environment.NewLine}{Tail()}");
@@ -164,10 +183,6 @@ public sealed class ChildProcess : IAsyncDisposable
         await Kill();
         _process?.Dispose();
     }
-
-    /// <summary>The dotnet host running this process (the SDK sets DOTNET_HOST_PATH), else dotnet from PATH.</summary>
-    private static string DotnetHost =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);

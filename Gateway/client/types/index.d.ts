@@ -58,7 +58,8 @@ export interface ThreadStream {
   lastSequence: number;
   done: boolean;
   reason: EndReason | null;
-  startedAt: string | number;
+  /** ISO 8601 in UTC with milliseconds, as `Date.prototype.toISOString()` writes it, in JSON and MessagePack alike. */
+  startedAt: string;
 }
 
 /** `GetTokens`: the tokens after a sequence; `complete: false` when some can no longer be replayed. */

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+
+namespace ReHome.Grains;
+
+/// <summary>
+/// Checks the <see cref="StreamOptions"/> that depend on the silo's Orleans settings or on its storage, when the silo
+/// starts, naming the setting. Orleans refuses a reminder whose period is below its minimum
+/// (<see cref="ReminderOptions.MinimumReminderPeriod"/>, one minute by default) only when a grain registers it, and the
+/// grain goes on without: then nothing would expire the streams of a silo that died (hygiene), nor delete idle threads
+/// and runs (retention). Redis expires tombstones by the whole second.
+/// </summary>
+public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<StreamOptions>
+{
+    /// <summary>The longest tombstone retention: a grain timer cannot wait much longer (about 49 days).</summary>
+    public static readonly TimeSpan MaxTombstoneRetention = TimeSpan.FromDays(30);
+
+    public ValidateOptionsResult Validate(string? name, StreamOptions options)
+    {
+        var failures = new List<string>();
+        var minimum = reminders.Value.MinimumReminderPeriod;
+        AtLeastMinimum(nameof(StreamOptions.HygieneReminderPeriod), options.HygieneReminderPeriod, "the streams of a silo that died would never expire");
+        AtLeastMinimum(nameof(StreamOptions.RetentionCheckPeriod), options.RetentionCheckPeriod, "threads and runs would never be deleted");
+
+        var tombstone = options.TombstoneRetention;
+        if (tombstone < TimeSpan.Zero || tombstone > MaxTombstoneRetention || tombstone.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            failures.Add(
+                $"{StreamOptions.Section}:{nameof(StreamOptions.TombstoneRetention)} is {tombstone}; it must be whole seconds " +
+                $"(Redis expires tombstones by the second) from 0 (no tombstones) to {MaxTombstoneRetention.TotalDays:0} days.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void AtLeastMinimum(string setting, TimeSpan period, string consequence)
+        {
+            if (period < minimum)
+            {
+                failures.Add(
+                    $"{StreamOptions.Section}:{setting} is {period}, below Orleans' minimum reminder period of {minimum}: " +
+                    $"no reminder could be registered, and {consequence}. Set it to {minimum} or more.");
+            }
+        }
+    }
+}

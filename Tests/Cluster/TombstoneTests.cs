@@ -1,0 +1,80 @@
+using ReHome.Grains;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Cluster;
+
+/// <summary>A cluster whose ended streams lose their text after a second and keep their tombstone for an hour.</summary>
+public sealed class LongTombstoneFixture : ClusterFixture
+{
+    protected override short SiloCount => 1;
+
+    protected override Dictionary<string, string?> Settings => new()
+    {
+        ["Streams:DoneRetention"] = "00:00:01",
+        ["Streams:TombstoneRetention"] = "01:00:00",
+    };
+}
+
+[CollectionDefinition(Name)]
+public sealed class LongTombstoneCollection : ICollectionFixture<LongTombstoneFixture>
+{
+    public const string Name = "long tombstones";
+}
+
+/// <summary>Within the tombstone retention, an ended stream's id answers as that stream, without its text.</summary>
+[Collection(LongTombstoneCollection.Name)]
+public sealed class TombstoneTests(LongTombstoneFixture fixture)
+{
+    [Fact]
+    public async Task Within_the_tombstone_retention_the_id_answers_as_the_ended_stream_also_after_reactivation()
+    {
+        var (threadId, runId, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b", "c"]);
+        await grain.Cancel("user pressed stop");
+        await Eventually.True(async () => !(await fixture.ReadStoredStream(streamId)).RecordExists, because: "retention clears the state");
+
+        foreach (var activation in new[] { "retired", "reactivated" })
+        {
+            var info = await grain.Start(threadId, runId);
+            Assert.Equal((true, 3L, StreamEndReason.Cancelled, "user pressed stop"), (info.Done, info.LastSequence, info.Reason, info.Detail));
+            Assert.Equal("stream_cancelled", (await Assert.ThrowsAsync<StreamCancelledException>(() => grain.Append("late").AsTask())).Code);
+            await Assert.ThrowsAsync<StreamCancelledException>(() => grain.AppendMany(1, ["late"]).AsTask());
+            Assert.False(await grain.End("late"));
+            Assert.False(await grain.Cancel("again"));
+            await Assert.ThrowsAsync<StreamConflictException>(() => grain.Start(threadId, "r-other-" + Guid.NewGuid().ToString("N")));
+            var page = await grain.GetTokens(1);
+            Assert.Equal((4L, 0, 3L, false, true, (string?)null), (page.FirstSequence, page.Tokens.Length, page.LastSequence, page.Complete, page.Done, page.FullResponse));
+            Assert.True((await grain.GetTokens(3)).Complete, activation);
+
+            await fixture.Cluster.DeactivateAsync(grain);
+        }
+
+        var tombstone = (await fixture.ReadStoredTombstone(streamId)).Tombstone;
+        Assert.Equal((threadId, runId, 3L), (tombstone.ThreadId, tombstone.RunId, tombstone.LastSequence));
+        Assert.False((await fixture.ReadStoredStream(streamId)).RecordExists);
+        Assert.Empty(await fixture.Client.GetGrain<IThreadGrain>(threadId).GetStreams());
+    }
+}
+
+/// <summary>After the tombstone retention, the id is free.</summary>
+[Collection(TightLimitsCollection.Name)]
+public sealed class TombstoneExpiryTests(TightLimitsFixture fixture)
+{
+    [Fact]
+    public async Task After_the_tombstone_retention_the_id_starts_a_new_stream_numbered_from_one()
+    {
+        var (threadId, runId, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b"]);
+        await grain.End(null);
+        var first = (await Eventually.Get(() => fixture.ReadStoredTombstone(streamId), t => t.RecordExists, because: "retention leaves a tombstone")).Tombstone;
+        await Eventually.True(async () => !(await fixture.ReadStoredTombstone(streamId)).RecordExists, because: "the tombstone expires");
+
+        var info = await Eventually.Get(() => grain.Start(threadId, runId), i => !i.Done, because: "the id is free again");
+
+        Assert.Equal(0L, info.LastSequence);
+        Assert.True(info.StartedAt > first.EndedAt);
+        // Left alone, the new stream is abandoned, and retires over the old tombstone's place.
+        var second = await Eventually.Get(() => fixture.ReadStoredTombstone(streamId), t => t.RecordExists, because: "a second tombstone");
+        Assert.Equal((0L, StreamEndReason.Abandoned, info.StartedAt), (second.Tombstone.LastSequence, second.Tombstone.Reason, second.Tombstone.StartedAt));
+    }
+}
