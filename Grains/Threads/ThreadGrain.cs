@@ -55,11 +55,15 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
 
     public ValueTask<ThreadAccess?> GetAccess() => ValueTask.FromResult(_state.State.Access);
 
-    public ValueTask<bool> CanAccess(string userId) =>
-        ValueTask.FromResult(!string.IsNullOrEmpty(userId) && _members.Contains(userId));
+    public ValueTask<bool> CanAccess(string userId)
+    {
+        ForgetIfUnknown();
+        return ValueTask.FromResult(!string.IsNullOrEmpty(userId) && _members.Contains(userId));
+    }
 
     public async Task<StreamInfo[]> GetStreams()
     {
+        ForgetIfUnknown();
         var entries = _state.State.Streams
             .OrderBy(e => e.Ended)
             .ThenByDescending(e => e.StartedAt)
@@ -134,6 +138,18 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
         catch (StreamNotFoundException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A thread no backend configured has nothing to keep: asked about by a viewer (often one probing ids), it leaves
+    /// memory as soon as the call is done rather than staying for the collection age, so refused joins cost nothing after.
+    /// </summary>
+    private void ForgetIfUnknown()
+    {
+        if (_state.State.Access is null && _state.State.Streams.Count == 0)
+        {
+            DeactivateOnIdle();
         }
     }
 
