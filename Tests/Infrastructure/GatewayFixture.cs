@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,6 +13,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Http.Features;
 using ReHome.Gateway;
 using ReHome.Gateway.Auth;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using ReHome.Producer;
 
 namespace ReHome.Tests.Infrastructure;
@@ -77,6 +81,22 @@ public class GatewayFixture : IAsyncLifetime
 
     public string TokenFor(string userId, TimeSpan? lifetime = null) =>
         Services.GetRequiredService<TokenIssuer>().Issue(userId, lifetime ?? TimeSpan.FromHours(1));
+
+    /// <summary>A token signed with the gateway's key, with any subject (or none) and any validity window.</summary>
+    public static string SignedToken(string? subject, DateTime notBefore, DateTime expires)
+    {
+        var claims = subject is null ? [] : new[] { new Claim("sub", subject) };
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity(claims),
+            Issuer = "rehome",
+            Audience = "rehome-gateway",
+            IssuedAt = notBefore,
+            NotBefore = notBefore,
+            Expires = expires,
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(SigningKey)), SecurityAlgorithms.HmacSha256),
+        });
+    }
 
     public HttpClient ServiceClient()
     {
