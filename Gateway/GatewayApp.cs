@@ -2,6 +2,7 @@ using ReHome.Gateway.Api;
 using ReHome.Gateway.Auth;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Quotas;
 using ReHome.Gateway.Telemetry;
 using ReHome.Silo;
 
@@ -19,17 +20,21 @@ public static class GatewayApp
         builder.AddServiceDefaults(GatewayMetrics.MeterName);
         builder.AddReHomeAuth();
         builder.AddReHomeGateway();
+        DevEndpoints.RestrictHosts(builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.MapServiceDefaults();
+        app.UseReHomeCors();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseNegotiateQuota();
 
-        app.MapServiceDefaults();
-        app.MapHub<AgentHub>(HubContract.Path);
+        app.MapAgentHub();
         app.MapProducerApi();
         if (DevEndpoints.Allowed(app.Configuration))
         {
