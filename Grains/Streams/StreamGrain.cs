@@ -27,6 +27,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
     /// <summary>A Start is in flight (reads interleave with it), so a not-yet-started stream is not forgotten.</summary>
     private bool _starting;
+    private IGrainTimer? _forget;
 
     public StreamGrain(
         [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
@@ -335,12 +336,8 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     {
         if (_live.Phase == StreamPhase.NotStarted)
         {
-            if (!_starting)
-            {
-                // Nothing is stored for a stream that never started: asked about by a viewer (often one probing ids),
-                // it leaves memory as soon as the call is done rather than staying for the collection age.
-                DeactivateOnIdle();
-            }
+            // Nothing is stored for a stream that never started: it leaves memory soon (see UnknownIds).
+            _forget ??= UnknownIds.Forget(this, () => _live.Phase == StreamPhase.NotStarted && !_starting, DeactivateOnIdle);
 
             Ids.Validate(StreamId, "streamId");
             throw new StreamNotFoundException(StreamId);

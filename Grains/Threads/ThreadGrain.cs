@@ -13,6 +13,7 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
     private readonly TimeProvider _time;
     private readonly TokenBucket _starts;
     private HashSet<string> _members = [];
+    private IGrainTimer? _forget;
 
     public ThreadGrain(
         [PersistentState("thread", StorageNames.Grains)] IPersistentState<ThreadState> state,
@@ -141,17 +142,13 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
         }
     }
 
-    /// <summary>
-    /// A thread no backend configured has nothing to keep: asked about by a viewer (often one probing ids), it leaves
-    /// memory as soon as the call is done rather than staying for the collection age, so refused joins cost nothing after.
-    /// </summary>
+    /// <summary>A thread no backend configured leaves memory soon after a viewer asked about it (see <see cref="UnknownIds"/>).</summary>
     private void ForgetIfUnknown()
     {
-        if (_state.State.Access is null && _state.State.Streams.Count == 0)
-        {
-            DeactivateOnIdle();
-        }
+        _forget ??= IsUnknown ? UnknownIds.Forget(this, () => IsUnknown, DeactivateOnIdle) : null;
     }
+
+    private bool IsUnknown => _state.State.Access is null && _state.State.Streams.Count == 0;
 
     private static HashSet<string> ToMemberSet(ThreadAccess? access) =>
         access is null ? [] : [access.OwnerUserId, .. access.MemberUserIds];

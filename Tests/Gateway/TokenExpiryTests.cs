@@ -21,8 +21,7 @@ public sealed class TokenExpiryTests(GatewayFixture gateway, ITestOutputHelper o
         var expiresAt = new JsonWebToken(token).ValidTo;
         var received = new ConcurrentQueue<DateTime>();
         var closed = new TaskCompletionSource<(DateTime At, Exception? Error)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var connection = gateway.Connection(null, b => b.WithUrl(new Uri(gateway.BaseAddress, HubContract.Path),
-            o => o.AccessTokenProvider = () => Task.FromResult<string?>(token)));
+        await using var connection = gateway.ConnectionWithToken(() => token);
         connection.On<TokenMessage>(HubContract.TokenEvent, _ => received.Enqueue(DateTime.UtcNow));
         connection.On<TokenMessage[]>(HubContract.TokensEvent, batch => received.Enqueue(DateTime.UtcNow));
         connection.Closed += error =>
@@ -74,13 +73,13 @@ public sealed class TokenExpiryTests(GatewayFixture gateway, ITestOutputHelper o
         var reconnects = 0;
         var pushed = new ConcurrentQueue<TokenMessage>();
         var fetched = new ConcurrentQueue<(long First, string[] Tokens)>();
-        await using var connection = gateway.Connection(null, b => b
-            .WithUrl(new Uri(gateway.BaseAddress, HubContract.Path), o => o.AccessTokenProvider = () =>
+        await using var connection = gateway.ConnectionWithToken(
+            () =>
             {
                 Interlocked.Increment(ref tokensIssued);
-                return Task.FromResult<string?>(gateway.TokenFor("alice", TimeSpan.FromSeconds(2)));
-            })
-            .WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)]));
+                return gateway.TokenFor("alice", TimeSpan.FromSeconds(2));
+            },
+            b => b.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)]));
         connection.On<TokenMessage>(HubContract.TokenEvent, pushed.Enqueue);
         connection.On<TokenMessage[]>(HubContract.TokensEvent, batch => Array.ForEach(batch, pushed.Enqueue));
         var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));

@@ -66,7 +66,10 @@ public class GatewayFixture : IAsyncLifetime
             EnvironmentName = Environments.Production,
         });
         await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        // The main address, not the metrics port a subclass may add.
+        var metricsUrl = settings.GetValueOrDefault("Metrics:Url");
+        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+            .First(a => metricsUrl is null || new Uri(a).Port != new Uri(metricsUrl).Port);
         BaseAddress = new Uri(address);
     }
 
@@ -120,6 +123,18 @@ public class GatewayFixture : IAsyncLifetime
         configure?.Invoke(builder);
         return builder.Build();
     }
+
+    /// <summary>A WebSocket connection that authenticates with whatever <paramref name="token"/> returns (another issuer, a short life).</summary>
+    public HubConnection ConnectionWithToken(Func<string> token, Action<IHubConnectionBuilder>? configure = null) =>
+        Connection(null, builder =>
+        {
+            builder.WithUrl(new Uri(BaseAddress, HubContract.Path), o =>
+            {
+                o.Transports = HttpTransportType.WebSockets;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(token());
+            });
+            configure?.Invoke(builder);
+        });
 
     /// <summary>A configured thread with a fresh id.</summary>
     public async Task<string> NewThread(string owner, params string[] members)
