@@ -6,9 +6,9 @@ namespace ReHome.Gateway.Api;
 
 /// <summary>
 /// A request the framework could not bind (<c>RouteHandlerOptions.ThrowOnBadRequest</c>): unreadable or ambiguous
-/// JSON, a number sent as a string, a duplicate property, a query value of the wrong type, a body that is not JSON.
-/// Answered as <c>invalid_request</c> naming the <c>field</c> (the JSON path, the parameter, or <c>body</c>), or
-/// 415 <c>unsupported_media_type</c> naming <c>Content-Type</c>.
+/// JSON, a number sent as a string, a duplicate property, a query value of the wrong type.
+/// Answered as <c>invalid_request</c> naming the <c>field</c>: the JSON path, the parameter, or <c>body</c>. (A body
+/// that is not JSON at all is answered 415 by the framework without an exception; <see cref="Problems.Complete"/> codes it.)
 /// </summary>
 internal sealed partial class BadRequestHandler : IExceptionHandler
 {
@@ -19,9 +19,13 @@ internal sealed partial class BadRequestHandler : IExceptionHandler
             return false;
         }
 
-        var (field, detail) = bad.StatusCode == StatusCodes.Status415UnsupportedMediaType
-            ? ("Content-Type", "Send the body as JSON, with Content-Type: application/json.")
-            : Describe(bad);
+        var (field, detail) = bad.StatusCode switch
+        {
+            StatusCodes.Status400BadRequest => Describe(bad),
+            StatusCodes.Status415UnsupportedMediaType => ("Content-Type", "Send the body as JSON, with Content-Type: application/json."),
+            StatusCodes.Status413PayloadTooLarge => ("body", "The request body is too large."),
+            _ => ("body", "The request could not be read."),
+        };
         await Problems.Write(http, bad.StatusCode, Problems.CodeFor(bad.StatusCode), detail, field);
         return true;
     }

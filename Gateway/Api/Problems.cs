@@ -76,10 +76,16 @@ internal static class Problems
         var code = CodeFor(problem.Status ?? StatusCodes.Status500InternalServerError);
         problem.Type = "urn:rehome:error:" + code;
         problem.Extensions["code"] = code;
-        if (code == "invalid_request")
+        switch (code)
         {
-            problem.Detail ??= "The request body is missing or is not valid JSON for this endpoint.";
-            problem.Extensions["field"] = "body";
+            case "invalid_request":
+                problem.Detail ??= "The request body is missing or is not valid JSON for this endpoint.";
+                problem.Extensions["field"] = "body";
+                break;
+            case "unsupported_media_type":
+                problem.Detail ??= "Send the body as JSON, with Content-Type: application/json.";
+                problem.Extensions["field"] = "Content-Type";
+                break;
         }
     }
 

@@ -13,8 +13,10 @@ public static class ProblemAssert
         Assert.True(status == response.StatusCode, $"Expected {(int)status}, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonSerializer.Deserialize<JsonElement>(body);
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.True(problem.TryGetProperty("status", out var statusInBody), $"No status in {body}");
+        Assert.Equal((int)status, statusInBody.GetInt32());
+        Assert.True(problem.TryGetProperty("code", out var actual), $"No code in {body}");
+        Assert.Equal(code, actual.GetString());
         if (field is not null)
         {
             Assert.Equal(field, problem.GetProperty("field").GetString());
