@@ -19,7 +19,7 @@ public sealed record RefusedRound(
     long GatewayHeapAfterBytes,
     long SiloHeapAfterBytes,
     int Unrefused,
-    string FirstAnswer,
+    IReadOnlyDictionary<string, int> Answers,
     long? RedisKeysAfter);
 
 /// <summary>
@@ -29,7 +29,7 @@ public sealed record RefusedRound(
 /// thread id per call), <c>foreign</c> (one thread owned by someone else), <c>get-tokens</c> (unknown stream ids).
 /// The per-connection invocation quota is lifted so the refusal itself is measured, not the rate limiter.
 /// </summary>
-internal sealed class RefusedScenario(Jwt jwt, Profiler profiler)
+internal sealed class RefusedScenario(BenchOptions options, Jwt jwt, Profiler profiler)
 {
     public const int CallsPerRound = 10_000;
     public const int Rounds = 3;
@@ -37,8 +37,8 @@ internal sealed class RefusedScenario(Jwt jwt, Profiler profiler)
     /// <summary>Settings the target needs: the hub invocation quota out of the way of 10,000 calls in a few seconds.</summary>
     public static readonly Dictionary<string, string> Env = new()
     {
-        ["Gateway__Quotas__HubInvocationsPerSecond"] = "1000000",
-        ["Gateway__Quotas__HubInvocationBurst"] = "1000000",
+        ["Quotas__HubInvocationsPerSecond"] = "1000000",
+        ["Quotas__HubInvocationBurst"] = "1000000",
     };
 
     public async Task<List<RefusedRound>> Run(ITarget target, string tag)
@@ -95,6 +95,15 @@ internal sealed class RefusedScenario(Jwt jwt, Profiler profiler)
             await connection.DisposeAsync();
         }
 
+        if (options.GcDump)
+        {
+            // What the heaps hold after every round: dotnet-gcdump's per-type summary beside the report.
+            foreach (var process in new[] { gateway, silo }.DistinctBy(p => p.Pid))
+            {
+                await GcProbe.Dump(process, options.Output, $"{target.Name}-refused-{process.Name}-{tag}");
+            }
+        }
+
         return rounds;
     }
 
@@ -102,8 +111,7 @@ internal sealed class RefusedScenario(Jwt jwt, Profiler profiler)
         string targetName, HubConnection connection, ChildProcess gateway, ChildProcess silo, string kind, int round, string prefix, string foreignThread)
     {
         var latency = new Histogram();
-        var unrefused = 0;
-        string? firstAnswer = null;
+        var answers = new SortedDictionary<string, int>();
         var gatewayCpu = ProcStats.CpuSeconds(gateway.Pid);
         var siloCpu = ProcStats.CpuSeconds(silo.Pid);
         var clock = Stopwatch.StartNew();
@@ -112,11 +120,7 @@ internal sealed class RefusedScenario(Jwt jwt, Profiler profiler)
             var start = Stopwatch.GetTimestamp();
             var answer = await Call(connection, kind, $"{prefix}-{i}", foreignThread);
             latency.Record((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-            firstAnswer ??= answer;
-            if (answer == "accepted")
-            {
-                unrefused++;
-            }
+            answers[answer] = answers.GetValueOrDefault(answer) + 1;
         }
 
         var seconds = clock.Elapsed.TotalSeconds;
@@ -125,7 +129,7 @@ internal sealed class RefusedScenario(Jwt jwt, Profiler profiler)
         var gatewayHeap = await GcProbe.HeapAfterFullGc(gateway);
         var siloHeap = silo.Pid == gateway.Pid ? gatewayHeap : await GcProbe.HeapAfterFullGc(silo);
         return new RefusedRound(targetName, kind, round, CallsPerRound, Math.Round(seconds, 2), Percentiles.Of(latency),
-            Math.Round(gatewayCpuUsed, 2), Math.Round(siloCpuUsed, 2), gatewayHeap, siloHeap, unrefused, firstAnswer ?? "", null);
+            Math.Round(gatewayCpuUsed, 2), Math.Round(siloCpuUsed, 2), gatewayHeap, siloHeap, answers.GetValueOrDefault("accepted"), answers, null);
     }
 
     /// <summary>Keys in Redis (cluster mode): a refused call must not store anything.</summary>
