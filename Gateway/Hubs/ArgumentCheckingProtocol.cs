@@ -10,7 +10,8 @@ namespace ReHome.Gateway.Hubs;
 /// Wraps a hub protocol (JSON, MessagePack). SignalR answers a call whose arguments it cannot bind before any hub
 /// filter runs, with only "Failed to invoke …"; this turns such a call into one that carries an
 /// <see cref="InvalidInvocation"/>, which <see cref="InvalidInvocationFilter"/> refuses with <c>invalid_request</c>
-/// and a reason. The call then also counts against the connection's call quota.
+/// and a reason. The call then also counts against the connection's call quota. It also keeps reading past a message
+/// of an unknown type (which the protocols skip for forward compatibility) rather than stalling on it.
 /// </summary>
 internal sealed class ArgumentCheckingProtocol(IHubProtocol inner) : IHubProtocol
 {
@@ -24,9 +25,21 @@ internal sealed class ArgumentCheckingProtocol(IHubProtocol inner) : IHubProtoco
 
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
     {
-        if (!inner.TryParseMessage(ref input, binder, out message))
+        while (true)
         {
-            return false;
+            var before = input.Length;
+            if (inner.TryParseMessage(ref input, binder, out message))
+            {
+                break;
+            }
+
+            // False means "need more bytes" (nothing was read), or that a whole message of a type this version does not
+            // know was read and skipped. SignalR would then wait for more bytes before parsing what follows it in the
+            // same read, so a client's next call would hang: go on to the next message instead.
+            if (input.Length == before || input.IsEmpty)
+            {
+                return false;
+            }
         }
 
         if (message is InvocationBindingFailureMessage failure)

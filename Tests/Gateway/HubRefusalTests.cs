@@ -1,3 +1,7 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using ReHome.Tests.Infrastructure;
@@ -96,5 +100,35 @@ public sealed class HubRefusalTests(GatewayFixture gateway)
 
         Assert.StartsWith("forbidden: ", toForeign);
         Assert.Equal(toForeign.Replace(foreign, "{id}"), toUnknown.Replace(unknown, "{id}"));
+    }
+
+    [Fact]
+    public async Task A_message_of_an_unknown_type_is_skipped_without_stalling_the_calls_after_it()
+    {
+        // Sent in one WebSocket frame, as a client batching its writes would: SignalR skips the unknown message type
+        // (forward compatibility) but then waited for more bytes before reading the call behind it.
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        var token = gateway.TokenFor("alice");
+        using var negotiate = new HttpRequestMessage(HttpMethod.Post, HubContract.Path + "/negotiate?negotiateVersion=1");
+        negotiate.Headers.Authorization = new("Bearer", token);
+        var connectionToken = (await (await http.SendAsync(negotiate)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("connectionToken").GetString();
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new UriBuilder(new Uri(gateway.BaseAddress, HubContract.Path)) { Scheme = "ws", Query = $"id={connectionToken}&access_token={token}" }.Uri, CancellationToken.None);
+        await socket.SendAsync(Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e"), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        await socket.SendAsync(Encoding.UTF8.GetBytes(
+            "{\"type\":42,\"future\":true}\u001e{\"type\":1,\"invocationId\":\"7\",\"target\":\"JoinThread\",\"arguments\":[\"bad id\"]}\u001e"),
+            WebSocketMessageType.Text, true, CancellationToken.None);
+
+        var received = new StringBuilder();
+        var buffer = new byte[8192];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!received.ToString().Contains("\"invocationId\":\"7\"", StringComparison.Ordinal))
+        {
+            var frame = await socket.ReceiveAsync(buffer, deadline.Token);
+            received.Append(Encoding.UTF8.GetString(buffer, 0, frame.Count));
+        }
+
+        Assert.Contains("HubException: invalid_request: threadId must be", received.ToString());
     }
 }
