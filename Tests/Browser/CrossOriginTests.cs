@@ -36,17 +36,17 @@ public sealed class CrossOriginTests(BrowserFixture browser, CrossOriginGatewayF
 
     private async Task StreamsAcross(IPage page, string threadId)
     {
-        await WaitFor(page, "window.outcome !== undefined", "the page's script ran");
+        await PageWait.For(page, "window.outcome !== undefined", "the page's script ran");
         var outcome = await page.EvaluateAsync<JsonElement>("() => window.outcome");
         Assert.True(outcome.GetProperty("ok").GetBoolean(), outcome.ToString());
-        await WaitFor(page, "document.querySelector('rehome-ai-response')?.getAttribute('state') === 'waiting'", "the element watches its thread");
+        await PageWait.For(page, "document.querySelector('rehome-ai-response')?.getAttribute('state') === 'waiting'", "the element watches its thread");
 
         var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
         await gateway.Producer.StreamTokenAsync(streamId, "across ");
         await gateway.Producer.StreamTokenAsync(streamId, "origins");
         await gateway.Producer.EndStreamAsync(streamId);
 
-        await WaitFor(page, "document.querySelector('rehome-ai-response').getAttribute('state') === 'done'", "the answer is done");
+        await PageWait.For(page, "document.querySelector('rehome-ai-response').getAttribute('state') === 'done'", "the answer is done");
         Assert.Equal("across origins", await page.EvaluateAsync<string>("() => document.querySelector('rehome-ai-response').text"));
     }
 
@@ -69,7 +69,7 @@ public sealed class CrossOriginTests(BrowserFixture browser, CrossOriginGatewayF
 
     private async Task IsBlocked(IPage page)
     {
-        await WaitFor(page, "window.outcome !== undefined", "the page's script ran");
+        await PageWait.For(page, "window.outcome !== undefined", "the page's script ran");
         var outcome = await page.EvaluateAsync<JsonElement>("() => window.outcome");
         var negotiate = await page.EvaluateAsync<string>($$"""
             async () => {
@@ -92,18 +92,6 @@ public sealed class CrossOriginTests(BrowserFixture browser, CrossOriginGatewayF
         await page.ExposeFunctionAsync("mintToken", () => gateway.TokenFor(user));
         await page.GotoAsync(app.Origin + "?thread=" + Uri.EscapeDataString(threadId));
         return page;
-    }
-
-    private static async Task WaitFor(IPage page, string condition, string what)
-    {
-        try
-        {
-            await page.WaitForFunctionAsync($"() => {condition}", null, new() { Timeout = 20_000 });
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"Timed out waiting until {what}: {condition}", ex);
-        }
     }
 
     /// <summary>An app on its own origin whose one page imports the client module from the gateway and watches a thread.</summary>

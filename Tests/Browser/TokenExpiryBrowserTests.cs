@@ -50,7 +50,7 @@ public sealed class TokenExpiryBrowserTests(GatewayFixture gateway, BrowserFixtu
               await client.start();
             }
             """);
-        await WaitFor(page, "window.seen.states.at(-1) === 'waiting'", "the element watches its thread");
+        await PageWait.For(page, "window.seen.states.at(-1) === 'waiting'", "the element watches its thread", TimeSpan.FromSeconds(30));
 
         // About nine seconds at a model's pace: four or more token lifetimes.
         var tokens = Enumerable.Range(1, 180).Select(i => $"t{i} ").ToArray();
@@ -62,7 +62,7 @@ public sealed class TokenExpiryBrowserTests(GatewayFixture gateway, BrowserFixtu
         }
 
         await gateway.Producer.EndStreamAsync(streamId, string.Concat(tokens));
-        await WaitFor(page, "window.seen.done !== null", "the answer is done");
+        await PageWait.For(page, "window.seen.done !== null", "the answer is done", TimeSpan.FromSeconds(30));
 
         var seen = await page.EvaluateAsync<JsonElement>("() => window.seen");
         var sequences = seen.GetProperty("sequences").EnumerateArray().Select(s => s.GetInt64()).ToArray();
@@ -78,18 +78,6 @@ public sealed class TokenExpiryBrowserTests(GatewayFixture gateway, BrowserFixtu
         // No visible break: once streaming, the element never shows another state until it is done, and the text never shrinks.
         Assert.Equal(["waiting", "streaming", "done"], states.Where((s, i) => i == 0 || s != states[i - 1]).SkipWhile(s => s != "waiting"));
         Assert.All(lengths.Zip(lengths.Skip(1)), pair => Assert.True(pair.Second >= pair.First, $"The text shrank from {pair.First} to {pair.Second} characters."));
-    }
-
-    private static async Task WaitFor(IPage page, string condition, string what)
-    {
-        try
-        {
-            await page.WaitForFunctionAsync($"() => {condition}", null, new() { Timeout = 30_000 });
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"Timed out waiting until {what}: {condition}", ex);
-        }
     }
 
     private sealed class PageCloser(IPage page) : IAsyncDisposable

@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -96,26 +93,12 @@ public sealed class HostileTrafficTests(EdgeGatewayFixture gateway, ITestOutputH
             """{"type":42}""",
             "not json at all",
         ];
-        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
         var sent = 0;
         while (!stop.IsCancellationRequested)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, HubContract.Path + "/negotiate?negotiateVersion=1");
-            request.Headers.Authorization = new("Bearer", gateway.TokenFor(user));
-            var negotiated = await (await http.SendAsync(request, CancellationToken.None)).Content.ReadFromJsonAsync<JsonElement>();
-            using var socket = new ClientWebSocket();
-            var url = new UriBuilder(new Uri(gateway.BaseAddress, HubContract.Path))
-            {
-                Scheme = "ws",
-                Query = $"id={negotiated.GetProperty("connectionToken").GetString()}&access_token={gateway.TokenFor(user)}",
-            }.Uri;
-            await socket.ConnectAsync(url, CancellationToken.None);
-            await Send(socket, """{"protocol":"json","version":1}""");
-            foreach (var frame in junk)
-            {
-                await Send(socket, frame);
-                sent++;
-            }
+            using var socket = await RawHubSocket.Connect(gateway, user);
+            await RawHubSocket.Send(socket, junk);
+            sent += junk.Length;
 
             // The last frame is not JSON: the server must close the connection for it.
             var buffer = new byte[4096];
@@ -126,9 +109,6 @@ public sealed class HostileTrafficTests(EdgeGatewayFixture gateway, ITestOutputH
         }
 
         return sent;
-
-        static Task Send(ClientWebSocket socket, string frame) =>
-            socket.SendAsync(Encoding.UTF8.GetBytes(frame + "\u001e"), WebSocketMessageType.Text, true, CancellationToken.None);
     }
 
     /// <summary>Connections for one user, past the per-user quota, joined to a thread and dropped; returns how many opened.</summary>

@@ -1,7 +1,4 @@
-using System.Net.Http.Json;
-using System.Net.WebSockets;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using ReHome.Tests.Infrastructure;
@@ -107,18 +104,11 @@ public sealed class HubRefusalTests(GatewayFixture gateway)
     {
         // Sent in one WebSocket frame, as a client batching its writes would: SignalR skips the unknown message type
         // (forward compatibility) but then waited for more bytes before reading the call behind it.
-        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
-        var token = gateway.TokenFor("alice");
-        using var negotiate = new HttpRequestMessage(HttpMethod.Post, HubContract.Path + "/negotiate?negotiateVersion=1");
-        negotiate.Headers.Authorization = new("Bearer", token);
-        var connectionToken = (await (await http.SendAsync(negotiate)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("connectionToken").GetString();
-        using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new UriBuilder(new Uri(gateway.BaseAddress, HubContract.Path)) { Scheme = "ws", Query = $"id={connectionToken}&access_token={token}" }.Uri, CancellationToken.None);
-        await socket.SendAsync(Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e"), WebSocketMessageType.Text, true, CancellationToken.None);
+        using var socket = await RawHubSocket.Connect(gateway, "alice");
 
-        await socket.SendAsync(Encoding.UTF8.GetBytes(
-            "{\"type\":42,\"future\":true}\u001e{\"type\":1,\"invocationId\":\"7\",\"target\":\"JoinThread\",\"arguments\":[\"bad id\"]}\u001e"),
-            WebSocketMessageType.Text, true, CancellationToken.None);
+        await RawHubSocket.Send(socket,
+            "{\"type\":42,\"future\":true}",
+            "{\"type\":1,\"invocationId\":\"7\",\"target\":\"JoinThread\",\"arguments\":[\"bad id\"]}");
 
         var received = new StringBuilder();
         var buffer = new byte[8192];

@@ -175,11 +175,7 @@ internal sealed class HostileTraffic(string gatewayBase, Jwt jwt, string tag)
         }
         catch (HubException ex)
         {
-            const string marker = "HubException: ";
-            var at = ex.Message.IndexOf(marker, StringComparison.Ordinal);
-            var message = at < 0 ? ex.Message : ex.Message[(at + marker.Length)..];
-            var colon = message.IndexOf(':');
-            Count("refused " + (colon > 0 ? message[..colon] : "without a code"));
+            Count("refused " + HubRefusal.Code(ex));
         }
     }
 

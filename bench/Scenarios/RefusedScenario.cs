@@ -2,7 +2,9 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using ReHome.Bench.Hosting;
+using ReHome.Bench.Load;
 using ReHome.Bench.Measure;
 
 namespace ReHome.Bench.Scenarios;
@@ -56,8 +58,8 @@ internal sealed class RefusedScenario(BenchOptions options, Jwt jwt, Profiler pr
         var foreignThread = $"t{tag}-foreign";
         if (target is ReHomeTarget rehome)
         {
-            var producer = (await rehome.Client()).Services.GetService(typeof(ReHome.Producer.IStreamProducer)) as ReHome.Producer.IStreamProducer;
-            await producer!.ConfigureThreadAsync(foreignThread, new ThreadAccess(null, null, $"alice-{tag}", []));
+            var producer = (await rehome.Client()).Services.GetRequiredService<ReHome.Producer.IStreamProducer>();
+            await producer.ConfigureThreadAsync(foreignThread, new ThreadAccess(null, null, $"alice-{tag}", []));
         }
 
         var rounds = new List<RefusedRound>();
@@ -166,11 +168,7 @@ internal sealed class RefusedScenario(BenchOptions options, Jwt jwt, Profiler pr
         }
         catch (HubException ex)
         {
-            const string marker = "HubException: ";
-            var at = ex.Message.IndexOf(marker, StringComparison.Ordinal);
-            var message = at < 0 ? ex.Message : ex.Message[(at + marker.Length)..];
-            var colon = message.IndexOf(':');
-            return colon > 0 ? message[..colon] : message;
+            return HubRefusal.Code(ex);
         }
     }
 }
