@@ -96,7 +96,7 @@ internal static class BrowserTokens
         jwt.TokenValidationParameters = Validation(auth, [SecurityAlgorithms.HmacSha256], time);
         jwt.TokenValidationParameters.ValidIssuer = auth.Issuer;
         jwt.TokenValidationParameters.IssuerSigningKey = auth.SigningKey is null ? null : AuthSetup.SecurityKey(auth);
-        jwt.MapInboundClaims = false;
+        jwt.MapInboundClaims = false; // "sub" stays "sub" rather than a long SOAP claim name
         jwt.Events = Events();
     }
 

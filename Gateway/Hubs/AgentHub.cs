@@ -123,11 +123,7 @@ internal sealed partial class AgentHub(
     public async Task<TokenPageMessage> GetTokens(string streamId, long afterSequence)
     {
         RequireId(streamId, "streamId");
-        if (afterSequence is < 0 or > Sequences.Max)
-        {
-            throw new HubException($"invalid_request: afterSequence must be 0–{Sequences.Max}.");
-        }
-
+        Sequences.Validate(afterSequence, "afterSequence");
         var stream = grains.GetGrain<IStreamGrain>(streamId);
 
         // Access first, so a stranger never makes the grain read out a stream's history. An unknown stream and one
