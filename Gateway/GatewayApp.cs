@@ -2,6 +2,7 @@ using ReHome.Gateway.Api;
 using ReHome.Gateway.Auth;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Pusher;
 using ReHome.Gateway.Quotas;
 using ReHome.Gateway.Telemetry;
 using ReHome.Silo;
@@ -36,6 +37,8 @@ public static class GatewayApp
 
         app.MapAgentHub();
         app.MapProducerApi();
+        app.MapPusher();
+        EmbeddedSilo.MapDashboard(app);
         if (DevEndpoints.Allowed(app.Configuration))
         {
             app.MapDevEndpoints();

@@ -105,6 +105,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     public async Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
     {
+        using var delivery = DeliveryTracing.StartDelivery(item);
         await _gate.WaitAsync();
         try
         {

@@ -4,6 +4,8 @@ using ReHome.Gateway.Auth;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Presence;
+using ReHome.Gateway.Pusher;
 using ReHome.Gateway.Telemetry;
 using ReHome.Silo;
 
@@ -19,6 +21,7 @@ public static class GatewayServices
         builder.Services.AddSingleton<ThreadFanout>();
         builder.Services.AddSingleton<ResumeTracker>();
         builder.Services.AddHostedService<SubscriptionKeeper>();
+        builder.Services.AddPusherEndpoint();
         builder.Services.AddReHomeProducer();
         builder.Services.AddSingleton<DemoProducer>();
         builder.AddHttpApi();
@@ -26,6 +29,8 @@ public static class GatewayServices
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [ServiceDefaults.ReadyTag]);
 
         builder.AddAgentHub();
+        KeepAliveOptions.AddTo(builder.Services);
+        builder.Services.AddReHomePresence(AgentHub.Group);
         return builder;
     }
 }

@@ -125,9 +125,56 @@ internal sealed partial class AgentHub(
         RequireId(streamId, "streamId");
         Sequences.Validate(afterSequence, "afterSequence");
         var stream = grains.GetGrain<IStreamGrain>(streamId);
+        await RequireAccess(stream, streamId);
+        var page = await stream.GetTokens(afterSequence);
 
-        // Access first, so a stranger never makes the grain read out a stream's history. An unknown stream and one
-        // the caller may not watch get the same answer, so ids cannot be probed.
+        if (afterSequence > 0)
+        {
+            // A first history load asks from 0; anything later is a viewer filling a gap or resuming.
+            metrics.GapFilled();
+        }
+
+        return TokenPageMessage.From(page);
+    }
+
+    /// <summary>
+    /// Stops a stream for everyone watching it (the producer's next append fails with <c>stream_cancelled</c>);
+    /// allowed to anyone who may watch the stream's thread. Stopping an ended stream changes nothing and says how it ended.
+    /// </summary>
+    public async Task<CancelStreamResult> CancelStream(string streamId, string? reason)
+    {
+        RequireId(streamId, "streamId");
+        var stopper = StreamStopper.Describe(UserId, reason);
+        var stream = grains.GetGrain<IStreamGrain>(streamId);
+        await RequireAccess(stream, streamId);
+        if (await stream.Cancel(stopper))
+        {
+            return new CancelStreamResult(streamId, true, Reasons.Name(StreamEndReason.Cancelled), stopper);
+        }
+
+        var info = await stream.GetInfo();
+        return new CancelStreamResult(streamId, false, Reasons.Name(info.Reason), info.Detail);
+    }
+
+    /// <summary>Who is watching a thread now; allowed to anyone who may watch it.</summary>
+    public async Task<PresenceMessage> GetPresence(string threadId)
+    {
+        RequireId(threadId, "threadId");
+        if (!await grains.GetGrain<IThreadGrain>(threadId).CanAccess(UserId))
+        {
+            throw new HubException($"forbidden: you may not watch thread '{threadId}'.");
+        }
+
+        return PresenceMessage.From(await grains.GetGrain<IPresenceGrain>(threadId).Get());
+    }
+
+    /// <summary>
+    /// Refuses a caller who may not watch the stream's thread. An unknown stream and one the caller may not watch get
+    /// the same answer, so ids cannot be probed; the check comes first, so a stranger never makes the grain read out
+    /// or change a stream.
+    /// </summary>
+    private async Task RequireAccess(IStreamGrain stream, string streamId)
+    {
         StreamInfo info;
         try
         {
@@ -142,16 +189,6 @@ internal sealed partial class AgentHub(
         {
             throw StreamNotFound(streamId);
         }
-
-        var page = await stream.GetTokens(afterSequence);
-
-        if (afterSequence > 0)
-        {
-            // A first history load asks from 0; anything later is a viewer filling a gap or resuming.
-            metrics.GapFilled();
-        }
-
-        return TokenPageMessage.From(page);
     }
 
     private static HubException StreamNotFound(string streamId) =>
