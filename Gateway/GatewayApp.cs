@@ -17,11 +17,12 @@ public static class GatewayApp
     {
         var builder = WebApplication.CreateBuilder(options ?? new WebApplicationOptions { Args = args });
         configure?.Invoke(builder);
+        // Before the cluster: the embedded silo decides from AllowedHosts whether its dashboard is open.
+        DevEndpoints.RestrictHosts(builder.Configuration);
         builder.AddReHomeCluster();
         builder.AddServiceDefaults(GatewayMetrics.MeterName);
         builder.AddReHomeAuth();
         builder.AddReHomeGateway();
-        DevEndpoints.RestrictHosts(builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();
