@@ -44,6 +44,11 @@ internal static class Problems
     public static ProblemHttpResult Invalid(string field, string detail, HttpContext http) =>
         From(new InvalidRequestException(field, detail), http);
 
+    /// <summary>A body in a format the endpoint does not read: 415, naming <c>Content-Type</c> as the field to fix.</summary>
+    public static ProblemHttpResult UnsupportedMediaType(string detail) =>
+        Problem(StatusCodes.Status415UnsupportedMediaType, CodeFor(StatusCodes.Status415UnsupportedMediaType), detail,
+            new Dictionary<string, object?> { ["code"] = CodeFor(StatusCodes.Status415UnsupportedMediaType), ["field"] = "Content-Type" });
+
     /// <summary>Writes a refusal from outside an endpoint (middleware, the rate limiter).</summary>
     public static Task Write(HttpContext http, int status, string code, string detail, string? field = null, TimeSpan? retryAfter = null)
     {

@@ -6,7 +6,7 @@ namespace ReHome.Gateway.Auth;
 /// Cross-origin use of the hub and the browser client by the pages of <c>Gateway:AllowedOrigins</c>. The SignalR
 /// browser client sends credentials with its negotiate request, so the answer must name the origin and allow
 /// credentials; that is safe only for an explicit list, never <c>*</c>. The producer API and the dev endpoints are
-/// not for browsers and get no CORS answers.
+/// not for browsers and get no CORS answers; the Pusher token page (<c>/app/…</c>) answers its own, for any origin.
 /// </summary>
 internal static class CorsSetup
 {
@@ -32,7 +32,8 @@ internal static class CorsSetup
     /// <summary>Answers preflights and adds the CORS headers for the hub and static files; before authentication, which a preflight never passes.</summary>
     public static IApplicationBuilder UseReHomeCors(this IApplicationBuilder app) =>
         app.UseWhen(
-            http => !http.Request.Path.StartsWithSegments("/api") && !http.Request.Path.StartsWithSegments("/dev"),
+            http => !http.Request.Path.StartsWithSegments("/api") && !http.Request.Path.StartsWithSegments("/dev")
+                && !http.Request.Path.StartsWithSegments("/app"),
             branch => branch.UseCors(Policy));
 
     private static bool IsOrigin(string origin) =>

@@ -11,7 +11,7 @@ internal static class HubSetup
     public static WebApplicationBuilder AddAgentHub(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<UserConnections>();
+        builder.Services.AddSingleton<ConnectionCounts>();
         builder.Services.AddSingleton<TokenExpiryFilter>();
         builder.Services.AddSingleton<HubQuotaFilter>();
         builder.Services.AddSingleton<InvalidInvocationFilter>();

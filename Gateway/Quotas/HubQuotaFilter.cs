@@ -15,10 +15,10 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
     private const string CountedKey = "quota:counted";
 
     private readonly QuotaOptions _options;
-    private readonly UserConnections _connections;
+    private readonly ConnectionCounts _connections;
     private readonly PartitionedRateLimiter<string> _calls;
 
-    public HubQuotaFilter(IOptions<QuotaOptions> options, UserConnections connections)
+    public HubQuotaFilter(IOptions<QuotaOptions> options, ConnectionCounts connections)
     {
         _options = options.Value;
         _connections = connections;

@@ -16,7 +16,7 @@ internal static class NegotiateQuota
             {
                 var limit = http.RequestServices.GetRequiredService<IOptions<QuotaOptions>>().Value.ConnectionsPerUser;
                 var userId = http.User.FindFirst(Auth.BrowserTokens.SubjectClaim)?.Value;
-                if (userId is not null && http.RequestServices.GetRequiredService<UserConnections>().Count(userId) >= limit)
+                if (userId is not null && http.RequestServices.GetRequiredService<ConnectionCounts>().Count(userId) >= limit)
                 {
                     await Api.Problems.Write(http, StatusCodes.Status429TooManyRequests, "quota_exceeded",
                         HubQuotaFilter.ConnectionsExceeded(limit).Message["quota_exceeded: ".Length..], retryAfter: TimeSpan.FromSeconds(5));

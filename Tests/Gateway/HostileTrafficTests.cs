@@ -51,7 +51,7 @@ public sealed class HostileTrafficTests(EdgeGatewayFixture gateway, ITestOutputH
         Assert.Equal(Enumerable.Range(1, sent.Count).Select(i => (long)i), honest.Tokens(streamId).Select(m => m.Sequence));
         await honest.DisposeAsync();
 
-        var connections = gateway.Services.GetRequiredService<UserConnections>();
+        var connections = gateway.Services.GetRequiredService<ConnectionCounts>();
         await Eventually.Get(
             async () => (
                 Counted: connections.Count(churner) + Enumerable.Range(0, 4).Sum(i => connections.Count($"mallory-{tag}-{i}")),

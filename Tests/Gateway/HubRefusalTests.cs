@@ -19,6 +19,10 @@ public sealed class HubRefusalTests(GatewayFixture gateway)
         { HubContract.JoinThread, [42] },                           // a number where a string goes
         { HubContract.JoinThread, [new[] { "t-1" }] },              // an array where a string goes
         { HubContract.GetTokens, ["s-1", 18446744073709551615m] },  // past a 64-bit integer
+        { HubContract.CancelStream, ["s-1"] },                      // too few (the reason may be null, not missing)
+        { HubContract.CancelStream, ["s-1", 7] },                   // a number where the reason goes
+        { HubContract.GetPresence, [] },                            // too few
+        { HubContract.GetPresence, [new { threadId = "t-1" }] },   // an object where a string goes
         { "DropAllThreads", [] },                                   // no such method
     };
 
@@ -86,14 +90,32 @@ public sealed class HubRefusalTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task An_unknown_thread_and_a_foreign_one_get_the_same_answer()
+    public async Task Stopping_an_unknown_stream_and_a_foreign_one_get_the_same_answer_and_stop_nothing()
+    {
+        var alicesThread = await gateway.NewThread("alice");
+        var foreign = await gateway.Producer.StartStreamAsync(alicesThread, "run-" + Guid.NewGuid().ToString("N"));
+        var unknown = "s-" + Guid.NewGuid().ToString("N");
+        await using var mallory = await Viewer.Connect(gateway, "mallory");
+
+        var toForeign = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<CancelStreamResult>(HubContract.CancelStream, foreign, null)));
+        var toUnknown = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<CancelStreamResult>(HubContract.CancelStream, unknown, null)));
+
+        Assert.StartsWith("stream_not_found: ", toForeign);
+        Assert.Equal(toForeign.Replace(foreign, "{id}"), toUnknown.Replace(unknown, "{id}"));
+        Assert.False((await gateway.Grains.GetGrain<IStreamGrain>(foreign).GetInfo()).Done);
+    }
+
+    [Theory]
+    [InlineData(HubContract.JoinThread)]
+    [InlineData(HubContract.GetPresence)]
+    public async Task An_unknown_thread_and_a_foreign_one_get_the_same_answer(string method)
     {
         var foreign = await gateway.NewThread("alice");
         var unknown = "t-" + Guid.NewGuid().ToString("N");
         await using var mallory = await Viewer.Connect(gateway, "mallory");
 
-        var toForeign = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Join(foreign)));
-        var toUnknown = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Join(unknown)));
+        var toForeign = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<object>(method, foreign)));
+        var toUnknown = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<object>(method, unknown)));
 
         Assert.StartsWith("forbidden: ", toForeign);
         Assert.Equal(toForeign.Replace(foreign, "{id}"), toUnknown.Replace(unknown, "{id}"));

@@ -28,6 +28,21 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
             because: "the bucket refills");
     }
 
+    [Theory]
+    [InlineData(HubContract.CancelStream)]
+    [InlineData(HubContract.GetPresence)]
+    public async Task Stops_and_presence_asks_count_against_the_same_rate(string method)
+    {
+        await using var viewer = await Viewer.Connect(gateway, NewUser());
+        object?[] arguments = method == HubContract.CancelStream ? ["s-none", null] : ["t-none"];
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 3 * EdgeGatewayFixture.HubInvocationBurst)
+            .Select(_ => Outcome(() => viewer.Connection.InvokeCoreAsync<object>(method, arguments))));
+
+        Assert.Contains(outcomes, o => o.StartsWith(method == HubContract.CancelStream ? "stream_not_found: " : "forbidden: ", StringComparison.Ordinal));
+        Assert.True(outcomes.Count(o => o.StartsWith("rate_limited: ", StringComparison.Ordinal)) >= EdgeGatewayFixture.HubInvocationBurst, string.Join(" | ", outcomes));
+    }
+
     [Fact]
     public async Task Calls_that_cannot_even_be_bound_count_against_the_rate_too()
     {

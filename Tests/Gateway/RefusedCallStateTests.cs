@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Gateway;
@@ -8,15 +9,19 @@ namespace ReHome.Tests.Gateway;
 public sealed class RefusedCallStateTests(GatewayFixture gateway)
 {
     [Fact]
-    public async Task Refused_joins_and_fetches_of_unknown_ids_leave_no_activations_behind()
+    public async Task Refused_joins_fetches_stops_and_presence_asks_on_unknown_ids_leave_no_activations_behind()
     {
         var prefix = "probe-" + Guid.NewGuid().ToString("N")[..12];
         await using var mallory = await Viewer.Connect(gateway, "mallory");
 
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < 20; i++)
         {
             Assert.StartsWith("forbidden", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Join($"{prefix}-t{i}"))));
             Assert.StartsWith("stream_not_found", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.GetTokens($"{prefix}-s{i}", 0))));
+            Assert.StartsWith("stream_not_found", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(
+                () => mallory.Connection.InvokeAsync<CancelStreamResult>(HubContract.CancelStream, $"{prefix}-c{i}", "probe"))));
+            Assert.StartsWith("forbidden", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(
+                () => mallory.Connection.InvokeAsync<PresenceMessage>(HubContract.GetPresence, $"{prefix}-p{i}"))));
         }
 
         Assert.True(await Activations.WithKeyPrefix(gateway.Grains, prefix) > 0, "The probes should have activated grains at first.");
