@@ -3,6 +3,7 @@ using ReHome.Gateway.Auth;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Hubs;
 using ReHome.Gateway.Pusher;
+using ReHome.Gateway.Quotas;
 using ReHome.Gateway.Telemetry;
 using ReHome.Silo;
 
@@ -20,6 +21,8 @@ public static class GatewayApp
         // has wwwroot and no such manifest, so there this does nothing.
         builder.WebHost.UseStaticWebAssets();
         configure?.Invoke(builder);
+        // Before the cluster: the embedded silo decides from AllowedHosts whether its dashboard is open.
+        DevEndpoints.RestrictHosts(builder.Configuration);
         builder.AddReHomeCluster();
         builder.AddServiceDefaults(GatewayMetrics.MeterName);
         builder.AddReHomeAuth();
@@ -28,13 +31,16 @@ public static class GatewayApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.MapServiceDefaults();
+        app.UseReHomeCors();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseNegotiateQuota();
 
-        app.MapServiceDefaults();
-        app.MapHub<AgentHub>(HubContract.Path);
+        app.MapAgentHub();
         app.MapProducerApi();
         app.MapPusher();
         EmbeddedSilo.MapDashboard(app);

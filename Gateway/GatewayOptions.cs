@@ -1,6 +1,6 @@
 namespace ReHome.Gateway;
 
-/// <summary>Fan-out settings, from the <c>Gateway</c> section.</summary>
+/// <summary>Fan-out and browser-facing settings, from the <c>Gateway</c> section.</summary>
 public sealed class GatewayOptions
 {
     public const string Section = "Gateway";
@@ -17,4 +17,10 @@ public sealed class GatewayOptions
     /// longest part of a dead silo's stall. Costs one cheap read per silent open stream per period.
     /// </summary>
     public TimeSpan SilentStreamProbe { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Origins (<c>https://app.example.com</c>) whose pages may use the hub and load the browser client from this
+    /// gateway. Credentials are allowed for exactly these origins, so <c>*</c> is refused. Empty: same origin only.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
 }

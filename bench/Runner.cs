@@ -75,7 +75,8 @@ internal sealed class Runner(BenchOptions options, string commandLine)
     {
         var clean = true;
         var tag = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
-        var withBaseline = options.Baseline && scenario is not ("ci" or "append");
+        var withBaseline = options.Baseline && scenario is not ("ci" or "append") && !EdgeScenarios.Handles(scenario);
+        EdgeScenarios.Prepare(scenario, options, section);
         if (scenario == "append")
         {
             // The raw cost of an append, not the per-stream rate limit (2,000 tokens/s by default).
@@ -147,8 +148,11 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     }
 
                     break;
+                case var edge when EdgeScenarios.Handles(edge):
+                    clean &= await EdgeScenarios.Run(edge, target, section, options, jwt, profiler, tag);
+                    break;
                 default:
-                    throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, idle, capacity, connections, streams, append, ci or all.");
+                    throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, idle, capacity, connections, streams, append, ci, {EdgeScenarios.Names} or all.");
             }
 
             foreach (var process in target.Processes.Where(p => !p.IsRunning))

@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace ReHome.Gateway.Api;
 
 /// <summary>
-/// The cluster's typed errors as RFC 9457 problem details: 400 names the field, 404 an unknown stream or thread,
-/// 409 a stream that is ended, cancelled or contradicted, 429 a rate limit (with Retry-After), 503 storage or a
-/// cluster that did not answer.
-/// The <c>code</c> extension is the error's stable code.
+/// Every refusal over HTTP as RFC 9457 problem details with a stable <c>code</c> (and <c>field</c> for bad input):
+/// the cluster's typed errors (400 names the field, 404 an unknown stream or thread, 409 a stream that is ended,
+/// cancelled or contradicted, 429 a rate limit with Retry-After, 503 storage or a cluster that did not answer), and
+/// the framework's own answers (401, 403, 404, 405, 413, 415, 429, 500), which get a code by status.
 /// </summary>
 internal static class Problems
 {
@@ -34,55 +34,88 @@ internal static class Problems
                 extensions["storedThrough"] = interrupted.StoredThrough;
                 break;
             case RateLimitedException limited:
-                var seconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds));
-                extensions["retryAfterSeconds"] = seconds;
-                http.Response.Headers.RetryAfter = seconds.ToString();
+                extensions["retryAfterSeconds"] = RetryAfter(http, limited.RetryAfter);
                 break;
         }
 
-        return TypedResults.Problem(
-            title: Title(status),
-            detail: error.Message,
-            statusCode: status,
-            type: "urn:rehome:error:" + error.Code,
-            extensions: extensions);
+        return Problem(status, error.Code, error.Message, extensions);
     }
 
     public static ProblemHttpResult Invalid(string field, string detail, HttpContext http) =>
         From(new InvalidRequestException(field, detail), http);
 
-    private static string Title(int status) => status switch
-    {
-        400 => "Invalid request",
-        404 => "Not found",
-        409 => "Conflict",
-        429 => "Too many requests",
-        _ => "Service unavailable",
-    };
-}
+    /// <summary>A body in a format the endpoint does not read: 415, naming <c>Content-Type</c> as the field to fix.</summary>
+    public static ProblemHttpResult UnsupportedMediaType(string detail) =>
+        Problem(StatusCodes.Status415UnsupportedMediaType, CodeFor(StatusCodes.Status415UnsupportedMediaType), detail,
+            new Dictionary<string, object?> { ["code"] = CodeFor(StatusCodes.Status415UnsupportedMediaType), ["field"] = "Content-Type" });
 
-/// <summary>Turns a <see cref="ReHomeException"/> thrown by a handler into its problem details.</summary>
-internal sealed class ReHomeProblemFilter : IEndpointFilter
-{
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>Writes a refusal from outside an endpoint (middleware, the rate limiter).</summary>
+    public static Task Write(HttpContext http, int status, string code, string detail, string? field = null, TimeSpan? retryAfter = null)
     {
-        try
+        var extensions = new Dictionary<string, object?> { ["code"] = code };
+        if (field is not null)
         {
-            return await next(context);
+            extensions["field"] = field;
         }
-        catch (ReHomeException error)
+
+        if (retryAfter is { } wait)
         {
-            return Problems.From(error, context.HttpContext);
+            extensions["retryAfterSeconds"] = RetryAfter(http, wait);
         }
-        catch (Exception error) when (error is OrleansException or TimeoutException)
+
+        return Problem(status, code, detail, extensions).ExecuteAsync(http);
+    }
+
+    /// <summary>
+    /// Gives a problem the framework wrote (an empty 401 or 404 through the status code pages, an unhandled
+    /// exception) its <c>code</c>, and a body that could not be read its <c>field</c>.
+    /// </summary>
+    public static void Complete(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Extensions.ContainsKey("code"))
         {
-            // A silo or its storage did not answer (a failover, a Redis outage): nothing was changed, try again.
-            return TypedResults.Problem(
-                title: "Service unavailable",
-                detail: "The cluster could not complete the request right now; nothing was changed. Retry shortly.",
-                statusCode: StatusCodes.Status503ServiceUnavailable,
-                type: "urn:rehome:error:unavailable",
-                extensions: new Dictionary<string, object?> { ["code"] = "unavailable" });
+            return;
         }
+
+        var code = CodeFor(problem.Status ?? StatusCodes.Status500InternalServerError);
+        problem.Type = "urn:rehome:error:" + code;
+        problem.Extensions["code"] = code;
+        switch (code)
+        {
+            case "invalid_request":
+                problem.Detail ??= "The request body is missing or is not valid JSON for this endpoint.";
+                problem.Extensions["field"] = "body";
+                break;
+            case "unsupported_media_type":
+                problem.Detail ??= "Send the body as JSON, with Content-Type: application/json.";
+                problem.Extensions["field"] = "Content-Type";
+                break;
+        }
+    }
+
+    public static string CodeFor(int status) => status switch
+    {
+        400 => "invalid_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        429 => "rate_limited",
+        503 => "unavailable",
+        >= 500 => "internal_error",
+        _ => "error",
+    };
+
+    private static ProblemHttpResult Problem(int status, string code, string detail, Dictionary<string, object?> extensions) =>
+        TypedResults.Problem(detail: detail, statusCode: status, type: "urn:rehome:error:" + code, extensions: extensions);
+
+    private static int RetryAfter(HttpContext http, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return seconds;
     }
 }

@@ -14,6 +14,7 @@ internal static class ProducerApi
     {
         var api = app.MapGroup("/api/v1")
             .RequireAuthorization(AuthSetup.ServicePolicy)
+            .RequireRateLimiting(ApiSetup.ProducerRatePolicy)
             .AddEndpointFilter<ReHomeProblemFilter>()
             .WithTags("Producer API");
 
@@ -59,10 +60,17 @@ internal static class ProducerApi
         return TypedResults.Ok(await grains.GetGrain<IStreamGrain>(streamId).GetInfo());
     }
 
-    private static async Task<Ok<TokenPageMessage>> GetTokens(string streamId, long? after, IGrainFactory grains)
+    private static async Task<Ok<TokenPageMessage>> GetTokens(string streamId, string? after, IGrainFactory grains)
     {
         Ids.Validate(streamId, "streamId");
-        return TypedResults.Ok(TokenPageMessage.From(await grains.GetGrain<IStreamGrain>(streamId).GetTokens(after ?? 0)));
+        var afterSequence = 0L;
+        if (after is not null && !long.TryParse(after, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out afterSequence))
+        {
+            throw new InvalidRequestException("after", $"after must be a whole number 0–{Sequences.Max}.");
+        }
+
+        Sequences.Validate(afterSequence, "after");
+        return TypedResults.Ok(TokenPageMessage.From(await grains.GetGrain<IStreamGrain>(streamId).GetTokens(afterSequence)));
     }
 
     private static async Task<Results<Ok<AppendResponse>, ProblemHttpResult>> AppendTokens(
@@ -86,9 +94,9 @@ internal static class ProducerApi
             TextRules.EnsureWellFormed(tokens[i], field);
         }
 
-        if (body.Sequence is < 1)
+        if (body.Sequence is { } sequence)
         {
-            return Problems.Invalid("sequence", "sequence must be 1 or more.", http);
+            Sequences.Validate(sequence, "sequence", min: 1);
         }
 
         AppendAck ack;
@@ -112,6 +120,11 @@ internal static class ProducerApi
         if (body?.FullResponse is { } text)
         {
             TextRules.EnsureWellFormed(text, "fullResponse");
+        }
+
+        if (body?.LastSequence is { } last)
+        {
+            Sequences.Validate(last, "lastSequence");
         }
 
         var ended = await grains.GetGrain<IStreamGrain>(streamId).End(body?.FullResponse, body?.LastSequence);

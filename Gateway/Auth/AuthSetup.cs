@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -11,6 +10,9 @@ public static class AuthSetup
 {
     /// <summary>Claim carried by a principal that authenticated with a service key.</summary>
     public const string ServiceClaim = "rehome:service";
+
+    /// <summary>Claim naming which of <c>Auth:ServiceKeys</c> a service presented (its index).</summary>
+    public const string ServiceKeyClaim = "rehome:service-key";
 
     /// <summary>The producer API's policy: a service key. A browser token there is authenticated but forbidden (403).</summary>
     public const string ServicePolicy = "service";
@@ -24,71 +26,31 @@ public static class AuthSetup
             .BindConfiguration(AuthOptions.Section)
             .ValidateDataAnnotations()
             .PostConfigure<ILoggerFactory>((o, logs) => embeddedDefaults?.Fill(o, logs.CreateLogger("ReHome.Gateway.Auth")))
-            .Validate(o => o.SigningKey is { } key && Encoding.UTF8.GetByteCount(key) >= 32,
-                "Auth:SigningKey is required and must be at least 32 bytes (HS256).")
+            .Validate(o => o.SigningKey is { } key ? Encoding.UTF8.GetByteCount(key) >= 32 : o.Authority is not null,
+                "Auth:SigningKey is required (unless Auth:Authority is set) and must be at least 32 bytes (HS256).")
+            .Validate(o => o.Authority is null || BrowserTokens.IsAcceptableAuthority(o.Authority, o.AllowHttpAuthority),
+                "Auth:Authority must be an absolute https URL; plain http only on a loopback host or with Auth:AllowHttpAuthority=true.")
             .Validate(o => o.ServiceKeys.All(key => key is { Length: >= MinServiceKeyLength }),
                 $"Every Auth:ServiceKeys entry must be at least {MinServiceKeyLength} characters.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         builder.Services.AddSingleton<TokenIssuer>();
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer()
+        builder.Services.AddAuthentication(BrowserTokens.Scheme)
+            .AddBrowserTokens()
             .AddScheme<ServiceKeyOptions, ServiceKeyHandler>(ServiceKeyOptions.Scheme, _ => { });
-        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>>((jwt, auth) => ConfigureJwt(jwt, auth.Value));
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ServicePolicy, policy => policy
                 // Both schemes authenticate, so a browser token is recognised and refused (403) rather than unknown (401);
                 // only an identity the service-key scheme made is a service, whatever claims a JWT carries.
-                .AddAuthenticationSchemes(ServiceKeyOptions.Scheme, JwtBearerDefaults.AuthenticationScheme)
+                .AddAuthenticationSchemes(ServiceKeyOptions.Scheme, BrowserTokens.Scheme)
                 .RequireAssertion(context => context.User.Identities.Any(identity =>
                     identity.AuthenticationType == ServiceKeyOptions.Scheme && identity.HasClaim(ServiceClaim, "true"))));
         return builder;
     }
 
     public static SymmetricSecurityKey SecurityKey(AuthOptions options) => new(Encoding.UTF8.GetBytes(options.SigningKey!));
-
-    private static void ConfigureJwt(JwtBearerOptions jwt, AuthOptions auth)
-    {
-        // Keep "sub" as "sub" rather than mapping it to a long SOAP claim name.
-        jwt.MapInboundClaims = false;
-        jwt.TokenValidationParameters = new TokenValidationParameters
-        {
-            ValidIssuer = auth.Issuer,
-            ValidAudience = auth.Audience,
-            IssuerSigningKey = SecurityKey(auth),
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            ValidateIssuer = true,
-            ValidateAudience = true,
-            ValidateLifetime = true,
-            ValidateIssuerSigningKey = true,
-            RequireExpirationTime = true,
-            NameClaimType = "sub",
-            ClockSkew = TimeSpan.FromSeconds(30),
-        };
-        jwt.Events = new JwtBearerEvents
-        {
-            // Browsers cannot set headers on a WebSocket or an EventSource, so SignalR sends the token in the query
-            // string there; only those hub requests may use it (negotiate sends a header), keeping tokens out of other URLs.
-            OnMessageReceived = context =>
-            {
-                var request = context.Request;
-                // Judged from the request itself: the WebSocket middleware that sets IsWebSocketRequest runs later,
-                // inside the hub's endpoint. HTTP/2 WebSockets arrive as CONNECT.
-                var streaming = request.Headers.Upgrade.Any(upgrade => string.Equals(upgrade, "websocket", StringComparison.OrdinalIgnoreCase))
-                    || HttpMethods.IsConnect(request.Method)
-                    || request.Headers.Accept.Any(accept => accept?.Contains("text/event-stream") == true);
-                if (streaming && request.Path.StartsWithSegments(HubContract.Path) && request.Query["access_token"] is { Count: > 0 } token)
-                {
-                    context.Token = token;
-                }
-
-                return Task.CompletedTask;
-            },
-        };
-    }
 
     /// <summary>
     /// The embedded mode's stand-ins for missing keys, made once per process so every options instance agrees.
@@ -119,6 +81,6 @@ public static class AuthSetup
 
     private sealed class SubjectUserIdProvider : IUserIdProvider
     {
-        public string? GetUserId(HubConnectionContext connection) => connection.User.FindFirst("sub")?.Value;
+        public string? GetUserId(HubConnectionContext connection) => connection.User.FindFirst(BrowserTokens.SubjectClaim)?.Value;
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -31,12 +32,24 @@ internal sealed class ServiceKeyHandler(
 
         // Compare hashes in constant time, so timing says nothing about how much of a key matched.
         var hash = Hash(presented[0]!);
-        if (!_keyHashes.Any(known => CryptographicOperations.FixedTimeEquals(known, hash)))
+        var index = -1;
+        for (var i = 0; i < _keyHashes.Length; i++)
+        {
+            if (CryptographicOperations.FixedTimeEquals(_keyHashes[i], hash))
+            {
+                index = i;
+            }
+        }
+
+        if (index < 0)
         {
             return Task.FromResult(AuthenticateResult.Fail("Unknown service key."));
         }
 
-        var identity = new ClaimsIdentity([new Claim(AuthSetup.ServiceClaim, "true")], ServiceKeyOptions.Scheme);
+        // Which key it was (its position, never the key), so per-key limits can tell backends apart.
+        var identity = new ClaimsIdentity(
+            [new Claim(AuthSetup.ServiceClaim, "true"), new Claim(AuthSetup.ServiceKeyClaim, index.ToString(CultureInfo.InvariantCulture))],
+            ServiceKeyOptions.Scheme);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ServiceKeyOptions.Scheme)));
     }
 

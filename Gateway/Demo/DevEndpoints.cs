@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ReHome.Gateway.Auth;
 
@@ -10,11 +9,37 @@ namespace ReHome.Gateway.Demo;
 /// Development endpoints: a browser token for anyone who asks, and the demo producer. They exist only in the
 /// embedded mode and only while the gateway listens on loopback alone, so neither a gateway running against Redis
 /// nor an embedded one reachable from the network (a container, <c>Urls=http://+:8080</c>) hands out tokens.
+/// Requests must then also name a loopback host (<c>AllowedHosts</c>), so a page on another site cannot reach them
+/// by pointing its own DNS name at 127.0.0.1 (DNS rebinding).
 /// </summary>
 internal static class DevEndpoints
 {
+    /// <summary>The host names a request may carry while the dev endpoints exist.</summary>
+    public const string LoopbackHosts = "localhost;127.0.0.1;[::1]";
+
     public static bool Allowed(IConfiguration configuration) =>
-        ClusterHosting.IsEmbedded(configuration) && ListensOnLoopbackOnly(configuration["Urls"]);
+        ClusterHosting.IsEmbedded(configuration)
+        && ListensOnLoopbackOnly(configuration["Urls"])
+        && ListensOnLoopbackOnly(configuration[$"{ReHome.Silo.MetricsOptions.Section}:Url"])
+        && NamesLoopbackOnly(configuration["AllowedHosts"]);
+
+    /// <summary>
+    /// Where the dev endpoints would exist, limits the accepted Host headers to loopback names unless
+    /// <c>AllowedHosts</c> is set to something narrower already.
+    /// </summary>
+    public static void RestrictHosts(IConfiguration configuration)
+    {
+        if (configuration["AllowedHosts"] is null or "*" && ClusterHosting.IsEmbedded(configuration)
+            && ListensOnLoopbackOnly(configuration["Urls"]) && ListensOnLoopbackOnly(configuration[$"{ReHome.Silo.MetricsOptions.Section}:Url"]))
+        {
+            configuration["AllowedHosts"] = LoopbackHosts;
+        }
+    }
+
+    /// <summary>True when every <c>AllowedHosts</c> entry is a loopback name (unset or <c>*</c> is not).</summary>
+    public static bool NamesLoopbackOnly(string? allowedHosts) =>
+        allowedHosts is not null && allowedHosts.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .All(host => LoopbackHosts.Split(';').Contains(host, StringComparer.OrdinalIgnoreCase));
 
     /// <summary>True when every URL binds a loopback host; Kestrel's default (unset) is localhost.</summary>
     public static bool ListensOnLoopbackOnly(string? urls) =>
@@ -32,14 +57,10 @@ internal static class DevEndpoints
     {
         var dev = app.MapGroup("/dev").WithTags("Development (embedded mode only)");
         dev.MapPost("/token", IssueToken);
-        dev.MapPost("/demo/thread", EnsureDemoThread).RequireAuthorization(new Microsoft.AspNetCore.Authorization.AuthorizeAttribute
-        {
-            AuthenticationSchemes = JwtBearerDefaults.AuthenticationScheme,
-        });
-        dev.MapPost("/demo/streams", StartDemoStream).RequireAuthorization(new Microsoft.AspNetCore.Authorization.AuthorizeAttribute
-        {
-            AuthenticationSchemes = JwtBearerDefaults.AuthenticationScheme,
-        });
+        var signedIn = new Microsoft.AspNetCore.Authorization.AuthorizeAttribute { AuthenticationSchemes = BrowserTokens.Scheme };
+        dev.AddEndpointFilter<Api.ReHomeProblemFilter>();
+        dev.MapPost("/demo/thread", EnsureDemoThread).RequireAuthorization(signedIn);
+        dev.MapPost("/demo/streams", StartDemoStream).RequireAuthorization(signedIn);
         return dev;
     }
 
@@ -67,7 +88,9 @@ internal static class DevEndpoints
     /// <summary>Each user gets a demo thread of their own, which only they may watch.</summary>
     private static async Task<string> DemoThread(HttpContext http, IGrainFactory grains)
     {
-        var userId = http.User.FindFirst("sub")!.Value;
+        // The token's subject is checked at sign-in (BrowserTokens); a principal without one never gets here.
+        var userId = http.User.FindFirst(BrowserTokens.SubjectClaim)?.Value
+            ?? throw new InvalidRequestException("sub", "The token names no user.");
         var threadId = "demo-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(userId)))[..16];
         var thread = grains.GetGrain<IThreadGrain>(threadId);
         if (await thread.GetAccess() is null)

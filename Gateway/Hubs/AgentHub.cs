@@ -1,7 +1,9 @@
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using ReHome.Gateway.Auth;
 using ReHome.Gateway.Fanout;
+using ReHome.Gateway.Quotas;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Hubs;
@@ -10,12 +12,13 @@ namespace ReHome.Gateway.Hubs;
 /// The browser-facing hub at <c>/hubs/agent</c>. Groups are routing only: every join is authorized against the
 /// thread's own access list, and memberships are per connection, so a reconnecting client joins again.
 /// </summary>
-[Authorize(AuthenticationSchemes = JwtBearerDefaults.AuthenticationScheme)]
+[Authorize(AuthenticationSchemes = BrowserTokens.Scheme)]
 internal sealed partial class AgentHub(
     IGrainFactory grains,
     ThreadFanout fanout,
     GatewayMetrics metrics,
     ResumeTracker resumes,
+    IOptions<QuotaOptions> quotas,
     ILogger<AgentHub> logger) : Hub
 {
     private const string JoinedKey = "joined";
@@ -35,6 +38,11 @@ internal sealed partial class AgentHub(
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        if (!Context.Items.ContainsKey(JoinedKey))
+        {
+            return; // refused as it opened (a quota, an expired token): it never counted
+        }
+
         metrics.ConnectionClosed();
         foreach (var threadId in Joined.Close())
         {
@@ -67,6 +75,12 @@ internal sealed partial class AgentHub(
 
         if (!Joined.Contains(threadId))
         {
+            var limit = quotas.Value.ThreadsPerConnection;
+            if (Joined.Count >= limit)
+            {
+                throw new HubException($"quota_exceeded: a connection may join at most {limit} threads at a time; leave one first.");
+            }
+
             // Into the group first, so nothing published after the subscription is missed by this connection.
             await Groups.AddToGroupAsync(Context.ConnectionId, Group(threadId));
             try
@@ -109,15 +123,9 @@ internal sealed partial class AgentHub(
     public async Task<TokenPageMessage> GetTokens(string streamId, long afterSequence)
     {
         RequireId(streamId, "streamId");
+        Sequences.Validate(afterSequence, "afterSequence");
         var stream = grains.GetGrain<IStreamGrain>(streamId);
-
-        // Access first, so a stranger never makes the grain read out a stream's history.
-        var info = await stream.GetInfo();
-        if (!await grains.GetGrain<IThreadGrain>(info.ThreadId).CanAccess(UserId))
-        {
-            throw new HubException($"forbidden: you may not watch stream '{streamId}'.");
-        }
-
+        await RequireAccess(stream, streamId);
         var page = await stream.GetTokens(afterSequence);
 
         if (afterSequence > 0)
@@ -160,14 +168,31 @@ internal sealed partial class AgentHub(
         return PresenceMessage.From(await grains.GetGrain<IPresenceGrain>(threadId).Get());
     }
 
+    /// <summary>
+    /// Refuses a caller who may not watch the stream's thread. An unknown stream and one the caller may not watch get
+    /// the same answer, so ids cannot be probed; the check comes first, so a stranger never makes the grain read out
+    /// or change a stream.
+    /// </summary>
     private async Task RequireAccess(IStreamGrain stream, string streamId)
     {
-        var info = await stream.GetInfo();
+        StreamInfo info;
+        try
+        {
+            info = await stream.GetInfo();
+        }
+        catch (StreamNotFoundException)
+        {
+            throw StreamNotFound(streamId);
+        }
+
         if (!await grains.GetGrain<IThreadGrain>(info.ThreadId).CanAccess(UserId))
         {
-            throw new HubException($"forbidden: you may not watch stream '{streamId}'.");
+            throw StreamNotFound(streamId);
         }
     }
+
+    private static HubException StreamNotFound(string streamId) =>
+        new($"stream_not_found: stream '{streamId}' does not exist, has expired, or is not yours to watch.");
 
     private static void RequireId(string id, string field)
     {

@@ -9,7 +9,7 @@ namespace ReHome.Gateway.Hubs;
 /// </summary>
 /// <remarks>
 /// It is also where hub failures are logged: a refusal is routine (Debug), anything else is an error. SignalR's own
-/// dispatcher logs every one of them as an error with a stack trace, so its category is turned down in appsettings.json.
+/// dispatcher logs every one of them as an error with a stack trace, so its category is turned down in code (HubSetup).
 /// </remarks>
 internal sealed partial class ReHomeErrorFilter(ILogger<ReHomeErrorFilter> logger) : IHubFilter
 {

@@ -10,6 +10,17 @@ internal sealed class ThreadMemberships
     private readonly HashSet<string> _threads = [];
     private bool _closed;
 
+    public int Count
+    {
+        get
+        {
+            lock (_threads)
+            {
+                return _threads.Count;
+            }
+        }
+    }
+
     public bool Contains(string threadId)
     {
         lock (_threads)

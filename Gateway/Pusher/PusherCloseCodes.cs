@@ -18,7 +18,11 @@ internal static class PusherCloseCodes
     /// <summary>The client sent no <c>protocol</c> query parameter.</summary>
     public const int NoProtocolVersion = 4008;
 
-    /// <summary>The client fell <see cref="PusherOptions.OutboundQueueLimit"/> messages behind: back off, then reconnect.</summary>
+    /// <summary>
+    /// The client fell <see cref="PusherOptions.OutboundQueueLimit"/> messages behind, or the gateway or the client's
+    /// address holds its connection quota (<see cref="PusherOptions.MaxConnections"/>,
+    /// <see cref="PusherOptions.MaxConnectionsPerAddress"/>): back off, then reconnect.
+    /// </summary>
     public const int OverCapacity = 4100;
 
     /// <summary>The gateway is stopping: reconnect at once (to another gateway).</summary>
@@ -26,6 +30,12 @@ internal static class PusherCloseCodes
 
     /// <summary>The client answered no ping within <see cref="PusherOptions.PongTimeout"/>.</summary>
     public const int PongNotReceived = 4201;
+
+    /// <summary>
+    /// In <c>pusher:error</c> only: a message the endpoint cannot act on (not a JSON object with an <c>event</c>,
+    /// binary, a client event, an unsupported event, a subscribe without a channel); it changed nothing.
+    /// </summary>
+    public const int InvalidMessage = 4300;
 
     /// <summary>In <c>pusher:error</c> only: a message over <see cref="PusherOptions.MessagesPerSecond"/> was refused.</summary>
     public const int RateLimited = 4301;

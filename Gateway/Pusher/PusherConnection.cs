@@ -187,13 +187,7 @@ internal sealed partial class PusherConnection
 
                 Interlocked.Exchange(ref _lastHeardTicks, _time.GetUtcNow().UtcTicks);
                 Interlocked.Exchange(ref _pinged, 0);
-                if (result.MessageType == WebSocketMessageType.Binary)
-                {
-                    Send(PusherFrames.Error(null, "Binary messages are not supported; send JSON text."));
-                    continue;
-                }
-
-                await Handle(buffer.AsMemory(0, length));
+                await Handle(buffer.AsMemory(0, length), result.MessageType == WebSocketMessageType.Binary);
             }
         }
         finally
@@ -210,21 +204,27 @@ internal sealed partial class PusherConnection
         }
     }
 
-    private async Task Handle(ReadOnlyMemory<byte> text)
+    private async Task Handle(ReadOnlyMemory<byte> text, bool binary)
     {
-        if (!PusherMessage.TryParse(text, out var message))
+        // Every message but a heartbeat counts against the rate, the ones that cannot be read too.
+        var message = default(PusherMessage);
+        var readable = !binary && PusherMessage.TryParse(text, out message);
+        var isHeartbeat = readable && message.Event is PusherEvents.Ping or PusherEvents.Pong;
+        if (!isHeartbeat && !_rate.TryTake())
         {
-            Send(PusherFrames.Error(null, "Invalid message format: expected a JSON object with an \"event\" name."));
+            var dropped = readable ? message.Event : "(unreadable)";
+            LogRateLimited(SocketId, dropped);
+            Send(readable && message.Event == PusherEvents.Subscribe && message.Channel is { } refused
+                ? PusherFrames.SubscriptionError(refused, "LimitExceeded", $"Too many messages: at most {_options.MessagesPerSecond}/s.", 429)
+                : PusherFrames.Error(PusherCloseCodes.RateLimited, $"Too many messages: at most {_options.MessagesPerSecond}/s; '{dropped}' was dropped."));
             return;
         }
 
-        var isHeartbeat = message.Event is PusherEvents.Ping or PusherEvents.Pong;
-        if (!isHeartbeat && !_rate.TryTake())
+        if (!readable)
         {
-            LogRateLimited(SocketId, message.Event);
-            Send(message.Event == PusherEvents.Subscribe && message.Channel is { } refused
-                ? PusherFrames.SubscriptionError(refused, "LimitExceeded", $"Too many messages: at most {_options.MessagesPerSecond}/s.", 429)
-                : PusherFrames.Error(PusherCloseCodes.RateLimited, $"Too many messages: at most {_options.MessagesPerSecond}/s; '{message.Event}' was dropped."));
+            Send(PusherFrames.Error(PusherCloseCodes.InvalidMessage, binary
+                ? "Binary messages are not supported; send JSON text."
+                : "Invalid message format: expected a JSON object with an \"event\" name."));
             return;
         }
 
@@ -242,10 +242,10 @@ internal sealed partial class PusherConnection
                 await Unsubscribe(message.Channel);
                 break;
             case var name when name.StartsWith(PusherEvents.ClientEventPrefix, StringComparison.Ordinal):
-                Send(PusherFrames.Error(null, "Client events are not accepted: the channels here carry the model's answer only."));
+                Send(PusherFrames.Error(PusherCloseCodes.InvalidMessage, "Client events are not accepted: the channels here carry the model's answer only."));
                 break;
             default:
-                Send(PusherFrames.Error(null, $"Unsupported event '{message.Event}'."));
+                Send(PusherFrames.Error(PusherCloseCodes.InvalidMessage, $"Unsupported event '{message.Event}'."));
                 break;
         }
     }
@@ -254,7 +254,7 @@ internal sealed partial class PusherConnection
     {
         if (channel is null)
         {
-            Send(PusherFrames.Error(null, "pusher:subscribe needs data.channel."));
+            Send(PusherFrames.Error(PusherCloseCodes.InvalidMessage, "pusher:subscribe needs data.channel."));
             return;
         }
 

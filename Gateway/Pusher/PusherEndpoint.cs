@@ -52,6 +52,26 @@ internal static partial class PusherEndpoint
         }
 
         var connections = services.GetRequiredService<PusherConnections>();
+        var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
+        if (connections.TryAdmit(address) is { } full)
+        {
+            LogRefused(logger, PusherCloseCodes.OverCapacity, full);
+            await Refuse(socket, PusherCloseCodes.OverCapacity, full, http.RequestAborted);
+            return;
+        }
+
+        try
+        {
+            await Serve(socket, options, connections, services, logger);
+        }
+        finally
+        {
+            connections.Release(address);
+        }
+    }
+
+    private static async Task Serve(WebSocket socket, PusherOptions options, PusherConnections connections, IServiceProvider services, ILogger logger)
+    {
         var socketIds = services.GetRequiredService<SocketIds>();
         PusherConnection connection;
         do

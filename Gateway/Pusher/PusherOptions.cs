@@ -49,6 +49,16 @@ public sealed partial class PusherOptions
     /// </summary>
     public TimeSpan TokenPageSocketLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Pusher connections this gateway holds at once; past it a new one is closed with 4100 (pusher-js backs off and retries).</summary>
+    public int MaxConnections { get; set; } = 20_000;
+
+    /// <summary>
+    /// Pusher connections one client address may hold on this gateway; past it a new one is closed with 4100. Behind a
+    /// proxy the address is the proxy's unless the gateway trusts its <c>X-Forwarded-For</c>
+    /// (<c>ASPNETCORE_FORWARDEDHEADERS_ENABLED=true</c>).
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; set; } = 100;
+
     public bool HasApp => !string.IsNullOrEmpty(AppKey);
 
     /// <summary>The problems with these settings, each naming its key; empty when they are usable.</summary>
@@ -87,6 +97,11 @@ public sealed partial class PusherOptions
         if (TokenPageSocketLifetime <= TimeSpan.Zero)
         {
             yield return "Pusher:TokenPageSocketLifetime must be positive.";
+        }
+
+        if (MaxConnections < 1 || MaxConnectionsPerAddress < 1)
+        {
+            yield return "Pusher:MaxConnections and Pusher:MaxConnectionsPerAddress must be positive.";
         }
     }
 

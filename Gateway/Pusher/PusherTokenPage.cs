@@ -81,10 +81,17 @@ internal static class PusherTokenPage
             return (null, Problem(StatusCodes.Status404NotFound, "app_not_found", $"App key {key} does not exist."));
         }
 
-        var fields = await PageFields.Read(http);
+        if (!http.Request.HasFormContentType && !http.Request.HasJsonContentType())
+        {
+            return (null, Problems.UnsupportedMediaType("Send socket_id, channel_name and auth as JSON (Content-Type: application/json) or as a form."));
+        }
+
+        var (fields, unreadable) = await PageFields.Read(http);
         if (fields is null)
         {
-            return (null, Problems.Invalid("body", "Send socket_id, channel_name and auth as JSON or as a form.", http));
+            return (null, Problems.Invalid(unreadable, unreadable == "body"
+                ? "Send socket_id, channel_name and auth as JSON or as a form."
+                : $"{unreadable} could not be read: a value of the wrong type, out of range, or given twice.", http));
         }
 
         foreach (var (name, value) in new[] { ("socket_id", fields.SocketId), ("channel_name", fields.ChannelName), ("auth", fields.Auth) })
@@ -100,9 +107,9 @@ internal static class PusherTokenPage
             return (null, Problems.Invalid("stream_id", $"stream_id must be 1–{Ids.MaxLength} characters of A–Z, a–z, 0–9, '_' or '-'.", http));
         }
 
-        if (fields.After is < 0)
+        if (fields.After is < 0 or > Sequences.Max)
         {
-            return (null, Problems.Invalid("after", "after must be 0 or more.", http));
+            return (null, Problems.Invalid("after", $"after must be 0–{Sequences.Max}.", http));
         }
 
         var threadId = ThreadChannelName.Parse(fields.ChannelName!, out var refusal, out var status);
@@ -156,23 +163,40 @@ internal static class PusherTokenPage
         [property: JsonPropertyName("stream_id")] string? StreamId,
         [property: JsonPropertyName("after")] long? After)
     {
-        /// <summary>The fields from a JSON body or a form (a form needs no CORS preflight); null when unreadable.</summary>
-        public static async Task<PageFields?> Read(HttpContext http)
+        /// <summary>
+        /// The fields from a JSON body or a form (a form needs no CORS preflight); when unreadable, null and the field
+        /// at fault (<c>body</c> when it is the whole body).
+        /// </summary>
+        public static async Task<(PageFields? Fields, string Unreadable)> Read(HttpContext http)
         {
             try
             {
                 if (http.Request.HasFormContentType)
                 {
                     var form = await http.Request.ReadFormAsync(http.RequestAborted);
-                    long? after = form["after"].ToString() is { Length: > 0 } text ? long.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
-                    return new PageFields(form["socket_id"], form["channel_name"], form["auth"], form["stream_id"], after);
+                    long? after = null;
+                    if (form["after"].ToString() is { Length: > 0 } text)
+                    {
+                        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+                        {
+                            return (null, "after");
+                        }
+
+                        after = parsed;
+                    }
+
+                    return (new PageFields(form["socket_id"], form["channel_name"], form["auth"], form["stream_id"], after), "");
                 }
 
-                return await http.Request.ReadFromJsonAsync<PageFields>(http.RequestAborted);
+                return (await http.Request.ReadFromJsonAsync<PageFields>(http.RequestAborted), "body");
             }
-            catch (Exception ex) when (ex is System.Text.Json.JsonException or FormatException or OverflowException or InvalidDataException or BadHttpRequestException)
+            catch (System.Text.Json.JsonException ex)
             {
-                return null;
+                return (null, (ex.Path ?? "").TrimStart('$').TrimStart('.') is { Length: > 0 } path ? path : "body");
+            }
+            catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+            {
+                return (null, "body");
             }
         }
     }

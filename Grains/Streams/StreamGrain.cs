@@ -29,6 +29,10 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     private StreamState _live = new();
     private ThreadEventPublisher? _publisher;
 
+    /// <summary>A Start is in flight (reads interleave with it), so a not-yet-started stream is not forgotten.</summary>
+    private bool _starting;
+    private IGrainTimer? _forget;
+
     public StreamGrain(
         [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
         [FromKeyedServices(StorageNames.Grains)] IGrainStorage storage,
@@ -92,19 +96,27 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
                 $"Stream '{StreamId}' already belongs to thread '{_live.ThreadId}' and run '{_live.RunId}'.");
         }
 
-        // The thread enforces its start rate and existence; the run refuses to change threads. Both before anything is stored here.
-        await GrainFactory.GetGrain<IThreadGrain>(threadId).StreamStarted(StreamId, runId);
-        await GrainFactory.GetGrain<IRunGrain>(runId).StreamStarted(threadId, StreamId);
-
-        var now = _time.GetUtcNow();
-        await WriteDurably("start", settled: false, s =>
+        _starting = true;
+        try
         {
-            s.Phase = StreamPhase.Open;
-            s.ThreadId = threadId;
-            s.RunId = runId;
-            s.StartedAt = now;
-            s.LastActivityAt = now;
-        });
+            // The thread enforces its start rate and existence; the run refuses to change threads. Both before anything is stored here.
+            await GrainFactory.GetGrain<IThreadGrain>(threadId).StreamStarted(StreamId, runId);
+            await GrainFactory.GetGrain<IRunGrain>(runId).StreamStarted(threadId, StreamId);
+
+            var now = _time.GetUtcNow();
+            await WriteDurably("start", settled: false, s =>
+            {
+                s.Phase = StreamPhase.Open;
+                s.ThreadId = threadId;
+                s.RunId = runId;
+                s.StartedAt = now;
+                s.LastActivityAt = now;
+            });
+        }
+        finally
+        {
+            _starting = false;
+        }
 
         _publisher = CreatePublisher();
         StartHygieneTimer();
@@ -254,10 +266,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     public ValueTask<TokenPage> GetTokens(long afterSequence)
     {
         EnsureStarted();
-        if (afterSequence < 0)
-        {
-            throw new InvalidRequestException("afterSequence", "afterSequence must be 0 or more.");
-        }
+        Sequences.Validate(afterSequence, "afterSequence");
 
         var (first, tokens) = _history.After(afterSequence);
         return ValueTask.FromResult(new TokenPage(
@@ -339,6 +348,9 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     {
         if (_live.Phase == StreamPhase.NotStarted)
         {
+            // Nothing is stored for a stream that never started: it leaves memory soon (see UnknownIds).
+            _forget ??= UnknownIds.Forget(this, () => _live.Phase == StreamPhase.NotStarted && !_starting, DeactivateOnIdle);
+
             Ids.Validate(StreamId, "streamId");
             throw new StreamNotFoundException(StreamId);
         }

@@ -20,6 +20,7 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
     private readonly TokenBucket _starts;
     private readonly ILogger<ThreadGrain> _logger;
     private HashSet<string> _members = [];
+    private IGrainTimer? _forget;
 
     public ThreadGrain(
         [PersistentState("thread", StorageNames.Grains)] IPersistentState<ThreadState> state,
@@ -102,11 +103,15 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
 
     public ValueTask<ThreadAccess?> GetAccess() => ValueTask.FromResult(_state.State.Access);
 
-    public ValueTask<bool> CanAccess(string userId) =>
-        ValueTask.FromResult(!string.IsNullOrEmpty(userId) && _members.Contains(userId));
+    public ValueTask<bool> CanAccess(string userId)
+    {
+        ForgetIfUnknown();
+        return ValueTask.FromResult(!string.IsNullOrEmpty(userId) && _members.Contains(userId));
+    }
 
     public async Task<StreamInfo[]> GetStreams()
     {
+        ForgetIfUnknown();
         var entries = _state.State.Streams
             .OrderBy(e => e.Ended)
             .ThenByDescending(e => e.StartedAt)
@@ -198,6 +203,14 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
             return null;
         }
     }
+
+    /// <summary>A thread no backend configured leaves memory soon after a viewer asked about it (see <see cref="UnknownIds"/>).</summary>
+    private void ForgetIfUnknown()
+    {
+        _forget ??= IsUnknown ? UnknownIds.Forget(this, () => IsUnknown, DeactivateOnIdle) : null;
+    }
+
+    private bool IsUnknown => _state.State.Access is null && _state.State.Streams.Count == 0;
 
     private static HashSet<string> ToMemberSet(ThreadAccess? access) =>
         access is null ? [] : [access.OwnerUserId, .. access.MemberUserIds];

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Metrics;
 
@@ -39,11 +41,66 @@ public static class ServiceDefaults
         return builder;
     }
 
+    /// <summary>
+    /// Maps health and metrics. Call it early in the pipeline: with <c>Metrics:Url</c> or <c>Metrics:Key</c> it adds
+    /// the gate that keeps <c>/metrics</c> to its port and its key, and the metrics port to <c>/metrics</c> and <c>/health</c>.
+    /// </summary>
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
+        var metrics = app.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
+        if (metrics.Port is not null)
+        {
+            // Listening on a URL set in code replaces the configured ones, so both go in.
+            foreach (var url in (app.Configuration["urls"] ?? "http://localhost:5000").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                app.Urls.Add(url);
+            }
+
+            app.Urls.Add(metrics.Url!);
+        }
+
+        if (metrics.Port is not null || metrics.Key is { Length: > 0 })
+        {
+            app.Use(new MetricsGate(metrics).Invoke);
+        }
+
         app.MapHealthChecks("/health", new() { Predicate = check => check.Tags.Contains(LiveTag) });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains(ReadyTag) });
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+
+    private sealed class MetricsGate(MetricsOptions options)
+    {
+        private readonly byte[]? _expected = options.Key is { Length: > 0 } key ? Hash("Bearer " + key) : null;
+
+        public Task Invoke(HttpContext http, Func<Task> next)
+        {
+            var isMetrics = http.Request.Path.Equals("/metrics", StringComparison.Ordinal);
+            if (options.Port is { } port)
+            {
+                // The local port, not the Host header, which any client can set.
+                var onMetricsPort = http.Connection.LocalPort == port;
+                if (onMetricsPort ? !(isMetrics || http.Request.Path.StartsWithSegments("/health")) : isMetrics)
+                {
+                    http.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+            }
+
+            if (isMetrics && _expected is not null
+                && !CryptographicOperations.FixedTimeEquals(_expected, Hash(http.Request.Headers.Authorization.ToString())))
+            {
+                return Results.Problem(
+                    detail: "Send the metrics key as Authorization: Bearer <Metrics:Key>.",
+                    statusCode: StatusCodes.Status401Unauthorized,
+                    type: "urn:rehome:error:unauthorized",
+                    extensions: new Dictionary<string, object?> { ["code"] = "unauthorized" }).ExecuteAsync(http);
+            }
+
+            return next();
+        }
+
+        private static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(text));
     }
 }

@@ -74,7 +74,7 @@ public sealed class HubTests(GatewayFixture gateway)
         await alice.WaitForDone(streamId);
 
         Assert.StartsWith("forbidden", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => bob.Join(alicesThread))));
-        Assert.StartsWith("forbidden", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => bob.GetTokens(streamId, 0))));
+        Assert.StartsWith("stream_not_found", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => bob.GetTokens(streamId, 0))));
         Assert.Empty(bob.Received);
         Assert.Equal("secret", alice.Tokens(streamId).Single().Token);
     }

@@ -90,7 +90,7 @@ public sealed class ProducerApiTests(GatewayFixture gateway)
     [InlineData("""{}""", "token")]
     [InlineData("""{"token":"a","tokens":["b"]}""", "token")]
     [InlineData("""{"tokens":["ok",null]}""", "tokens[1]")]
-    [InlineData("""{"token":"ab\ud800"}""", "body")]
+    [InlineData("""{"token":"ab\ud800"}""", "token")]
     [InlineData("""{"token":"a","sequence":0}""", "sequence")]
     public async Task Bad_tokens_are_400_naming_the_field_and_store_nothing(string body, string field)
     {

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -12,6 +14,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Http.Features;
 using ReHome.Gateway;
 using ReHome.Gateway.Auth;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using ReHome.Producer;
 
 namespace ReHome.Tests.Infrastructure;
@@ -77,7 +81,10 @@ public class GatewayFixture : IAsyncLifetime
             EnvironmentName = Environments.Production,
         });
         await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        // The main address, not the metrics port a subclass may add.
+        var metricsUrl = settings.GetValueOrDefault("Metrics:Url");
+        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+            .First(a => metricsUrl is null || new Uri(a).Port != new Uri(metricsUrl).Port);
         BaseAddress = new Uri(address);
     }
 
@@ -92,6 +99,22 @@ public class GatewayFixture : IAsyncLifetime
 
     public string TokenFor(string userId, TimeSpan? lifetime = null) =>
         Services.GetRequiredService<TokenIssuer>().Issue(userId, lifetime ?? TimeSpan.FromHours(1));
+
+    /// <summary>A token signed with the gateway's key, with any subject (or none) and any validity window.</summary>
+    public static string SignedToken(string? subject, DateTime notBefore, DateTime expires)
+    {
+        var claims = subject is null ? [] : new[] { new Claim("sub", subject) };
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity(claims),
+            Issuer = "rehome",
+            Audience = "rehome-gateway",
+            IssuedAt = notBefore,
+            NotBefore = notBefore,
+            Expires = expires,
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(SigningKey)), SecurityAlgorithms.HmacSha256),
+        });
+    }
 
     public HttpClient ServiceClient()
     {
@@ -115,6 +138,18 @@ public class GatewayFixture : IAsyncLifetime
         configure?.Invoke(builder);
         return builder.Build();
     }
+
+    /// <summary>A WebSocket connection that authenticates with whatever <paramref name="token"/> returns (another issuer, a short life).</summary>
+    public HubConnection ConnectionWithToken(Func<string> token, Action<IHubConnectionBuilder>? configure = null) =>
+        Connection(null, builder =>
+        {
+            builder.WithUrl(new Uri(BaseAddress, HubContract.Path), o =>
+            {
+                o.Transports = HttpTransportType.WebSockets;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(token());
+            });
+            configure?.Invoke(builder);
+        });
 
     /// <summary>A configured thread with a fresh id.</summary>
     public async Task<string> NewThread(string owner, params string[] members)

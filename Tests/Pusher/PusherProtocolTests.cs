@@ -164,6 +164,7 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     [InlineData("""{"event":"something-else","data":{}}""", "Unsupported event")]
     [InlineData("""not json""", "Invalid message format")]
     [InlineData("""{"data":{}}""", "Invalid message format")]
+    [InlineData("""{"event":"pusher:subscribe","data":{}}""", "pusher:subscribe needs data.channel")]
     public async Task Client_events_unknown_events_and_garbage_get_a_pusher_error_and_the_connection_stays_open(string message, string says)
     {
         var (socket, _) = await RawPusherSocket.Open(gateway);
@@ -172,9 +173,29 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         await socket.SendText(message);
         var error = await socket.ReceiveEvent("pusher:error");
         Assert.StartsWith(says, RawPusherSocket.Data(error).GetProperty("message").GetString());
+        Assert.Equal(4300, RawPusherSocket.Data(error).GetProperty("code").GetInt32());
 
         await socket.Send(new { @event = "pusher:ping", data = new { } });
         await socket.ReceiveEvent("pusher:pong");
+    }
+
+    [Fact]
+    public async Task A_binary_message_gets_a_typed_pusher_error_and_garbage_counts_against_the_rate()
+    {
+        var (socket, _) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        await socket.SendBinary([1, 2, 3]);
+        var binary = RawPusherSocket.Data(await socket.ReceiveEvent("pusher:error"));
+        Assert.Equal((4300, "Binary messages are not supported; send JSON text."), (binary.GetProperty("code").GetInt32(), binary.GetProperty("message").GetString()));
+
+        // The burst is 20: a flood of unreadable text is answered with 4300s, then dropped with 4301s.
+        for (var i = 0; i < 40; i++)
+        {
+            await socket.SendText("not json");
+        }
+
+        Assert.Equal(4301, RawPusherSocket.Data(await socket.ReceiveEventWithCode("pusher:error", 4301)).GetProperty("code").GetInt32());
     }
 
     [Fact]

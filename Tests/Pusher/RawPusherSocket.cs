@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -23,6 +25,33 @@ public sealed class RawPusherSocket : IAsyncDisposable
         return raw;
     }
 
+    /// <summary>Connects from another loopback address (127.0.0.x), so a test can be several clients on one machine.</summary>
+    public static async Task<RawPusherSocket> ConnectFrom(Uri uri, IPAddress from)
+    {
+        var raw = new RawPusherSocket();
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellation) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(from, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellation);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
+        await raw._socket.ConnectAsync(uri, invoker, CancellationToken.None);
+        return raw;
+    }
+
     /// <summary>Connects and reads <c>pusher:connection_established</c>; returns the socket and its socket id.</summary>
     public static async Task<(RawPusherSocket Socket, string SocketId)> Open(PusherGatewayFixture gateway)
     {
@@ -33,6 +62,22 @@ public sealed class RawPusherSocket : IAsyncDisposable
     }
 
     public Task Send(object message) => SendText(JsonSerializer.Serialize(message));
+
+    public Task SendBinary(byte[] bytes) =>
+        _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, CancellationToken.None);
+
+    /// <summary>Reads until a message of <paramref name="eventName"/> whose data has <paramref name="code"/> (returned).</summary>
+    public async Task<JsonElement> ReceiveEventWithCode(string eventName, int code, TimeSpan? timeout = null)
+    {
+        while (true)
+        {
+            var message = await ReceiveEvent(eventName, timeout);
+            if (Data(message).TryGetProperty("code", out var got) && got.ValueKind == JsonValueKind.Number && got.GetInt32() == code)
+            {
+                return message;
+            }
+        }
+    }
 
     public Task SendText(string text) =>
         _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);

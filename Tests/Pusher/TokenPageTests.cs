@@ -93,6 +93,23 @@ public sealed class TokenPageTests(PusherGatewayFixture gateway)
         Assert.Equal((status, code), await Problem(response));
     }
 
+    [Theory]
+    [InlineData("streams", "text/plain", "socket_id=1.2", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", "Content-Type")]
+    [InlineData("streams", null, "{}", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", "Content-Type")]
+    [InlineData("tokens", "application/json", """{"socket_id":"1.2","channel_name":"private-agent.thread.t1","auth":"k:s","stream_id":"s1","after":9223372036854775807}""", HttpStatusCode.BadRequest, "invalid_request", "after")]
+    [InlineData("tokens", "application/json", """{"socket_id":"1.2","channel_name":"private-agent.thread.t1","auth":"k:s","stream_id":"s1","after":9007199254740992}""", HttpStatusCode.BadRequest, "invalid_request", "after")]
+    [InlineData("tokens", "application/x-www-form-urlencoded", "socket_id=1.2&channel_name=private-agent.thread.t1&auth=k%3As&stream_id=s1&after=99999999999999999999", HttpStatusCode.BadRequest, "invalid_request", "after")]
+    [InlineData("streams", "application/json", """{"socket_id":"1.2","socket_id":"3.4","channel_name":"private-agent.thread.t1","auth":"k:s"}""", HttpStatusCode.BadRequest, "invalid_request", "socket_id")]
+    public async Task Bodies_of_other_types_and_out_of_range_numbers_are_typed_problems_never_500(string page, string? type, string body, HttpStatusCode status, string code, string field)
+    {
+        using var content = new StringContent(body, System.Text.Encoding.UTF8);
+        content.Headers.ContentType = type is null ? null : new System.Net.Http.Headers.MediaTypeHeaderValue(type);
+        var response = await _http.PostAsync($"/app/{PusherGatewayFixture.AppKey}/{page}", content);
+
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((status, code, field), (response.StatusCode, problem.GetProperty("code").GetString(), problem.GetProperty("field").GetString()));
+    }
+
     [Fact]
     public async Task A_browser_preflight_is_answered_for_json_posts_from_any_origin()
     {

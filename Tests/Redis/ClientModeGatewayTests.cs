@@ -45,6 +45,8 @@ public sealed class ClientModeGatewayTests
             });
 
             Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("/dev/token?userId=alice", null)).StatusCode);
+            // It hosts no silo, so no dashboard either, and never an open one (even listening on loopback only).
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/dashboard/")).StatusCode);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health/ready")).StatusCode);
         }
         finally

@@ -41,6 +41,9 @@ internal sealed class PusherViewer : IBenchViewer
     {
         ["Pusher__AppKey"] = AppKey,
         ["Pusher__AppSecret"] = AppSecret,
+        // Every bench viewer connects from loopback: lift the per-address and per-gateway connection quotas.
+        ["Pusher__MaxConnectionsPerAddress"] = "1000000",
+        ["Pusher__MaxConnections"] = "1000000",
     };
 
     public IEnumerable<StreamCheck> Checks => _received.Checks;

@@ -24,7 +24,7 @@ public sealed class HttpStreamProducer(HttpClient http) : IStreamProducer
     public async Task<string> StartStreamAsync(string threadId, string runId, string? streamId = null, CancellationToken cancellationToken = default)
     {
         var response = await Send(HttpMethod.Post, "api/v1/streams", new { threadId, runId, streamId }, cancellationToken);
-        var info = (await response.Content.ReadFromJsonAsync<StreamInfo>(cancellationToken))!;
+        var info = (await response.Content.ReadFromJsonAsync<StreamInfo>(SmokeJson.Options, cancellationToken))!;
         lock (_streams)
         {
             _streams[info.StreamId] = (info.LastSequence + 1, Task.CompletedTask);

@@ -32,7 +32,7 @@ public sealed class SmokeHttp(HttpClient http, bool threadGiven, string? user) :
     public Task<bool?> RunExists(string runId) => Task.FromResult<bool?>(null);
 
     public async Task<StreamInfo> StreamInfo(string streamId) =>
-        (await http.GetFromJsonAsync<StreamInfo>($"api/v1/streams/{streamId}"))!;
+        (await http.GetFromJsonAsync<StreamInfo>($"api/v1/streams/{streamId}", SmokeJson.Options))!;
 
     public async Task<TokenPage> Tokens(string streamId)
     {

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using ReHome.Gateway.Auth;
+using ReHome.Gateway.Quotas;
+
+namespace ReHome.Gateway.Api;
+
+/// <summary>What the HTTP side needs: strict JSON, problem details for every refusal, and the per-key request rate.</summary>
+internal static class ApiSetup
+{
+    /// <summary>The producer API's rate-limiting policy: a token bucket per service key.</summary>
+    public const string ProducerRatePolicy = "producer";
+
+    public static WebApplicationBuilder AddHttpApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.ConfigureHttpJsonOptions(o => Strict(o.SerializerOptions));
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Complete);
+
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.AddPolicy(ProducerRatePolicy, http =>
+            {
+                var quotas = http.RequestServices.GetRequiredService<IOptions<QuotaOptions>>().Value;
+                return RateLimitPartition.GetTokenBucketLimiter(http.User.FindFirst(AuthSetup.ServiceKeyClaim)?.Value ?? "", _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = quotas.ProducerRequestBurst,
+                    TokensPerPeriod = quotas.ProducerRequestsPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                });
+            });
+            o.OnRejected = (context, _) => new ValueTask(Problems.Write(
+                context.HttpContext,
+                StatusCodes.Status429TooManyRequests,
+                "rate_limited",
+                "Too many requests for this service key; retry after the time given.",
+                retryAfter: context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1)));
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// One reading of every body: numbers must be JSON numbers (not "5"), a property may appear once (never "the
+    /// last one wins"), and enums such as a stream's <c>reason</c> travel as their camelCase names.
+    /// </summary>
+    private static void Strict(JsonSerializerOptions json)
+    {
+        json.NumberHandling = JsonNumberHandling.Strict;
+        json.AllowDuplicateProperties = false;
+        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+    }
+}

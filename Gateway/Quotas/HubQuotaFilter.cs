@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace ReHome.Gateway.Quotas;
+
+/// <summary>
+/// The hub's quotas: connections per user on this gateway (checked as a connection opens) and calls per connection
+/// per second (a token bucket per connection, from ASP.NET Core's rate limiter). Threads per connection are counted
+/// where joins happen, in the hub. Every call counts, refused and malformed ones too.
+/// </summary>
+internal sealed class HubQuotaFilter : IHubFilter, IDisposable
+{
+    private const string CountedKey = "quota:counted";
+
+    private readonly QuotaOptions _options;
+    private readonly ConnectionCounts _connections;
+    private readonly PartitionedRateLimiter<string> _calls;
+
+    public HubQuotaFilter(IOptions<QuotaOptions> options, ConnectionCounts connections)
+    {
+        _options = options.Value;
+        _connections = connections;
+        var bucket = new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = _options.HubInvocationBurst,
+            TokensPerPeriod = _options.HubInvocationsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+        // One bucket per connection id; the limiter replenishes them all from one timer and drops a bucket that has
+        // been full (idle) for a while, so a closed connection's bucket does not stay.
+        _calls = PartitionedRateLimiter.Create<string, string>(connectionId => RateLimitPartition.GetTokenBucketLimiter(connectionId, _ => bucket));
+    }
+
+    public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
+    {
+        var userId = context.Context.UserIdentifier!;
+        if (!_connections.TryOpen(userId, _options.ConnectionsPerUser))
+        {
+            throw ConnectionsExceeded(_options.ConnectionsPerUser);
+        }
+
+        context.Context.Items[CountedKey] = true;
+        try
+        {
+            await next(context);
+        }
+        catch
+        {
+            Release(context.Context);
+            throw;
+        }
+    }
+
+    public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    {
+        try
+        {
+            await next(context, exception);
+        }
+        finally
+        {
+            Release(context.Context);
+        }
+    }
+
+    public ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        using var lease = _calls.AttemptAcquire(context.Context.ConnectionId);
+        if (!lease.IsAcquired)
+        {
+            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+            var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+            throw new HubException(string.Create(CultureInfo.InvariantCulture,
+                $"rate_limited: more than {_options.HubInvocationsPerSecond} calls a second on this connection; retry in {seconds} s."));
+        }
+
+        return next(context);
+    }
+
+    /// <summary>The refusal of a connection past <see cref="QuotaOptions.ConnectionsPerUser"/>, at negotiate or as it opens.</summary>
+    public static HubException ConnectionsExceeded(int limit) =>
+        new(string.Create(CultureInfo.InvariantCulture, $"quota_exceeded: at most {limit} connections per user on this gateway; close another one first."));
+
+    public void Dispose() => _calls.Dispose();
+
+    private void Release(HubCallerContext connection)
+    {
+        if (connection.Items.Remove(CountedKey))
+        {
+            _connections.Close(connection.UserIdentifier!);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Gateway;
+
+/// <summary>Every refused hub call answers with a code, whatever the caller sends; nothing is ever a bare "Failed to invoke".</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class HubRefusalTests(GatewayFixture gateway)
+{
+    public static TheoryData<string, object?[]> UnbindableCalls => new()
+    {
+        { HubContract.GetTokens, ["s-1", "five"] },                 // a string where a number goes
+        { HubContract.GetTokens, ["s-1", "5"] },                    // a number sent as a string
+        { HubContract.GetTokens, ["s-1", 1.5] },                    // not a whole number
+        { HubContract.GetTokens, ["s-1"] },                         // too few
+        { HubContract.JoinThread, ["t-1", "t-2"] },                 // too many
+        { HubContract.JoinThread, [42] },                           // a number where a string goes
+        { HubContract.JoinThread, [new[] { "t-1" }] },              // an array where a string goes
+        { HubContract.GetTokens, ["s-1", 18446744073709551615m] },  // past a 64-bit integer
+        { HubContract.CancelStream, ["s-1"] },                      // too few (the reason may be null, not missing)
+        { HubContract.CancelStream, ["s-1", 7] },                   // a number where the reason goes
+        { HubContract.GetPresence, [] },                            // too few
+        { HubContract.GetPresence, [new { threadId = "t-1" }] },   // an object where a string goes
+        { "DropAllThreads", [] },                                   // no such method
+    };
+
+    [Theory]
+    [MemberData(nameof(UnbindableCalls))]
+    public async Task A_call_with_wrong_argument_types_or_counts_is_invalid_request(string method, object?[] arguments)
+    {
+        await using var viewer = await Viewer.Connect(gateway, "alice-" + Guid.NewGuid().ToString("N"));
+
+        var error = await Assert.ThrowsAsync<HubException>(() => viewer.Connection.InvokeCoreAsync<object>(method, arguments));
+
+        Assert.StartsWith("invalid_request: ", Viewer.ServerMessage(error));
+        // The connection is still usable: a refusal is an answer, not a fault.
+        Assert.StartsWith("forbidden", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => viewer.Join("t-none-" + Guid.NewGuid().ToString("N")))));
+    }
+
+    [Fact]
+    public async Task The_refusal_of_a_wrong_call_says_what_the_method_takes()
+    {
+        await using var viewer = await Viewer.Connect(gateway, "alice");
+
+        var wrongType = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(
+            () => viewer.Connection.InvokeCoreAsync<object>(HubContract.GetTokens, ["s-1", "five"])));
+        var unknown = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(
+            () => viewer.Connection.InvokeCoreAsync<object>("DropAllThreads", [])));
+
+        Assert.Equal("invalid_request: GetTokens takes (string, integer); the call had other arguments.", wrongType);
+        Assert.Equal("invalid_request: there is no hub method 'DropAllThreads'.", unknown);
+    }
+
+    [Theory]
+    [InlineData(long.MaxValue)]
+    [InlineData(Sequences.Max + 1)]
+    [InlineData(-1L)]
+    [InlineData(long.MinValue)]
+    public async Task An_out_of_range_sequence_is_refused_not_wrapped_around(long afterSequence)
+    {
+        var threadId = await gateway.NewThread("alice");
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "secret");
+        await using var alice = await Viewer.Connect(gateway, "alice");
+        await alice.Join(threadId);
+
+        var error = await Assert.ThrowsAsync<HubException>(() => alice.GetTokens(streamId, afterSequence));
+
+        Assert.StartsWith("invalid_request: afterSequence must be 0–9007199254740991", Viewer.ServerMessage(error));
+        var last = await alice.GetTokens(streamId, Sequences.Max);
+        Assert.Empty(last.Tokens);
+    }
+
+    [Fact]
+    public async Task An_unknown_stream_and_a_foreign_one_get_the_same_answer()
+    {
+        var alicesThread = await gateway.NewThread("alice");
+        var foreign = await gateway.Producer.StartStreamAsync(alicesThread, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(foreign, "secret");
+        var unknown = "s-" + Guid.NewGuid().ToString("N");
+        await using var mallory = await Viewer.Connect(gateway, "mallory");
+
+        var toForeign = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.GetTokens(foreign, 0)));
+        var toUnknown = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.GetTokens(unknown, 0)));
+
+        Assert.StartsWith("stream_not_found: ", toForeign);
+        Assert.Equal(toForeign.Replace(foreign, "{id}"), toUnknown.Replace(unknown, "{id}"));
+    }
+
+    [Fact]
+    public async Task Stopping_an_unknown_stream_and_a_foreign_one_get_the_same_answer_and_stop_nothing()
+    {
+        var alicesThread = await gateway.NewThread("alice");
+        var foreign = await gateway.Producer.StartStreamAsync(alicesThread, "run-" + Guid.NewGuid().ToString("N"));
+        var unknown = "s-" + Guid.NewGuid().ToString("N");
+        await using var mallory = await Viewer.Connect(gateway, "mallory");
+
+        var toForeign = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<CancelStreamResult>(HubContract.CancelStream, foreign, null)));
+        var toUnknown = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<CancelStreamResult>(HubContract.CancelStream, unknown, null)));
+
+        Assert.StartsWith("stream_not_found: ", toForeign);
+        Assert.Equal(toForeign.Replace(foreign, "{id}"), toUnknown.Replace(unknown, "{id}"));
+        Assert.False((await gateway.Grains.GetGrain<IStreamGrain>(foreign).GetInfo()).Done);
+    }
+
+    [Theory]
+    [InlineData(HubContract.JoinThread)]
+    [InlineData(HubContract.GetPresence)]
+    public async Task An_unknown_thread_and_a_foreign_one_get_the_same_answer(string method)
+    {
+        var foreign = await gateway.NewThread("alice");
+        var unknown = "t-" + Guid.NewGuid().ToString("N");
+        await using var mallory = await Viewer.Connect(gateway, "mallory");
+
+        var toForeign = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<object>(method, foreign)));
+        var toUnknown = Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<object>(method, unknown)));
+
+        Assert.StartsWith("forbidden: ", toForeign);
+        Assert.Equal(toForeign.Replace(foreign, "{id}"), toUnknown.Replace(unknown, "{id}"));
+    }
+
+    [Fact]
+    public async Task A_message_of_an_unknown_type_is_skipped_without_stalling_the_calls_after_it()
+    {
+        // Sent in one WebSocket frame, as a client batching its writes would: SignalR skips the unknown message type
+        // (forward compatibility) but then waited for more bytes before reading the call behind it.
+        using var socket = await RawHubSocket.Connect(gateway, "alice");
+
+        await RawHubSocket.Send(socket,
+            "{\"type\":42,\"future\":true}",
+            "{\"type\":1,\"invocationId\":\"7\",\"target\":\"JoinThread\",\"arguments\":[\"bad id\"]}");
+
+        var received = new StringBuilder();
+        var buffer = new byte[8192];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!received.ToString().Contains("\"invocationId\":\"7\"", StringComparison.Ordinal))
+        {
+            var frame = await socket.ReceiveAsync(buffer, deadline.Token);
+            received.Append(Encoding.UTF8.GetString(buffer, 0, frame.Count));
+        }
+
+        Assert.Contains("HubException: invalid_request: threadId must be", received.ToString());
+    }
+}

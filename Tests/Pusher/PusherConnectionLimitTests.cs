@@ -1,0 +1,95 @@
+using System.Net;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Pusher;
+
+/// <summary>A gateway with a Pusher app and small connection quotas: 3 per client address, 5 in all.</summary>
+public sealed class PusherLimitsFixture : GatewayFixture
+{
+    public const int PerAddress = 3;
+    public const int Total = 5;
+
+    protected override Dictionary<string, string?> Settings => new()
+    {
+        ["Pusher:AppKey"] = PusherGatewayFixture.AppKey,
+        ["Pusher:AppSecret"] = PusherGatewayFixture.AppSecret,
+        ["Pusher:MaxConnectionsPerAddress"] = PerAddress.ToString(),
+        ["Pusher:MaxConnections"] = Total.ToString(),
+    };
+
+    public Uri WebSocketUri => new($"ws://{BaseAddress.Authority}/app/{PusherGatewayFixture.AppKey}?protocol=7&client=js&version=8.6.0");
+}
+
+/// <summary>
+/// Pusher connections are anonymous until they subscribe, so they are counted per client address and per gateway;
+/// one past either quota gets the protocol's 4100 (pusher-js backs off and retries), and a closed one frees its place.
+/// </summary>
+public sealed class PusherConnectionLimitTests(PusherLimitsFixture gateway) : IClassFixture<PusherLimitsFixture>
+{
+    [Fact]
+    public async Task Connections_past_the_per_address_and_the_gateway_quota_are_refused_with_4100_until_one_closes()
+    {
+        var held = new List<RawPusherSocket>();
+        try
+        {
+            var first = IPAddress.Parse("127.0.0.2");
+            for (var i = 0; i < PusherLimitsFixture.PerAddress; i++)
+            {
+                held.Add(await Established(first));
+            }
+
+            await Refused(first, "connections from one address");
+
+            var second = IPAddress.Parse("127.0.0.3");
+            while (held.Count < PusherLimitsFixture.Total)
+            {
+                held.Add(await Established(second));
+            }
+
+            await Refused(IPAddress.Parse("127.0.0.4"), "This gateway holds its limit");
+
+            // A closed connection gives its place back, to its address and to the gateway.
+            await held[0].DisposeAsync();
+            held.RemoveAt(0);
+            var again = await Eventually.Get<RawPusherSocket?>(async () =>
+            {
+                var socket = await RawPusherSocket.ConnectFrom(gateway.WebSocketUri, first);
+                var message = await socket.ReceiveOrClose();
+                if (message?.GetProperty("event").GetString() == "pusher:connection_established")
+                {
+                    return socket;
+                }
+
+                await socket.DisposeAsync();
+                return null;
+            }, s => s is not null, because: "the closed connection's place is free");
+            held.Add(again!);
+        }
+        finally
+        {
+            foreach (var socket in held)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<RawPusherSocket> Established(IPAddress from)
+    {
+        var socket = await RawPusherSocket.ConnectFrom(gateway.WebSocketUri, from);
+        var established = await socket.Receive();
+        Assert.Equal("pusher:connection_established", established.GetProperty("event").GetString());
+        return socket;
+    }
+
+    private async Task Refused(IPAddress from, string says)
+    {
+        await using var socket = await RawPusherSocket.ConnectFrom(gateway.WebSocketUri, from);
+        var error = await socket.Receive();
+
+        Assert.Equal("pusher:error", error.GetProperty("event").GetString());
+        Assert.Equal(4100, RawPusherSocket.Data(error).GetProperty("code").GetInt32());
+        Assert.Contains(says, RawPusherSocket.Data(error).GetProperty("message").GetString());
+        Assert.Equal(4100, await socket.WaitForClose());
+    }
+}
