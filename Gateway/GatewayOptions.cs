@@ -17,4 +17,14 @@ public sealed class GatewayOptions
     /// longest part of a dead silo's stall. Costs one cheap read per silent open stream per period.
     /// </summary>
     public TimeSpan SilentStreamProbe { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Messages (a token, a done event, or a batch of them) that may wait for one connection's socket. When a
+    /// connection's queue is full, its queued messages are dropped and it is sent <c>agent.thread.behind</c> for
+    /// each stream they carried; it catches up with <c>GetTokens</c>. No other connection ever waits for it.
+    /// </summary>
+    public int ConnectionQueueLimit { get; set; } = 256;
+
+    /// <summary>A connection still behind this long after its queue was first cut (it has not drained it since) is disconnected.</summary>
+    public TimeSpan BehindTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

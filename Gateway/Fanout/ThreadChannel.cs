@@ -1,67 +1,73 @@
 using Orleans.Streams;
 using Orleans.Streams.Core;
-using ReHome.Gateway.Hubs;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
-/// This gateway's one Orleans subscription to a thread, shared by every local connection that joined it
-/// (reference-counted), and the forwarding of its events to the thread's SignalR group.
+/// This gateway's one Orleans subscription to a thread's feed, held while at least one local connection watches
+/// the thread: subscribes for the first viewer, unsubscribes after the last, re-creates the subscription when
+/// Orleans has deleted it, and passes the feed to the thread's <see cref="ThreadSequencer"/> (order, dedupe, gap
+/// fill) and <see cref="ThreadDispatcher"/> (to each viewer). An access change takes the users who lost access out.
 /// </summary>
-/// <remarks>
-/// The channel keeps each stream's last forwarded sequence, so it drops duplicates (a producer's resend after a
-/// silo crash) and fills gaps (events lost with a dead silo's queue) from the stream grain before forwarding, and
-/// it re-creates the subscription when Orleans has deleted it. Everything runs under one gate, in event order.
-/// </remarks>
+/// <remarks>Everything runs under one gate, in event order.</remarks>
 internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 {
     private readonly string _threadId;
     private readonly IGrainFactory _grains;
-    private readonly IAsyncStream<ThreadEvent> _stream;
+    private readonly IAsyncStream<ThreadEvent> _feed;
     private readonly IStreamSubscriptionManager _subscriptions;
-    private readonly GroupSender _sender;
+    private readonly ThreadDispatcher _dispatcher;
+    private readonly ThreadSequencer _sequencer;
     private readonly GatewayMetrics _metrics;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Action<ThreadChannel> _closed;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<string, StreamProgress> _progress = [];
     private StreamSubscriptionHandle<ThreadEvent>? _handle;
-    private int _references;
-    private bool _closed;
+    private bool _isClosed;
 
-    public ThreadChannel(string threadId, IClusterClient cluster, GroupSender sender, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    /// <param name="closed">Called, under the gate, once the channel has closed: the owner forgets it.</param>
+    public ThreadChannel(string threadId, IClusterClient cluster, GatewayMetrics metrics, TimeProvider time, ILogger logger, Action<ThreadChannel> closed)
     {
         _threadId = threadId;
         _grains = cluster;
-        _stream = cluster.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For(threadId));
+        _feed = cluster.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For(threadId));
         _subscriptions = cluster.ServiceProvider.GetRequiredService<IStreamSubscriptionManagerAdmin>()
             .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
-        _sender = sender;
+        _dispatcher = new ThreadDispatcher(threadId, metrics, time);
+        _sequencer = new ThreadSequencer(new GrainTokenSource(cluster), _dispatcher, time, metrics.GapFilled);
         _metrics = metrics;
-        _time = time;
         _logger = logger;
+        _closed = closed;
     }
 
     public bool IsSubscribed => _handle is not null;
 
-    /// <summary>Takes a reference, subscribing on the first. False when the channel closed meanwhile: use a new one.</summary>
-    public async Task<bool> Acquire()
+    /// <summary>Adds a viewer, subscribing for the first. False when the channel closed meanwhile: use a new one.</summary>
+    public async Task<bool> Acquire(Viewer viewer)
     {
         await _gate.WaitAsync();
         try
         {
-            if (_closed)
+            if (_isClosed)
             {
                 return false;
             }
 
-            if (_references == 0)
+            if (_handle is null)
             {
-                _handle = await _stream.SubscribeAsync(this);
+                try
+                {
+                    _handle = await _feed.SubscribeAsync(this);
+                }
+                catch when (_dispatcher.IsEmpty)
+                {
+                    await Close();
+                    throw;
+                }
             }
 
-            _references++;
+            _dispatcher.Add(viewer);
             return true;
         }
         finally
@@ -70,32 +76,16 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
     }
 
-    /// <summary>Drops a reference, unsubscribing after the last. True when the channel is now closed.</summary>
-    public async Task<bool> Release()
+    /// <summary>Removes a viewer (if it is here), unsubscribing after the last.</summary>
+    public async Task Release(Viewer viewer)
     {
         await _gate.WaitAsync();
         try
         {
-            if (--_references > 0)
+            if (_dispatcher.Remove(viewer) && _dispatcher.IsEmpty)
             {
-                return false;
+                await Close();
             }
-
-            _closed = true;
-            if (_handle is { } handle)
-            {
-                _handle = null;
-                try
-                {
-                    await handle.UnsubscribeAsync();
-                }
-                catch (Exception ex)
-                {
-                    LogUnsubscribeFailed(ex, _threadId);
-                }
-            }
-
-            return true;
         }
         finally
         {
@@ -113,14 +103,13 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                 return;
             }
 
-            switch (item)
+            if (item is ThreadAccessChanged changed)
             {
-                case TokensAppended tokens:
-                    await Forward(tokens);
-                    break;
-                case StreamEnded ended:
-                    await Forward(ended);
-                    break;
+                await Revoke(changed.RemovedUserIds);
+            }
+            else
+            {
+                await _sequencer.Accept(item);
             }
         }
         finally
@@ -133,7 +122,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     public Task OnErrorAsync(Exception ex)
     {
-        LogStreamError(ex, _threadId);
+        LogFeedError(ex, _threadId);
         return Task.CompletedTask;
     }
 
@@ -161,22 +150,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                 }
             }
 
-            var now = _time.GetUtcNow();
-            foreach (var (streamId, progress) in _progress.ToList())
-            {
-                if (progress.Done)
-                {
-                    if (now - progress.LastEventAt > TimeSpan.FromMinutes(1))
-                    {
-                        _progress.Remove(streamId);
-                    }
-                }
-                else if (now - progress.LastEventAt > silentFor)
-                {
-                    progress.LastEventAt = now;
-                    await Fill(streamId, progress);
-                }
-            }
+            await _sequencer.ProbeSilent(silentFor);
         }
         catch (Exception ex)
         {
@@ -201,128 +175,62 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
             LogUnsubscribeFailed(ex, _threadId);
         }
 
-        _handle = await _stream.SubscribeAsync(this);
+        _handle = await _feed.SubscribeAsync(this);
+        var thread = _grains.GetGrain<IThreadGrain>(_threadId);
+        await _sequencer.CatchUp(await thread.GetStreams());
 
-        // Whatever was published while unsubscribed: the tracked streams from where they were, and streams that
-        // started meanwhile from their first token.
-        foreach (var info in await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams())
+        // An access change published while unsubscribed was missed too: ask about the users watching here.
+        var lost = new List<string>();
+        foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).Distinct())
         {
-            if (_progress.TryGetValue(info.StreamId, out var progress))
+            if (!await thread.CanAccess(user))
             {
-                if (!progress.Done && (info.LastSequence > progress.Last || info.Done))
-                {
-                    await Fill(info.StreamId, progress);
-                }
-            }
-            else if (!info.Done)
-            {
-                await Fill(info.StreamId, Track(info.StreamId, baseline: 0));
+                lost.Add(user);
             }
         }
+
+        if (lost.Count > 0)
+        {
+            await Revoke(lost);
+        }
     }
 
-    private async Task Forward(TokensAppended e)
+    /// <summary>Takes the connections of users who lost access out of the thread, and tells them.</summary>
+    private async Task Revoke(IReadOnlyCollection<string> users)
     {
-        var progress = Track(e.StreamId, baseline: e.FirstSequence - 1);
-        if (progress.Done)
+        var removed = users.ToHashSet();
+        foreach (var viewer in _dispatcher.Viewers)
         {
-            return;
-        }
-
-        if (e.FirstSequence > progress.Last + 1)
-        {
-            await Fill(e.StreamId, progress);
-        }
-
-        // Tokens at or below the last forwarded one are a producer's resend: viewers already have them.
-        var skip = (int)Math.Max(0, progress.Last + 1 - e.FirstSequence);
-        if (skip < e.Tokens.Length && !progress.Done)
-        {
-            _sender.Enqueue(e, skip);
-            progress.Last = e.LastSequence;
-        }
-
-        progress.LastEventAt = _time.GetUtcNow();
-    }
-
-    private async Task Forward(StreamEnded e)
-    {
-        var progress = Track(e.StreamId, baseline: e.LastSequence);
-        if (progress.Done)
-        {
-            return;
-        }
-
-        if (e.LastSequence > progress.Last)
-        {
-            await Fill(e.StreamId, progress);
-        }
-
-        if (!progress.Done)
-        {
-            _sender.Enqueue([TokenMessage.ForDone(e)], null);
-            progress.Done = true;
-        }
-
-        progress.LastEventAt = _time.GetUtcNow();
-    }
-
-    /// <summary>Forwards what the stream grain has after the last forwarded sequence, and its done event if it is done.</summary>
-    private async Task Fill(string streamId, StreamProgress progress)
-    {
-        TokenPage page;
-        try
-        {
-            page = await _grains.GetGrain<IStreamGrain>(streamId).GetTokens(progress.Last);
-        }
-        catch (StreamNotFoundException)
-        {
-            _progress.Remove(streamId);
-            return;
-        }
-
-        if (page.Tokens.Length > 0 || page.Done)
-        {
-            // Only a probe that found something is a gap filled; most probes of a pausing model find nothing.
-            _metrics.GapFilled();
-        }
-
-        if (page.Tokens.Length > 0)
-        {
-            var messages = new TokenMessage[page.Tokens.Length];
-            for (var i = 0; i < messages.Length; i++)
+            if (removed.Contains(viewer.UserId))
             {
-                messages[i] = new TokenMessage(page.ThreadId, page.RunId, streamId, page.FirstSequence + i, page.Tokens[i], false, null, null, null);
+                viewer.Revoke(_threadId);
+                _dispatcher.Remove(viewer);
             }
-
-            _sender.Enqueue(messages, null);
-            progress.Last = page.LastSequence;
         }
 
-        if (page.Done)
+        if (_dispatcher.IsEmpty)
         {
-            _sender.Enqueue([new TokenMessage(page.ThreadId, page.RunId, streamId, page.LastSequence, null, true,
-                page.FullResponse, Reasons.Name(page.Reason), page.Detail)], null);
-            progress.Done = true;
+            await Close();
         }
     }
 
-    private StreamProgress Track(string streamId, long baseline)
+    private async Task Close()
     {
-        if (!_progress.TryGetValue(streamId, out var progress))
+        _isClosed = true;
+        if (_handle is { } handle)
         {
-            progress = new StreamProgress { Last = baseline, LastEventAt = _time.GetUtcNow() };
-            _progress[streamId] = progress;
+            _handle = null;
+            try
+            {
+                await handle.UnsubscribeAsync();
+            }
+            catch (Exception ex)
+            {
+                LogUnsubscribeFailed(ex, _threadId);
+            }
         }
 
-        return progress;
-    }
-
-    private sealed class StreamProgress
-    {
-        public long Last { get; set; }
-        public bool Done { get; set; }
-        public DateTimeOffset LastEventAt { get; set; }
+        _closed(this);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The subscription to thread {ThreadId} is gone from Orleans; subscribing again and catching up.")]
@@ -331,8 +239,8 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from thread {ThreadId} failed.")]
     private partial void LogUnsubscribeFailed(Exception exception, string threadId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The stream of thread {ThreadId} reported an error.")]
-    private partial void LogStreamError(Exception exception, string threadId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The feed of thread {ThreadId} reported an error.")]
+    private partial void LogFeedError(Exception exception, string threadId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking the subscription of thread {ThreadId} failed; the next check retries.")]
     private partial void LogCheckFailed(Exception exception, string threadId);

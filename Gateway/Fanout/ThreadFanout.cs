@@ -1,27 +1,27 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.SignalR;
-using ReHome.Gateway.Hubs;
+using Microsoft.Extensions.Options;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
-/// Holds one Orleans subscription per thread that has at least one local connection. Each gateway instance
-/// subscribes for itself, so no SignalR backplane is needed.
+/// The gateway's fan-out: one Orleans subscription per thread that has at least one local viewer, delivering to
+/// each viewer's own bounded queue. Each gateway subscribes for itself, so no SignalR backplane is needed. Any kind
+/// of connection takes part through <see cref="Connect"/> and an <see cref="IViewerTransport"/>.
 /// </summary>
-internal sealed class ThreadFanout
+internal sealed partial class ThreadFanout
 {
     private readonly ConcurrentDictionary<string, ThreadChannel> _channels = new();
     private readonly IClusterClient _cluster;
-    private readonly IHubContext<AgentHub> _hub;
+    private readonly GatewayOptions _options;
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ThreadFanout> _logger;
 
-    public ThreadFanout(IClusterClient cluster, IHubContext<AgentHub> hub, GatewayMetrics metrics, TimeProvider time, ILogger<ThreadFanout> logger)
+    public ThreadFanout(IClusterClient cluster, IOptions<GatewayOptions> options, GatewayMetrics metrics, TimeProvider time, ILogger<ThreadFanout> logger)
     {
         _cluster = cluster;
-        _hub = hub;
+        _options = options.Value;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -30,28 +30,81 @@ internal sealed class ThreadFanout
 
     public IEnumerable<ThreadChannel> Channels => _channels.Values;
 
-    public async Task Join(string threadId)
+    /// <summary>A new connection, as a viewer of no thread yet. Call <see cref="Disconnect"/> when it ends.</summary>
+    public Viewer Connect(string connectionId, string userId, IViewerTransport transport) =>
+        new(connectionId, userId, transport, _options.ConnectionQueueLimit, _options.BehindTimeout, _metrics, _time, _logger);
+
+    /// <summary>Makes the viewer watch a thread. The caller has checked that its user may.</summary>
+    public async Task<JoinResult> Join(Viewer viewer, string threadId)
     {
-        while (!await _channels.GetOrAdd(threadId, Open).Acquire())
+        // The membership first, so every batch dispatched once the viewer is in the channel reaches it.
+        if (!viewer.TryJoin(threadId))
         {
-            // The last leave closed that channel between lookup and acquire; it is being removed.
-            await Task.Yield();
+            return viewer.IsClosed ? JoinResult.ConnectionClosed : JoinResult.AlreadyJoined;
+        }
+
+        try
+        {
+            while (!await _channels.GetOrAdd(threadId, Open).Acquire(viewer))
+            {
+                // The last release closed that channel between lookup and acquire; it has been removed.
+                await Task.Yield();
+            }
+        }
+        catch
+        {
+            viewer.Leave(threadId);
+            throw;
+        }
+
+        if (viewer.IsClosed)
+        {
+            // The connection closed while this join was subscribing; its disconnect did not see this membership.
+            await Release(viewer, threadId);
+            return JoinResult.ConnectionClosed;
+        }
+
+        return JoinResult.Joined;
+    }
+
+    public async Task Leave(Viewer viewer, string threadId)
+    {
+        if (viewer.Leave(threadId))
+        {
+            await Release(viewer, threadId);
         }
     }
 
-    public async Task Leave(string threadId)
+    /// <summary>The viewer's connection ended: releases its threads and returns them.</summary>
+    public async Task<string[]> Disconnect(Viewer viewer)
     {
-        if (_channels.TryGetValue(threadId, out var channel) && await channel.Release())
+        var threads = viewer.Close();
+        foreach (var threadId in threads)
         {
-            _channels.TryRemove(new KeyValuePair<string, ThreadChannel>(threadId, channel));
+            try
+            {
+                await Release(viewer, threadId);
+            }
+            catch (Exception ex)
+            {
+                LogReleaseFailed(ex, threadId);
+            }
+        }
+
+        return threads;
+    }
+
+    private async Task Release(Viewer viewer, string threadId)
+    {
+        if (_channels.TryGetValue(threadId, out var channel))
+        {
+            await channel.Release(viewer);
         }
     }
 
-    private ThreadChannel Open(string threadId) => new(
-        threadId,
-        _cluster,
-        new GroupSender(_hub, AgentHub.Group(threadId), _metrics, _time, _logger),
-        _metrics,
-        _time,
-        _logger);
+    private ThreadChannel Open(string threadId) =>
+        new(threadId, _cluster, _metrics, _time, _logger, closed => _channels.TryRemove(new KeyValuePair<string, ThreadChannel>(threadId, closed)));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing thread {ThreadId} after a disconnect failed.")]
+    private partial void LogReleaseFailed(Exception exception, string threadId);
 }

@@ -12,7 +12,10 @@ public static class GatewayServices
 {
     public static WebApplicationBuilder AddReHomeGateway(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
+            .Validate(o => o.ConnectionQueueLimit >= 1 && o.BehindTimeout > TimeSpan.Zero,
+                "Gateway:ConnectionQueueLimit must be at least 1 and Gateway:BehindTimeout positive.")
+            .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<ThreadFanout>();
@@ -38,6 +41,10 @@ public static class GatewayServices
             o.MaximumReceiveMessageSize = 64 * 1024;
             o.AddFilter<ReHomeErrorFilter>();
         }).AddMessagePackProtocol();
+
+        // Each connection gets its own outbound queue (the fan-out's Viewer) instead of SignalR groups.
+        builder.Services.AddSingleton<DefaultHubLifetimeManager<AgentHub>>();
+        builder.Services.AddSingleton<HubLifetimeManager<AgentHub>, ViewerLifetimeManager>();
         return builder;
     }
 }

@@ -7,28 +7,23 @@ using ReHome.Gateway.Telemetry;
 namespace ReHome.Gateway.Hubs;
 
 /// <summary>
-/// The browser-facing hub at <c>/hubs/agent</c>. Groups are routing only: every join is authorized against the
-/// thread's own access list, and memberships are per connection, so a reconnecting client joins again.
+/// The browser-facing hub at <c>/hubs/agent</c>. Every join is authorized against the thread's own access list, and
+/// memberships are per connection, so a reconnecting client joins again. Delivery is the fan-out's: each connection
+/// is a <see cref="Viewer"/> with its own queue (<see cref="ViewerLifetimeManager"/>), not a member of a SignalR group.
 /// </summary>
 [Authorize(AuthenticationSchemes = JwtBearerDefaults.AuthenticationScheme)]
-internal sealed partial class AgentHub(
+internal sealed class AgentHub(
     IGrainFactory grains,
     ThreadFanout fanout,
     GatewayMetrics metrics,
-    ResumeTracker resumes,
-    ILogger<AgentHub> logger) : Hub
+    ResumeTracker resumes) : Hub
 {
-    private const string JoinedKey = "joined";
-
     private string UserId => Context.UserIdentifier ?? throw new HubException("forbidden: the token has no subject.");
 
-    private ThreadMemberships Joined => (ThreadMemberships)Context.Items[JoinedKey]!;
-
-    public static string Group(string threadId) => "thread:" + threadId;
+    private Viewer Viewer => ViewerLifetimeManager.ViewerOf(Context);
 
     public override Task OnConnectedAsync()
     {
-        Context.Items[JoinedKey] = new ThreadMemberships();
         metrics.ConnectionOpened();
         return Task.CompletedTask;
     }
@@ -36,21 +31,11 @@ internal sealed partial class AgentHub(
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         metrics.ConnectionClosed();
-        foreach (var threadId in Joined.Close())
+        foreach (var threadId in await fanout.Disconnect(Viewer))
         {
-            metrics.ThreadLeft();
             if (exception is not null)
             {
                 resumes.Departed(UserId, threadId);
-            }
-
-            try
-            {
-                await fanout.Leave(threadId);
-            }
-            catch (Exception ex)
-            {
-                LogLeaveFailed(logger, ex, threadId);
             }
         }
     }
@@ -62,32 +47,21 @@ internal sealed partial class AgentHub(
         var thread = grains.GetGrain<IThreadGrain>(threadId);
         if (!await thread.CanAccess(UserId))
         {
-            throw new HubException($"forbidden: you may not watch thread '{threadId}'.");
+            throw Forbidden(threadId);
         }
 
-        if (!Joined.Contains(threadId))
+        switch (await fanout.Join(Viewer, threadId))
         {
-            // Into the group first, so nothing published after the subscription is missed by this connection.
-            await Groups.AddToGroupAsync(Context.ConnectionId, Group(threadId));
-            try
-            {
-                await fanout.Join(threadId);
-            }
-            catch
-            {
-                await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(threadId));
-                throw;
-            }
-
-            if (!Joined.TryAdd(threadId))
-            {
-                // The connection closed while this join was subscribing; nobody will leave for it.
-                await fanout.Leave(threadId);
+            case JoinResult.ConnectionClosed:
                 throw new HubException("unavailable: the connection closed during the join.");
-            }
-
-            metrics.ThreadJoined();
-            resumes.Joined(UserId, threadId);
+            case JoinResult.Joined when !await thread.CanAccess(UserId):
+                // Access was revoked while this join was subscribing, and the revocation reached this gateway before
+                // the connection was in the thread: leave again.
+                await fanout.Leave(Viewer, threadId);
+                throw Forbidden(threadId);
+            case JoinResult.Joined:
+                resumes.Joined(UserId, threadId);
+                break;
         }
 
         var streams = await thread.GetStreams();
@@ -97,12 +71,7 @@ internal sealed partial class AgentHub(
     public async Task LeaveThread(string threadId)
     {
         RequireId(threadId, "threadId");
-        if (Joined.Remove(threadId))
-        {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(threadId));
-            await fanout.Leave(threadId);
-            metrics.ThreadLeft();
-        }
+        await fanout.Leave(Viewer, threadId);
     }
 
     /// <summary>The tokens of a stream after a sequence, to fill a gap; allowed through the stream's thread.</summary>
@@ -137,6 +106,5 @@ internal sealed partial class AgentHub(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing thread {ThreadId} after a disconnect failed.")]
-    private static partial void LogLeaveFailed(ILogger logger, Exception exception, string threadId);
+    private static HubException Forbidden(string threadId) => new($"forbidden: you may not watch thread '{threadId}'.");
 }

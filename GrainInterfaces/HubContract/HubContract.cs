@@ -23,4 +23,13 @@ public static class HubContract
 
     /// <summary>An array of <see cref="TokenMessage"/>, in order: what queued while the previous send was in flight.</summary>
     public const string TokensEvent = "agent.thread.tokens";
+
+    /// <summary>
+    /// A <see cref="BehindMessage"/>: this connection fell behind and messages of the stream after
+    /// <see cref="BehindMessage.LastSequence"/> were dropped for it; it catches up with <see cref="GetTokens"/>.
+    /// </summary>
+    public const string BehindEvent = "agent.thread.behind";
+
+    /// <summary>A <see cref="RevokedMessage"/>: the user was removed from the thread, and this connection left it.</summary>
+    public const string RevokedEvent = "agent.thread.revoked";
 }

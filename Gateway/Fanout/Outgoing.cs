@@ -1,0 +1,26 @@
+namespace ReHome.Gateway.Fanout;
+
+/// <summary>One thing waiting in a connection's <see cref="Outbox"/>: a thread's batch, or a notice for this connection only.</summary>
+internal readonly record struct Outgoing
+{
+    private Outgoing(OutboundBatch? batch, BehindMessage? behind, RevokedMessage? revoked)
+    {
+        Batch = batch;
+        Behind = behind;
+        Revoked = revoked;
+    }
+
+    public OutboundBatch? Batch { get; }
+
+    public BehindMessage? Behind { get; }
+
+    public RevokedMessage? Revoked { get; }
+
+    public string ThreadId => Batch?.ThreadId ?? Behind?.ThreadId ?? Revoked!.ThreadId;
+
+    public static Outgoing Of(OutboundBatch batch) => new(batch, null, null);
+
+    public static Outgoing Of(BehindMessage behind) => new(null, behind, null);
+
+    public static Outgoing Of(RevokedMessage revoked) => new(null, null, revoked);
+}
