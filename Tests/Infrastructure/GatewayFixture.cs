@@ -36,6 +36,11 @@ public class GatewayFixture : IAsyncLifetime
     /// <summary>Extra settings for subclasses (for example short check intervals).</summary>
     protected virtual Dictionary<string, string?> Settings => [];
 
+    /// <summary>More setup for subclasses, after the settings (for example Kestrel's sockets).</summary>
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
+    }
+
     public virtual async Task InitializeAsync()
     {
         var settings = new Dictionary<string, string?>
@@ -55,6 +60,7 @@ public class GatewayFixture : IAsyncLifetime
             builder.Configuration.AddInMemoryCollection(settings);
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            Configure(builder);
         }, new WebApplicationOptions
         {
             ApplicationName = typeof(GatewayApp).Assembly.GetName().Name,

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Gateway;
+
+/// <summary>
+/// A gateway whose connections have short queues and a short behind timeout, and whose sockets keep only a small
+/// send buffer, so a client that stops reading backs up within a few hundred kilobytes.
+/// </summary>
+public sealed class SlowConnectionGatewayFixture : GatewayFixture
+{
+    public const int QueueLimit = 8;
+    public static readonly TimeSpan BehindTimeout = TimeSpan.FromSeconds(5);
+
+    public CapturedLogs Logs { get; } = new();
+
+    protected override Dictionary<string, string?> Settings => new()
+    {
+        ["Gateway:ConnectionQueueLimit"] = QueueLimit.ToString(),
+        ["Gateway:BehindTimeout"] = BehindTimeout.ToString(),
+    };
+
+    protected override void Configure(WebApplicationBuilder builder)
+    {
+        // Accepted sockets take the listening socket's buffer size (and Linux then stops growing it).
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+        {
+            var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+            socket.SendBufferSize = 16 * 1024;
+            return socket;
+        });
+        builder.Logging.AddProvider(Logs);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SlowConnectionGatewayCollection : ICollectionFixture<SlowConnectionGatewayFixture>
+{
+    public const string Name = "gateway with short connection queues";
+}
+
+[Collection(SlowConnectionGatewayCollection.Name)]
+public sealed class SlowConnectionTests(SlowConnectionGatewayFixture gateway)
+{
+    [Fact]
+    public async Task A_connection_that_stops_reading_delays_no_one_is_told_it_is_behind_and_catches_up_gap_free()
+    {
+        var (threadId, healthy, slow) = await Watchers();
+        await using var _ = healthy;
+        await using var __ = slow;
+        var behindBefore = await Metric("rehome_gateway_connections_behind_total");
+
+        var (streamId, sent) = await Stream(threadId, tokens: 600);
+
+        // The reading viewer has everything while the other has not read a byte.
+        var done = await healthy.WaitForDone(streamId, TimeSpan.FromSeconds(30));
+        Assert.Equal(sent, healthy.Tokens(streamId).Select(m => m.Token));
+        Assert.Equal(string.Concat(sent), done.FullResponse);
+                await Eventually.True(async () => await Metric("rehome_gateway_connections_behind_total") > behindBefore, because: "the stalled connection's queue was cut");
+
+        // Reading again, it gets what it was sent, then agent.thread.behind, and fills the rest with GetTokens.
+        var reader = new HubReader(slow, streamId);
+        Assert.True(await reader.ReadToEnd(TimeSpan.FromSeconds(30)), "the gateway kept the connection");
+        Assert.True(reader.BehindNotices >= 1);
+        Assert.Equal(sent, reader.Tokens);
+    }
+
+    [Fact]
+    public async Task A_connection_that_stays_behind_is_disconnected_and_that_is_logged_and_counted()
+    {
+        var (threadId, healthy, slow) = await Watchers();
+        await using var _ = healthy;
+        await using var __ = slow;
+        var disconnectsBefore = await Metric("rehome_gateway_slow_disconnects_total");
+
+        var (streamId, sent) = await Stream(threadId, tokens: 600);
+
+        await healthy.WaitForDone(streamId, TimeSpan.FromSeconds(30));
+        await Eventually.True(async () => await Metric("rehome_gateway_slow_disconnects_total") > disconnectsBefore,
+            SlowConnectionGatewayFixture.BehindTimeout + TimeSpan.FromSeconds(20), "the stalled connection was disconnected");
+        Assert.Contains(gateway.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("stayed behind", StringComparison.Ordinal));
+
+        // Reading again, it finds what the kernel held and then the end of the connection.
+        var reader = new HubReader(slow, streamId);
+        Assert.False(await reader.ReadToEnd(TimeSpan.FromSeconds(30)));
+        Assert.True(reader.Tokens.Count < sent.Count);
+
+        // The reader that kept up is still connected and served.
+        var (next, more) = await Stream(threadId, tokens: 3);
+        await healthy.WaitForDone(next);
+        Assert.Equal(more, healthy.Tokens(next).Select(m => m.Token));
+    }
+
+    private async Task<(string ThreadId, Viewer Healthy, RawHubSocket Slow)> Watchers()
+    {
+        var threadId = await gateway.NewThread("alice");
+        var healthy = await Viewer.Connect(gateway, "alice");
+        await healthy.Join(threadId);
+        var slow = await RawHubSocket.Connect(new Uri(gateway.BaseAddress, HubContract.Path), gateway.TokenFor("alice"));
+        await slow.Invoke(HubContract.JoinThread, threadId);
+        return (threadId, healthy, slow);
+    }
+
+    /// <summary>Streams large tokens at 250 a second, so most reach viewers as messages of their own, then ends the stream.</summary>
+    private async Task<(string StreamId, List<string> Sent)> Stream(string threadId, int tokens)
+    {
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        var sent = Enumerable.Range(1, tokens).Select(i => $"{i:0000}:" + new string('x', 400) + " ").ToList();
+        using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(4));
+        var sends = new List<Task<long>>();
+        foreach (var token in sent)
+        {
+            await pace.WaitForNextTickAsync();
+            sends.Add(gateway.Producer.StreamTokenAsync(streamId, token));
+        }
+
+        await Task.WhenAll(sends);
+        await gateway.Producer.EndStreamAsync(streamId, string.Concat(sent));
+        return (streamId, sent);
+    }
+
+    private Task<double> Metric(string name) => MetricsText.Read(gateway.BaseAddress, name);
+}
