@@ -25,6 +25,10 @@ public sealed class GatewayOptions
     /// </summary>
     public int ConnectionQueueLimit { get; set; } = 256;
 
-    /// <summary>A connection still behind this long after its queue was first cut (it has not drained it since) is disconnected.</summary>
-    public TimeSpan BehindTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// A connection still behind this long after its queue was cut (it has not drained it since), or whose socket has
+    /// taken no data for this long, is disconnected; its client reconnects and resumes. Shorter than SignalR's own
+    /// <c>TransportSendTimeout</c> (10 s), so that the gateway's reason is the one logged and counted.
+    /// </summary>
+    public TimeSpan BehindTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

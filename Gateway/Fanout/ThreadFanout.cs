@@ -12,6 +12,7 @@ namespace ReHome.Gateway.Fanout;
 internal sealed partial class ThreadFanout
 {
     private readonly ConcurrentDictionary<string, ThreadChannel> _channels = new();
+    private readonly ConcurrentDictionary<Viewer, byte> _viewers = new();
     private readonly IClusterClient _cluster;
     private readonly GatewayOptions _options;
     private readonly GatewayMetrics _metrics;
@@ -30,9 +31,16 @@ internal sealed partial class ThreadFanout
 
     public IEnumerable<ThreadChannel> Channels => _channels.Values;
 
+    /// <summary>Every connected viewer.</summary>
+    public IEnumerable<Viewer> Viewers => _viewers.Keys;
+
     /// <summary>A new connection, as a viewer of no thread yet. Call <see cref="Disconnect"/> when it ends.</summary>
-    public Viewer Connect(string connectionId, string userId, IViewerTransport transport) =>
-        new(connectionId, userId, transport, _options.ConnectionQueueLimit, _options.BehindTimeout, _metrics, _time, _logger);
+    public Viewer Connect(string connectionId, string userId, IViewerTransport transport)
+    {
+        var viewer = new Viewer(connectionId, userId, transport, _options.ConnectionQueueLimit, _metrics, _time, _logger);
+        _viewers[viewer] = 0;
+        return viewer;
+    }
 
     /// <summary>Makes the viewer watch a thread. The caller has checked that its user may.</summary>
     public async Task<JoinResult> Join(Viewer viewer, string threadId)
@@ -78,6 +86,7 @@ internal sealed partial class ThreadFanout
     /// <summary>The viewer's connection ended: releases its threads and returns them.</summary>
     public async Task<string[]> Disconnect(Viewer viewer)
     {
+        _viewers.TryRemove(viewer, out _);
         var threads = viewer.Close();
         foreach (var threadId in threads)
         {

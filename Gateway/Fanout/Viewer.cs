@@ -8,8 +8,8 @@ namespace ReHome.Gateway.Fanout;
 /// </summary>
 /// <remarks>
 /// A write that completes at once (the usual case) runs on the caller's thread, with no queueing; while a write
-/// waits on the socket, what arrives queues. A full queue is cut and the connection told it is behind; one still
-/// behind after <see cref="GatewayOptions.BehindTimeout"/> is disconnected.
+/// waits on the socket, what arrives queues. A full queue is cut and the connection told it is behind.
+/// <see cref="DisconnectIfStalled"/> ends a connection that stayed behind, or whose socket took nothing, too long.
 /// </remarks>
 internal sealed partial class Viewer
 {
@@ -17,24 +17,25 @@ internal sealed partial class Viewer
     private readonly HashSet<string> _threads = [];
     private readonly Outbox _outbox;
     private readonly IViewerTransport _transport;
-    private readonly TimeSpan _behindTimeout;
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private bool _writing;
     private bool _closed;
     private bool _aborted;
-    private DateTimeOffset? _behindSince;
-    private ITimer? _behindTimer;
 
-    public Viewer(string id, string userId, IViewerTransport transport, int queueLimit, TimeSpan behindTimeout,
-        GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    /// <summary>When its queue was cut, while it has not drained it since.</summary>
+    private DateTimeOffset? _behindSince;
+
+    /// <summary>When the write in flight started, while it waits on the socket.</summary>
+    private DateTimeOffset? _waitingSince;
+
+    public Viewer(string id, string userId, IViewerTransport transport, int queueLimit, GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
         Id = id;
         UserId = userId;
         _transport = transport;
         _outbox = new Outbox(queueLimit);
-        _behindTimeout = behindTimeout;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -148,7 +149,6 @@ internal sealed partial class Viewer
             held = [.. _threads];
             _threads.Clear();
             _outbox.Clear();
-            StopBehindTimer();
         }
 
         foreach (var _ in held)
@@ -196,6 +196,46 @@ internal sealed partial class Viewer
         return false;
     }
 
+    /// <summary>
+    /// Disconnects the connection if it has stayed behind (its queue cut and not drained since), or if one write
+    /// has waited on its socket, for longer than <paramref name="timeout"/>; true when it did. Called periodically.
+    /// </summary>
+    public bool DisconnectIfStalled(TimeSpan timeout)
+    {
+        var now = _time.GetUtcNow();
+        string reason;
+        int queued;
+        lock (_gate)
+        {
+            if (_closed || _aborted)
+            {
+                return false;
+            }
+
+            if (now - _behindSince > timeout)
+            {
+                reason = "it stayed behind (its queue was full and it did not drain it)";
+            }
+            else if (now - _waitingSince > timeout)
+            {
+                reason = "its socket took no data";
+            }
+            else
+            {
+                return false;
+            }
+
+            _aborted = true;
+            queued = _outbox.Count;
+            _outbox.Clear();
+        }
+
+        _metrics.SlowDisconnected();
+        LogDisconnecting(Id, UserId, reason, timeout, queued);
+        _transport.Abort();
+        return true;
+    }
+
     /// <summary>Writes an item, then whatever queued meanwhile, until the outbox is empty. Synchronous while writes are.</summary>
     private async Task Pump(Outgoing item)
     {
@@ -203,7 +243,23 @@ internal sealed partial class Viewer
         {
             try
             {
-                await Write(item);
+                var write = Write(item);
+                if (write.IsCompleted)
+                {
+                    write.GetAwaiter().GetResult();
+                }
+                else
+                {
+                    Waiting(_time.GetUtcNow());
+                    try
+                    {
+                        await write;
+                    }
+                    finally
+                    {
+                        Waiting(null);
+                    }
+                }
             }
             catch (Exception ex)
             {
@@ -223,6 +279,14 @@ internal sealed partial class Viewer
         }
     }
 
+    private void Waiting(DateTimeOffset? since)
+    {
+        lock (_gate)
+        {
+            _waitingSince = since;
+        }
+    }
+
     private ValueTask Write(Outgoing item) =>
         item.Batch is { } batch ? _transport.Send(batch)
         : item.Behind is { } behind ? _transport.Send(behind)
@@ -235,8 +299,7 @@ internal sealed partial class Viewer
         {
             _metrics.FellBehind();
             _behindSince = _time.GetUtcNow();
-            _behindTimer = _time.CreateTimer(static state => ((Viewer)state!).BehindTooLong(), this, _behindTimeout, Timeout.InfiniteTimeSpan);
-            LogBehind(Id, UserId, _behindTimeout);
+            LogBehind(Id, UserId);
         }
     }
 
@@ -246,46 +309,18 @@ internal sealed partial class Viewer
         if (_behindSince is { } since)
         {
             LogCaughtUp(Id, UserId, _time.GetUtcNow() - since);
-            StopBehindTimer();
+            _behindSince = null;
         }
     }
 
-    private void StopBehindTimer()
-    {
-        _behindSince = null;
-        _behindTimer?.Dispose();
-        _behindTimer = null;
-    }
-
-    private void BehindTooLong()
-    {
-        int queued;
-        lock (_gate)
-        {
-            if (_closed || _aborted || _behindSince is null)
-            {
-                return;
-            }
-
-            _aborted = true;
-            queued = _outbox.Count;
-            _outbox.Clear();
-            StopBehindTimer();
-        }
-
-        _metrics.SlowDisconnected();
-        LogDisconnecting(Id, UserId, _behindTimeout, queued);
-        _transport.Abort();
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} (user {UserId}) fell behind: its outbound queue was full and was cut; it was told agent.thread.behind and is disconnected if still behind after {Timeout}.")]
-    private partial void LogBehind(string connectionId, string userId, TimeSpan timeout);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} (user {UserId}) fell behind: its outbound queue was full and was cut; it was sent agent.thread.behind and catches up with GetTokens.")]
+    private partial void LogBehind(string connectionId, string userId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} (user {UserId}) caught up after {Elapsed}.")]
     private partial void LogCaughtUp(string connectionId, string userId, TimeSpan elapsed);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnecting connection {ConnectionId} (user {UserId}): it stayed behind for {Timeout} (not reading its socket; {Queued} messages queued). The client reconnects and resumes.")]
-    private partial void LogDisconnecting(string connectionId, string userId, TimeSpan timeout, int queued);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnecting connection {ConnectionId} (user {UserId}): {Reason} for more than {Timeout} ({Queued} messages queued). The client reconnects and resumes.")]
+    private partial void LogDisconnecting(string connectionId, string userId, string reason, TimeSpan timeout, int queued);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} (user {UserId}) left thread {ThreadId}: the user lost access.")]
     private partial void LogRevoked(string connectionId, string userId, string threadId);

@@ -21,6 +21,7 @@ public static class GatewayServices
         builder.Services.AddSingleton<ThreadFanout>();
         builder.Services.AddSingleton<ResumeTracker>();
         builder.Services.AddHostedService<SubscriptionKeeper>();
+        builder.Services.AddHostedService<StalledViewerSweep>();
         builder.Services.AddReHomeProducer();
         builder.Services.AddSingleton<DemoProducer>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>

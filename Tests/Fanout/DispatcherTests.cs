@@ -59,7 +59,7 @@ public sealed class DispatcherTests
 
     private static Viewer Viewer(FakeTransport transport, ReHome.Gateway.Telemetry.GatewayMetrics metrics)
     {
-        var viewer = new Viewer(Guid.NewGuid().ToString("N"), "u", transport, queueLimit: 8, TimeSpan.FromMinutes(1), metrics, TimeProvider.System, NullLogger.Instance);
+        var viewer = new Viewer(Guid.NewGuid().ToString("N"), "u", transport, queueLimit: 8, metrics, TimeProvider.System, NullLogger.Instance);
         viewer.TryJoin("t");
         return viewer;
     }

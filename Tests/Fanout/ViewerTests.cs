@@ -20,7 +20,7 @@ public sealed class ViewerTests
 
     public ViewerTests()
     {
-        _viewer = new Viewer("c1", "alice", _socket, queueLimit: 3, BehindTimeout, Metrics(), _time, NullLogger.Instance);
+        _viewer = new Viewer("c1", "alice", _socket, queueLimit: 3, Metrics(), _time, NullLogger.Instance);
         Assert.True(_viewer.TryJoin("t"));
     }
 
@@ -94,19 +94,38 @@ public sealed class ViewerTests
             _viewer.Send(Batch("t", "s", i, i));
         }
 
-        _time.Advance(BehindTimeout - TimeSpan.FromSeconds(1));
-        Assert.False(_socket.Aborted);
+        Assert.True(_viewer.IsBehind);
+        _time.Advance(BehindTimeout - TimeSpan.FromSeconds(2));
+        Assert.False(_viewer.DisconnectIfStalled(BehindTimeout));
 
         // Still not reading: more arrives and is cut again, which does not restart the clock.
-        _viewer.Send(Batch("t", "s", 6, 6));
-        _viewer.Send(Batch("t", "s", 7, 7));
-        _viewer.Send(Batch("t", "s", 8, 8));
-        _viewer.Send(Batch("t", "s", 9, 9));
-        _time.Advance(TimeSpan.FromSeconds(2));
+        for (var i = 6; i <= 9; i++)
+        {
+            _viewer.Send(Batch("t", "s", i, i));
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(3));
+        Assert.True(_viewer.DisconnectIfStalled(BehindTimeout));
 
         await Eventually.True(() => Task.FromResult(_socket.Aborted));
         _viewer.Send(Batch("t", "s", 10, 10));
         Assert.DoesNotContain(10L, _socket.Sequences);
+        Assert.False(_viewer.DisconnectIfStalled(BehindTimeout));
+    }
+
+    [Fact]
+    public void A_connection_whose_socket_takes_nothing_is_disconnected_even_before_its_queue_fills()
+    {
+        _socket.Stall = true;
+        _viewer.Send(Batch("t", "s", 1, 1));
+
+        _time.Advance(BehindTimeout - TimeSpan.FromSeconds(1));
+        Assert.False(_viewer.DisconnectIfStalled(BehindTimeout));
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.False(_viewer.IsBehind);
+        Assert.True(_viewer.DisconnectIfStalled(BehindTimeout));
+        Assert.True(_socket.Aborted);
     }
 
     [Fact]
@@ -124,6 +143,7 @@ public sealed class ViewerTests
         _time.Advance(BehindTimeout * 2);
         _viewer.Send(Batch("t", "s", 6, 6));
 
+        Assert.False(_viewer.DisconnectIfStalled(BehindTimeout));
         Assert.False(_socket.Aborted);
         Assert.Equal([1L, 6], _socket.Sequences);
         Assert.IsType<BehindMessage>(_socket.Written[1]);

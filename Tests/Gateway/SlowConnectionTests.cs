@@ -55,19 +55,21 @@ public sealed class SlowConnectionTests(SlowConnectionGatewayFixture gateway)
         await using var __ = slow;
         var behindBefore = await Metric("rehome_gateway_connections_behind_total");
 
-        var (streamId, sent) = await Stream(threadId, tokens: 600);
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        var producing = Produce(streamId, tokens: 600);
 
-        // The reading viewer has everything while the other has not read a byte.
+        // Its queue is cut within the first few hundred kilobytes; then it reads again: what it was sent, then
+        // agent.thread.behind, and it fills the rest with GetTokens, as the browser client does.
+        await Eventually.True(async () => await Metric("rehome_gateway_connections_behind_total") > behindBefore, because: "the stalled connection's queue was cut");
+        var reader = new HubReader(slow, streamId);
+        Assert.True(await reader.ReadToEnd(TimeSpan.FromSeconds(30)), "the gateway kept the connection");
+        var sent = await producing;
+        Assert.True(reader.BehindNotices >= 1);
+        Assert.Equal(sent, reader.Tokens);
+
         var done = await healthy.WaitForDone(streamId, TimeSpan.FromSeconds(30));
         Assert.Equal(sent, healthy.Tokens(streamId).Select(m => m.Token));
         Assert.Equal(string.Concat(sent), done.FullResponse);
-                await Eventually.True(async () => await Metric("rehome_gateway_connections_behind_total") > behindBefore, because: "the stalled connection's queue was cut");
-
-        // Reading again, it gets what it was sent, then agent.thread.behind, and fills the rest with GetTokens.
-        var reader = new HubReader(slow, streamId);
-        Assert.True(await reader.ReadToEnd(TimeSpan.FromSeconds(30)), "the gateway kept the connection");
-        Assert.True(reader.BehindNotices >= 1);
-        Assert.Equal(sent, reader.Tokens);
     }
 
     [Fact]
@@ -106,10 +108,16 @@ public sealed class SlowConnectionTests(SlowConnectionGatewayFixture gateway)
         return (threadId, healthy, slow);
     }
 
-    /// <summary>Streams large tokens at 250 a second, so most reach viewers as messages of their own, then ends the stream.</summary>
+    /// <summary>Streams large tokens on a new stream of the thread; see <see cref="Produce"/>.</summary>
     private async Task<(string StreamId, List<string> Sent)> Stream(string threadId, int tokens)
     {
         var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        return (streamId, await Produce(streamId, tokens));
+    }
+
+    /// <summary>Large tokens at 250 a second, so most reach viewers as messages of their own; then the end.</summary>
+    private async Task<List<string>> Produce(string streamId, int tokens)
+    {
         var sent = Enumerable.Range(1, tokens).Select(i => $"{i:0000}:" + new string('x', 400) + " ").ToList();
         using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(4));
         var sends = new List<Task<long>>();
@@ -121,7 +129,7 @@ public sealed class SlowConnectionTests(SlowConnectionGatewayFixture gateway)
 
         await Task.WhenAll(sends);
         await gateway.Producer.EndStreamAsync(streamId, string.Concat(sent));
-        return (streamId, sent);
+        return sent;
     }
 
     private Task<double> Metric(string name) => MetricsText.Read(gateway.BaseAddress, name);

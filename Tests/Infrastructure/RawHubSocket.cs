@@ -20,6 +20,8 @@ public sealed class RawHubSocket : IAsyncDisposable
     private readonly WebSocket _webSocket;
     private readonly List<byte> _pending = [];
     private readonly byte[] _buffer = new byte[16 * 1024];
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private readonly CancellationTokenSource _disposed = new();
     private int _invocations;
 
     private RawHubSocket(Socket socket, WebSocket webSocket)
@@ -86,6 +88,26 @@ public sealed class RawHubSocket : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Pings the hub every few seconds from now on, as a live client does, so the hub does not time it out for
+    /// silence: it stays a connection that is there but does not read.
+    /// </summary>
+    public void KeepAlive(TimeSpan every) => _ = Task.Run(async () =>
+    {
+        using var timer = new PeriodicTimer(every);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_disposed.Token))
+            {
+                await SendRecord("""{"type":6}""", _disposed.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+            // Disposed, or the hub closed the connection.
+        }
+    });
+
     /// <summary>Sends an invocation without waiting; returns its id, which the answer (type 3) carries.</summary>
     public async Task<string> Send(string method, params object[] arguments)
     {
@@ -142,14 +164,26 @@ public sealed class RawHubSocket : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _disposed.CancelAsync();
         _webSocket.Abort();
         _webSocket.Dispose();
         _socket.Dispose();
         await Task.CompletedTask;
     }
 
-    private Task SendRecord(string json, CancellationToken cancellationToken) =>
-        _webSocket.SendAsync(Encoding.UTF8.GetBytes(json + (char)RecordSeparator), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    private async Task SendRecord(string json, CancellationToken cancellationToken)
+    {
+        // One send at a time on a WebSocket: the keep-alive and invocations share it.
+        await _sending.WaitAsync(cancellationToken);
+        try
+        {
+            await _webSocket.SendAsync(Encoding.UTF8.GetBytes(json + (char)RecordSeparator), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
 
     private static async Task<string> ReadHead(NetworkStream stream, CancellationToken cancellationToken)
     {
