@@ -75,7 +75,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
     {
         var clean = true;
         var tag = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
-        var withBaseline = options.Baseline && scenario is not ("ci" or "append");
+        var withBaseline = options.Baseline && scenario is not ("ci" or "append" or "slow");
         if (scenario == "append")
         {
             // The raw cost of an append, not the per-stream rate limit (2,000 tokens/s by default).
@@ -110,6 +110,13 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     Console.WriteLine($"   {target.Name}: delivered {live.DeliveredPerSecond}/s of {live.ExpectedDeliveredPerSecond}/s, p50 {live.DelayMs.P50} ms, p99 {live.DelayMs.P99} ms, " +
                         $"lost {live.Lost}, dup {live.Duplicated}, ooo {live.OutOfOrder}, corrupted {live.Corrupted}, done missing {live.DoneMissing}, producer failures {live.ProducerFailures}");
                     break;
+                case "slow":
+                    var slow = await new SlowScenario(options, jwt, profiler).Run(target, tag);
+                    section.Results.Add(slow);
+                    clean &= slow.Without.Clean && slow.With.Clean;
+                    Console.WriteLine($"   {target.Name}: other viewers' p50 / p99 {slow.Without.DelayMs.P50} / {slow.Without.DelayMs.P99} ms without stalled viewers, " +
+                        $"{slow.With.DelayMs.P50} / {slow.With.DelayMs.P99} ms with one per thread ({slow.StalledConnections} stalls)");
+                    break;
                 case "connections":
                     var connections = await new ConnectionsScenario(options, jwt).Run(target, options.Connections ?? 10_000, tag);
                     section.Results.Add(connections);
@@ -130,7 +137,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
 
                     break;
                 default:
-                    throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, connections, streams, append, ci or all.");
+                    throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, slow, connections, streams, append, ci or all.");
             }
 
             foreach (var process in target.Processes.Where(p => p.HasExited))

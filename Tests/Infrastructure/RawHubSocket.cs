@@ -22,6 +22,7 @@ public sealed class RawHubSocket : IAsyncDisposable
     private readonly byte[] _buffer = new byte[16 * 1024];
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _invocations;
 
     private RawHubSocket(Socket socket, WebSocket webSocket)
@@ -29,6 +30,9 @@ public sealed class RawHubSocket : IAsyncDisposable
         _socket = socket;
         _webSocket = webSocket;
     }
+
+    /// <summary>Completes when a keep-alive ping could not be sent: the hub has closed the connection.</summary>
+    public Task Closed => _closed.Task;
 
     /// <summary>Messages read so far that were not the answer being waited for (events, in arrival order).</summary>
     public List<JsonElement> Events { get; } = [];
@@ -106,6 +110,8 @@ public sealed class RawHubSocket : IAsyncDisposable
         {
             // Disposed, or the hub closed the connection.
         }
+
+        _closed.TrySetResult();
     });
 
     /// <summary>Sends an invocation without waiting; returns its id, which the answer (type 3) carries.</summary>

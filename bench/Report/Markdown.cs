@@ -27,6 +27,12 @@ internal static class Markdown
                 Live(md, live);
             }
 
+            var slow = section.Results.OfType<SlowResult>().ToList();
+            if (slow.Count > 0)
+            {
+                SlowMarkdown.Render(md, slow);
+            }
+
             var connections = section.Results.OfType<ConnectionsResult>().ToList();
             if (connections.Count > 0)
             {
