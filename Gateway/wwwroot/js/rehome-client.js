@@ -9,6 +9,8 @@ const signalR = globalThis.signalR;
 export const Hub = Object.freeze({
   token: 'agent.thread.token',
   tokens: 'agent.thread.tokens',
+  behind: 'agent.thread.behind',
+  revoked: 'agent.thread.revoked',
   joinThread: 'JoinThread',
   leaveThread: 'LeaveThread',
   getTokens: 'GetTokens',
@@ -17,7 +19,7 @@ export const Hub = Object.freeze({
 const defaultRetryDelays = [0, 500, 1000, 2000, 5000, 10000];
 
 /** Codes that are final answers. Any other code (`unavailable`: the cluster did not answer) is worth retrying. */
-const refusals = new Set(['forbidden', 'invalid_request', 'stream_not_found', 'thread_not_found']);
+const refusals = new Set(['forbidden', 'invalid_request', 'stream_not_found', 'thread_not_found', 'revoked']);
 
 /** An error the hub sent with a code (`forbidden`, `stream_not_found`, `unavailable`, …). */
 export class HubError extends Error {
@@ -75,6 +77,9 @@ export class ReHomeClient extends EventTarget {
       .build();
     this.#connection.on(Hub.token, message => this.#route(message));
     this.#connection.on(Hub.tokens, messages => messages.forEach(message => this.#route(message)));
+    // The gateway dropped messages this connection could not take fast enough: the watcher fetches them.
+    this.#connection.on(Hub.behind, notice => this.#each(this.#threads.get(notice?.threadId), watcher => watcher.onBehind?.(notice)));
+    this.#connection.on(Hub.revoked, notice => this.#revoked(notice?.threadId));
     this.#connection.onreconnecting(() => this.#setState('reconnecting'));
     this.#connection.onreconnected(() => this.#connected());
     this.#connection.onclose(() => this.#closed());
@@ -104,9 +109,10 @@ export class ReHomeClient extends EventTarget {
   /**
    * Watches a thread: joins it (now, or once connected) and again after every reconnect.
    * @param {string} threadId
-   * @param {{ onMessage: (message) => void, onJoined?: (streams) => void, onError?: (error) => void }} watcher
-   *   onJoined gets JoinThread's list of streams after each (re)join; onError gets a {@link HubError} such as
-   *   `forbidden`, after which the thread is not joined again.
+   * @param {{ onMessage: (message) => void, onJoined?: (streams) => void, onBehind?: (notice) => void, onError?: (error) => void }} watcher
+   *   onJoined gets JoinThread's list of streams after each (re)join; onBehind gets `{ threadId, streamId, lastSequence }`
+   *   when the gateway dropped messages of a stream for this connection (fetch them with getTokens); onError gets a
+   *   {@link HubError} such as `forbidden` or `revoked`, after which the thread is not joined again.
    * @returns {{ close: () => void }} close leaves the thread once nobody watches it.
    */
   watch(threadId, watcher) {
@@ -235,6 +241,15 @@ export class ReHomeClient extends EventTarget {
     }
   }
 
+  #revoked(threadId) {
+    const thread = this.#threads.get(threadId);
+    if (thread && !thread.refused) {
+      thread.joined = false;
+      thread.refused = new HubError('revoked', `Access to thread '${threadId}' was revoked.`);
+      this.#each(thread, watcher => watcher.onError?.(thread.refused));
+    }
+  }
+
   #route(message) {
     const thread = this.#threads.get(message?.threadId);
     if (thread) {
@@ -243,7 +258,7 @@ export class ReHomeClient extends EventTarget {
   }
 
   #each(thread, action) {
-    for (const watcher of [...thread.watchers]) {
+    for (const watcher of [...(thread?.watchers ?? [])]) {
       try {
         action(watcher);
       } catch (error) {
