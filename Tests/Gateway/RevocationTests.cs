@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Streams.Core;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Gateway;
@@ -53,12 +51,12 @@ public sealed class RevocationTests(GatewayFixture gateway)
         var revoked2 = Revocations(tab2);
         await tab1.Join(threadId);
         await tab2.Join(threadId);
-        Assert.Equal(1, await SubscriptionCount(threadId));
+        Assert.Equal(1, await gateway.SubscriptionCount(threadId));
 
         await Configure(threadId, "alice");
 
         await Eventually.True(() => Task.FromResult(revoked1.Contains(threadId) && revoked2.Contains(threadId)), TimeSpan.FromSeconds(5));
-        await Eventually.True(async () => await SubscriptionCount(threadId) == 0, because: "nobody on this gateway watches the thread any more");
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 0, because: "nobody on this gateway watches the thread any more");
     }
 
     [Fact]
@@ -90,13 +88,5 @@ public sealed class RevocationTests(GatewayFixture gateway)
         var revoked = new ConcurrentQueue<string>();
         viewer.Connection.On<RevokedMessage>(HubContract.RevokedEvent, m => revoked.Enqueue(m.ThreadId));
         return revoked;
-    }
-
-    private async Task<int> SubscriptionCount(string threadId)
-    {
-        var subscriptions = gateway.Services.GetRequiredService<IClusterClient>().ServiceProvider
-            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
-            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
-        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
     }
 }

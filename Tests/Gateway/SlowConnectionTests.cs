@@ -85,7 +85,7 @@ public sealed class SlowConnectionTests(SlowConnectionGatewayFixture gateway)
         await healthy.WaitForDone(streamId, TimeSpan.FromSeconds(30));
         await Eventually.True(async () => await Metric("rehome_gateway_slow_disconnects_total") > disconnectsBefore,
             SlowConnectionGatewayFixture.BehindTimeout + TimeSpan.FromSeconds(20), "the stalled connection was disconnected");
-        Assert.Contains(gateway.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("stayed behind", StringComparison.Ordinal));
+        Assert.Contains(gateway.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("Disconnecting connection", StringComparison.Ordinal) && e.Message.Contains("(user alice)", StringComparison.Ordinal));
 
         // Reading again, it finds what the kernel held and then the end of the connection.
         var reader = new HubReader(slow, streamId);

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Http.Features;
 using ReHome.Gateway;
 using ReHome.Gateway.Auth;
+using Orleans.Streams.Core;
 using ReHome.Producer;
 
 namespace ReHome.Tests.Infrastructure;
@@ -105,6 +106,15 @@ public class GatewayFixture : IAsyncLifetime
         });
         configure?.Invoke(builder);
         return builder.Build();
+    }
+
+    /// <summary>The Orleans subscriptions to a thread's feed (this gateway holds at most one).</summary>
+    public async Task<int> SubscriptionCount(string threadId)
+    {
+        var subscriptions = Services.GetRequiredService<IClusterClient>().ServiceProvider
+            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
+            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
+        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
     }
 
     /// <summary>A configured thread with a fresh id.</summary>
