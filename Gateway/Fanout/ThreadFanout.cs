@@ -31,8 +31,17 @@ internal sealed partial class ThreadFanout
 
     public IEnumerable<ThreadChannel> Channels => _channels.Values;
 
-    /// <summary>Every connected viewer.</summary>
-    public IEnumerable<Viewer> Viewers => _viewers.Keys;
+    /// <summary>Every connected viewer (enumerated live, without a copy).</summary>
+    public IEnumerable<Viewer> Viewers
+    {
+        get
+        {
+            foreach (var (viewer, _) in _viewers)
+            {
+                yield return viewer;
+            }
+        }
+    }
 
     /// <summary>A new connection, as a viewer of no thread yet. Call <see cref="Disconnect"/> when it ends.</summary>
     public Viewer Connect(string connectionId, string userId, IViewerTransport transport)

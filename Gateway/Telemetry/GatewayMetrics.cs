@@ -26,7 +26,7 @@ public sealed class GatewayMetrics
         _joinedThreads = _meter.CreateUpDownCounter<long>("rehome.gateway.joined_threads", description: "Thread memberships held by open connections.");
         _tokensDelivered = _meter.CreateCounter<long>("rehome.gateway.tokens_delivered", description: "Tokens and done events handed to a thread's connections (counted once per thread, not per connection).");
         _deliveryDelay = _meter.CreateHistogram("rehome.gateway.delivery_delay", unit: "ms",
-            description: "From the grain numbering a token to the gateway handing it to SignalR.",
+            description: "From the grain numbering a token to the gateway handing it to its connections.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000] });
         _resumes = _meter.CreateCounter<long>("rehome.gateway.resumes", description: "Viewers that rejoined a thread within a minute of losing their connection.");
         _gapFills = _meter.CreateCounter<long>("rehome.gateway.gap_fills", description: "Gaps filled: browsers asking for tokens after a sequence (not a first load from 0), and gaps the gateway filled itself from the grain.");
@@ -34,7 +34,7 @@ public sealed class GatewayMetrics
         _fellBehind = _meter.CreateCounter<long>("rehome.gateway.connections_behind",
             description: "Times a connection fell behind: its outbound queue was full, was cut, and it was sent agent.thread.behind.");
         _slowDisconnects = _meter.CreateCounter<long>("rehome.gateway.slow_disconnects",
-            description: "Connections disconnected because they stayed behind for Gateway:BehindTimeout.");
+            description: "Connections disconnected because they stayed behind, or their socket took no data, for Gateway:BehindTimeout.");
         _revocations = _meter.CreateCounter<long>("rehome.gateway.revocations",
             description: "Thread memberships ended because the user lost access (agent.thread.revoked).");
     }
