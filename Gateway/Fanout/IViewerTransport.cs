@@ -12,6 +12,8 @@ internal interface IViewerTransport
 
     ValueTask Send(RevokedMessage revoked);
 
+    ValueTask Send(PresenceMessage presence);
+
     /// <summary>Drops the connection (it stayed behind too long); the client reconnects and resumes.</summary>
     void Abort();
 }

@@ -4,7 +4,7 @@ namespace ReHome.Gateway.Fanout;
 /// What waits for one connection's socket, bounded by a number of batches. A batch that arrives at a full outbox
 /// cuts it: every queued batch is dropped and replaced by one <see cref="BehindMessage"/> per stream they carried,
 /// naming the last sequence the connection was sent of it; the connection fetches the rest with <c>GetTokens</c>
-/// while live messages continue. Notices are few (one per stream) and never cut.
+/// while live messages continue. Notices are few (one per stream, the latest presence per thread) and never cut.
 /// </summary>
 /// <remarks>Not thread-safe: its <see cref="Viewer"/>'s lock guards it.</remarks>
 internal sealed class Outbox(int limit)
@@ -28,6 +28,11 @@ internal sealed class Outbox(int limit)
 
             _batches++;
         }
+        else if (item.Presence is { } presence)
+        {
+            // Only the newest presence of a thread matters; one waiting here is replaced.
+            RemoveWhere(queued => queued.Presence?.ThreadId == presence.ThreadId);
+        }
 
         _queue.Enqueue(item);
         return false;
@@ -49,13 +54,20 @@ internal sealed class Outbox(int limit)
     }
 
     /// <summary>Drops everything queued for a thread the connection no longer watches.</summary>
-    public void RemoveThread(string threadId)
+    public void RemoveThread(string threadId) => RemoveWhere(item => item.ThreadId == threadId);
+
+    private void RemoveWhere(Func<Outgoing, bool> drop)
     {
+        if (_queue.Count == 0)
+        {
+            return;
+        }
+
         var kept = new Queue<Outgoing>(_queue.Count);
         _batches = 0;
         foreach (var item in _queue)
         {
-            if (item.ThreadId != threadId)
+            if (!drop(item))
             {
                 kept.Enqueue(item);
                 _batches += item.Batch is null ? 0 : 1;

@@ -43,6 +43,15 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     public bool IsSubscribed => _handle is not null;
 
+    /// <summary>Queues presence for every viewer of the thread; not ordered with its tokens, so no gate.</summary>
+    public void SendPresence(PresenceMessage presence)
+    {
+        foreach (var viewer in _dispatcher.Viewers)
+        {
+            viewer.Send(presence);
+        }
+    }
+
     /// <summary>Adds a viewer, subscribing for the first. False when the channel closed meanwhile: use a new one.</summary>
     public async Task<bool> Acquire(Viewer viewer)
     {
@@ -95,6 +104,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     public async Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
     {
+        using var delivery = DeliveryTracing.StartDelivery(item);
         await _gate.WaitAsync();
         try
         {
@@ -181,7 +191,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
         // An access change published while unsubscribed was missed too: ask about the users watching here.
         var lost = new List<string>();
-        foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).Distinct())
+        foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).OfType<string>().Distinct())
         {
             if (!await thread.CanAccess(user))
             {
@@ -201,7 +211,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         var removed = users.ToHashSet();
         foreach (var viewer in _dispatcher.Viewers)
         {
-            if (removed.Contains(viewer.UserId))
+            if (viewer.UserId is { } user && removed.Contains(user))
             {
                 viewer.Revoke(_threadId);
                 _dispatcher.Remove(viewer);

@@ -18,6 +18,7 @@ internal sealed class ThreadDispatcher : IThreadOutput
     private readonly List<TokenMessage> _queue = [];
     private List<DateTime> _appendedAt = [];
     private List<DateTime> _dispatchingAppendedAt = [];
+    private readonly SendTraces _traces = new();
     private bool _dispatching;
 
     /// <summary>Copied on change, so a dispatch reads it without a lock.</summary>
@@ -88,6 +89,7 @@ internal sealed class ThreadDispatcher : IThreadOutput
 
     private void StartIfIdle()
     {
+        _traces.Capture();
         if (!_dispatching)
         {
             _dispatching = true;
@@ -101,6 +103,7 @@ internal sealed class ThreadDispatcher : IThreadOutput
         {
             OutboundBatch batch;
             List<DateTime> appendedAt;
+            List<System.Diagnostics.ActivityContext>? traces;
             lock (_lock)
             {
                 if (_queue.Count == 0)
@@ -113,11 +116,16 @@ internal sealed class ThreadDispatcher : IThreadOutput
                 batch = new OutboundBatch(_threadId, [.. _queue]);
                 _queue.Clear();
                 (appendedAt, _appendedAt, _dispatchingAppendedAt) = (_appendedAt, _dispatchingAppendedAt, _appendedAt);
+                traces = _traces.Take();
             }
 
-            foreach (var viewer in Volatile.Read(ref _viewers))
+            var viewers = Volatile.Read(ref _viewers);
+            using (SendTraces.StartDispatch(traces, _threadId, batch.Messages.Length, viewers.Length))
             {
-                viewer.Send(batch);
+                foreach (var viewer in viewers)
+                {
+                    viewer.Send(batch);
+                }
             }
 
             var now = _time.GetUtcNow().UtcDateTime;

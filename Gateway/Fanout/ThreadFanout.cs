@@ -12,7 +12,7 @@ namespace ReHome.Gateway.Fanout;
 internal sealed partial class ThreadFanout
 {
     private readonly ConcurrentDictionary<string, ThreadChannel> _channels = new();
-    private readonly ConcurrentDictionary<Viewer, byte> _viewers = new();
+    private readonly ConcurrentDictionary<string, Viewer> _viewers = new();
     private readonly IClusterClient _cluster;
     private readonly GatewayOptions _options;
     private readonly GatewayMetrics _metrics;
@@ -36,7 +36,7 @@ internal sealed partial class ThreadFanout
     {
         get
         {
-            foreach (var (viewer, _) in _viewers)
+            foreach (var (_, viewer) in _viewers)
             {
                 yield return viewer;
             }
@@ -44,10 +44,10 @@ internal sealed partial class ThreadFanout
     }
 
     /// <summary>A new connection, as a viewer of no thread yet. Call <see cref="Disconnect"/> when it ends.</summary>
-    public Viewer Connect(string connectionId, string userId, IViewerTransport transport)
+    public Viewer Connect(string connectionId, string? userId, IViewerTransport transport)
     {
         var viewer = new Viewer(connectionId, userId, transport, _options.ConnectionQueueLimit, _metrics, _time, _logger);
-        _viewers[viewer] = 0;
+        _viewers[connectionId] = viewer;
         return viewer;
     }
 
@@ -95,7 +95,7 @@ internal sealed partial class ThreadFanout
     /// <summary>The viewer's connection ended: releases its threads and returns them.</summary>
     public async Task<string[]> Disconnect(Viewer viewer)
     {
-        _viewers.TryRemove(viewer, out _);
+        _viewers.TryRemove(new KeyValuePair<string, Viewer>(viewer.Id, viewer));
         var threads = viewer.Close();
         foreach (var threadId in threads)
         {
@@ -110,6 +110,27 @@ internal sealed partial class ThreadFanout
         }
 
         return threads;
+    }
+
+    /// <summary>Queues presence for every viewer of the thread on this gateway.</summary>
+    public void SendPresence(PresenceMessage presence)
+    {
+        if (_channels.TryGetValue(presence.ThreadId, out var channel))
+        {
+            channel.SendPresence(presence);
+        }
+    }
+
+    /// <summary>Queues presence for the named connections (those still watching its thread).</summary>
+    public void SendPresence(IEnumerable<string> connectionIds, PresenceMessage presence)
+    {
+        foreach (var id in connectionIds)
+        {
+            if (_viewers.TryGetValue(id, out var viewer))
+            {
+                viewer.Send(presence);
+            }
+        }
     }
 
     private async Task Release(Viewer viewer, string threadId)

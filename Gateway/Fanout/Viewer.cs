@@ -30,7 +30,7 @@ internal sealed partial class Viewer
     /// <summary>When the write in flight started, while it waits on the socket.</summary>
     private DateTimeOffset? _waitingSince;
 
-    public Viewer(string id, string userId, IViewerTransport transport, int queueLimit, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    public Viewer(string id, string? userId, IViewerTransport transport, int queueLimit, GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
         Id = id;
         UserId = userId;
@@ -44,7 +44,11 @@ internal sealed partial class Viewer
     /// <summary>The connection id, for logs.</summary>
     public string Id { get; }
 
-    public string UserId { get; }
+    /// <summary>
+    /// The user whose access the thread's access list governs; null for a connection it does not (a Pusher client,
+    /// whose channels the app authorizes), which no access change revokes.
+    /// </summary>
+    public string? UserId { get; }
 
     public bool IsClosed
     {
@@ -174,6 +178,21 @@ internal sealed partial class Viewer
         _ = Pump(Outgoing.Of(batch));
     }
 
+    /// <summary>Hands presence of a thread to this connection, if it watches the thread. Never waits on the socket.</summary>
+    public void Send(PresenceMessage presence)
+    {
+        var item = Outgoing.Of(presence);
+        lock (_gate)
+        {
+            if (!_threads.Contains(presence.ThreadId) || !Enqueue(item))
+            {
+                return;
+            }
+        }
+
+        _ = Pump(item);
+    }
+
     /// <summary>Queues an item, under the lock. True when no write is in flight: the caller writes it (outside the lock).</summary>
     private bool Enqueue(Outgoing item)
     {
@@ -290,7 +309,8 @@ internal sealed partial class Viewer
     private ValueTask Write(Outgoing item) =>
         item.Batch is { } batch ? _transport.Send(batch)
         : item.Behind is { } behind ? _transport.Send(behind)
-        : _transport.Send(item.Revoked!);
+        : item.Revoked is { } revoked ? _transport.Send(revoked)
+        : _transport.Send(item.Presence!);
 
     /// <summary>Under the lock: the outbox was full and was cut.</summary>
     private void FellBehind()
@@ -314,16 +334,16 @@ internal sealed partial class Viewer
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} (user {UserId}) fell behind: its outbound queue was full and was cut; it was sent agent.thread.behind and catches up with GetTokens.")]
-    private partial void LogBehind(string connectionId, string userId);
+    private partial void LogBehind(string connectionId, string? userId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} (user {UserId}) caught up after {Elapsed}.")]
-    private partial void LogCaughtUp(string connectionId, string userId, TimeSpan elapsed);
+    private partial void LogCaughtUp(string connectionId, string? userId, TimeSpan elapsed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnecting connection {ConnectionId} (user {UserId}): {Reason} for more than {Timeout} ({Queued} messages queued). The client reconnects and resumes.")]
-    private partial void LogDisconnecting(string connectionId, string userId, string reason, TimeSpan timeout, int queued);
+    private partial void LogDisconnecting(string connectionId, string? userId, string reason, TimeSpan timeout, int queued);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} (user {UserId}) left thread {ThreadId}: the user lost access.")]
-    private partial void LogRevoked(string connectionId, string userId, string threadId);
+    private partial void LogRevoked(string connectionId, string? userId, string threadId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing to connection {ConnectionId} failed.")]
     private partial void LogWriteFailed(Exception exception, string connectionId);

@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Presence;
+using ReHome.Gateway.Pusher;
 using ReHome.Gateway.Telemetry;
 using Microsoft.AspNetCore.SignalR;
 using ReHome.Silo;
@@ -22,6 +24,7 @@ public static class GatewayServices
         builder.Services.AddSingleton<ResumeTracker>();
         builder.Services.AddHostedService<SubscriptionKeeper>();
         builder.Services.AddHostedService<StalledViewerSweep>();
+        builder.Services.AddPusherEndpoint();
         builder.Services.AddReHomeProducer();
         builder.Services.AddSingleton<DemoProducer>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
@@ -46,6 +49,8 @@ public static class GatewayServices
         // Each connection gets its own outbound queue (the fan-out's Viewer) instead of SignalR groups.
         builder.Services.AddSingleton<DefaultHubLifetimeManager<AgentHub>>();
         builder.Services.AddSingleton<HubLifetimeManager<AgentHub>, ViewerLifetimeManager>();
+        KeepAliveOptions.AddTo(builder.Services);
+        builder.Services.AddReHomePresence();
         return builder;
     }
 }

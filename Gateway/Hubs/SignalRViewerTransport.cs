@@ -17,5 +17,7 @@ internal sealed class SignalRViewerTransport(HubConnectionContext connection) : 
 
     public ValueTask Send(RevokedMessage revoked) => connection.WriteAsync(new InvocationMessage(HubContract.RevokedEvent, [revoked]));
 
+    public ValueTask Send(PresenceMessage presence) => connection.WriteAsync(new InvocationMessage(HubContract.PresenceEvent, [presence]));
+
     public void Abort() => connection.Abort();
 }

@@ -75,6 +75,7 @@ internal sealed partial class StreamGrain
             // A failed end write was reported to its caller; the state is cleared either way.
         }
 
+        await _chunks.Clear();
         await _state.ClearStateAsync();
         var threadId = _live.ThreadId;
 

@@ -4,8 +4,8 @@ using Orleans.Storage;
 namespace ReHome.Grains;
 
 // Storage policy: write-behind for tokens, write-through for lifecycle changes.
-// - Appends never wait for storage. A checkpoint stores the whole retained window at most once per
-//   CheckpointInterval while tokens arrive, one write at a time.
+// - Appends never wait for storage. A checkpoint stores the tokens after the last sealed chunk (TokenChunks), and any
+//   chunk that just filled, at most once per CheckpointInterval while tokens arrive, one write at a time.
 // - Start, End and Cancel wait for their write.
 // - A crash loses from storage at most the tokens since the last checkpoint. The stored state then reads
 //   "open, not settled", which marks it interrupted: numbers past the stored ones may have been handed out,
@@ -118,9 +118,11 @@ internal sealed partial class StreamGrain
         var snapshot = Copy(_live);
         change?.Invoke(snapshot);
         snapshot.LastSequence = _history.LastSequence;
-        (snapshot.TokenText, snapshot.TokenLengths) = _history.Pack();
+        var sealing = _chunks.Checkpoint(_history, snapshot);
         snapshot.Settled = settled;
 
+        // Chunks first: a head is stored only once every chunk it names is.
+        await _chunks.Store(sealing);
         _state.State = snapshot;
         try
         {
@@ -137,6 +139,7 @@ internal sealed partial class StreamGrain
         change?.Invoke(_live);
         _durableThrough = snapshot.LastSequence;
         _storedSettled = settled;
+        await _chunks.HeadStored(snapshot);
     }
 
     private static StreamState Copy(StreamState s) => new()

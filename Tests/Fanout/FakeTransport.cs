@@ -49,6 +49,8 @@ internal sealed class FakeTransport : IViewerTransport
 
     public ValueTask Send(RevokedMessage revoked) => Write(revoked);
 
+    public ValueTask Send(PresenceMessage presence) => Write(presence);
+
     public void Abort()
     {
         Aborted = true;
