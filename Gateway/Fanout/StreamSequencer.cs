@@ -3,11 +3,12 @@ namespace ReHome.Gateway.Fanout;
 /// <summary>
 /// One response stream's place in what this gateway has forwarded. It drops what was already forwarded (a
 /// producer's resend after a silo crash), fills a jump from the stream's history before forwarding past it (events
-/// lost with a dead silo's queue), and forwards the done event once, after the last token.
+/// lost with a dead silo's queue), never forwards past a jump the history cannot fill yet, and forwards the done
+/// event once, after the last token.
 /// </summary>
 /// <remarks>No Orleans here: history comes from an <see cref="ITokenSource"/>. Not thread-safe; its thread's channel
 /// calls it one event at a time.</remarks>
-internal sealed class StreamSequencer(string streamId, long lastForwarded, DateTimeOffset now, ITokenSource history, IThreadOutput output, Action gapFilled)
+internal sealed class StreamSequencer(string streamId, long lastForwarded, DateTimeOffset now, ITokenSource history, IThreadOutput output, SequencerEvents events)
 {
     public string StreamId => streamId;
 
@@ -15,7 +16,7 @@ internal sealed class StreamSequencer(string streamId, long lastForwarded, DateT
     public long Last { get; private set; } = lastForwarded;
 
     /// <summary>The done event was forwarded; nothing of this stream is forwarded after it.</summary>
-    public bool Done { get; private set; }
+    public bool Done { get; set; }
 
     /// <summary>The stream no longer exists (its state expired): forget it.</summary>
     public bool Gone { get; private set; }
@@ -33,6 +34,15 @@ internal sealed class StreamSequencer(string streamId, long lastForwarded, DateT
         if (e.FirstSequence > Last + 1)
         {
             await Fill();
+            if (e.FirstSequence > Last + 1 && !Done)
+            {
+                // The history does not hold the tokens before this event (a dead activation numbered them and its
+                // successor came back from an older checkpoint, or the stream is gone). The producer resends them
+                // under the same numbers and they go out then, this event's tokens with them: forwarding now would
+                // show viewers a jump.
+                events.GapNotFilled(StreamId, Last, e.FirstSequence);
+                return;
+            }
         }
 
         // Tokens at or below the last forwarded one are a producer's resend: viewers already have them.
@@ -89,7 +99,7 @@ internal sealed class StreamSequencer(string streamId, long lastForwarded, DateT
         if (page.Tokens.Length > 0 || page.Done)
         {
             // Only a probe that found something is a gap filled; most probes of a pausing model find nothing.
-            gapFilled();
+            events.GapFilled();
         }
 
         if (page.Tokens.Length > 0)

@@ -10,7 +10,10 @@ namespace ReHome.Gateway.Fanout;
 /// Orleans has deleted it, and passes the feed to the thread's <see cref="ThreadSequencer"/> (order, dedupe, gap
 /// fill) and <see cref="ThreadDispatcher"/> (to each viewer). An access change takes the users who lost access out.
 /// </summary>
-/// <remarks>Everything runs under one gate, in event order.</remarks>
+/// <remarks>
+/// Everything runs under one gate, in event order. Events are taken without making Orleans wait (see
+/// <see cref="OnNextAsync"/>).
+/// </remarks>
 internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 {
     private readonly string _threadId;
@@ -23,6 +26,8 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private readonly ILogger _logger;
     private readonly Action<ThreadChannel> _closed;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _arrivals = new();
+    private Task _forwarding = Task.CompletedTask;
     private StreamSubscriptionHandle<ThreadEvent>? _handle;
     private bool _isClosed;
 
@@ -35,7 +40,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         _subscriptions = cluster.ServiceProvider.GetRequiredService<IStreamSubscriptionManagerAdmin>()
             .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
         _dispatcher = new ThreadDispatcher(threadId, metrics, time);
-        _sequencer = new ThreadSequencer(new GrainTokenSource(cluster), _dispatcher, time, metrics.GapFilled);
+        _sequencer = new ThreadSequencer(new GrainTokenSource(cluster), _dispatcher, time, new GatewaySequencerEvents(metrics, logger));
         _metrics = metrics;
         _logger = logger;
         _closed = closed;
@@ -68,6 +73,10 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                 try
                 {
                     _handle = await _feed.SubscribeAsync(this);
+
+                    // Without this baseline, a stream's first event seen here could be mistaken for its start: a
+                    // failure fails the join.
+                    _sequencer.Baseline(await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams());
                 }
                 catch when (_dispatcher.IsEmpty)
                 {
@@ -102,9 +111,25 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
     }
 
-    public async Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
+    /// <summary>
+    /// Takes the event and returns at once; it is forwarded behind the events before it. An Orleans client runs its
+    /// stream deliveries one at a time across all its subscriptions, so a gap fill awaited here (a grain call that
+    /// can wait out its timeout when its silo just died) would stall every thread on this gateway.
+    /// </summary>
+    public Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
+    {
+        lock (_arrivals)
+        {
+            _forwarding = ForwardAfter(_forwarding, item);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task ForwardAfter(Task previous, ThreadEvent item)
     {
         using var delivery = DeliveryTracing.StartDelivery(item);
+        await previous;
         await _gate.WaitAsync();
         try
         {
@@ -121,6 +146,11 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
             {
                 await _sequencer.Accept(item);
             }
+        }
+        catch (Exception ex)
+        {
+            // A fill failed: nothing past the gap was forwarded. The next event or the silent-stream probe fills it.
+            LogForwardFailed(ex, _threadId);
         }
         finally
         {
@@ -248,6 +278,9 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from thread {ThreadId} failed.")]
     private partial void LogUnsubscribeFailed(Exception exception, string threadId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding an event of thread {ThreadId} failed; the next event or the silent-stream probe fills what it held.")]
+    private partial void LogForwardFailed(Exception exception, string threadId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The feed of thread {ThreadId} reported an error.")]
     private partial void LogFeedError(Exception exception, string threadId);

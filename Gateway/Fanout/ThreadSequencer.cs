@@ -4,8 +4,14 @@ namespace ReHome.Gateway.Fanout;
 /// The <see cref="StreamSequencer"/>s of one thread's streams: routes each event to its stream, forgets streams a
 /// minute after they ended, probes silent open ones, and catches up after the subscription was taken again.
 /// </summary>
-/// <remarks>Not thread-safe: the thread's channel calls it one event at a time.</remarks>
-internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output, TimeProvider time, Action gapFilled)
+/// <remarks>
+/// A stream it does not know is one that started after the subscription (<see cref="Baseline"/> noted the others),
+/// so it owes viewers all of it, from sequence 1: its first event seen here is not taken as its start. After a
+/// failover the agent that takes a thread's queue over delivers from where it starts reading, so that first event
+/// may be sequence 106 of a stream whose start went to no one. Not thread-safe: the thread's channel calls it one
+/// event at a time.
+/// </remarks>
+internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output, TimeProvider time, SequencerEvents events)
 {
     private static readonly TimeSpan ForgetEndedAfter = TimeSpan.FromMinutes(1);
 
@@ -21,16 +27,28 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
         _ => Task.CompletedTask,
     };
 
+    /// <summary>
+    /// Where the thread's streams stand as the subscription starts: viewers who join fetch that much themselves
+    /// (<c>JoinThread</c>, then <c>GetTokens</c>), so only what comes after is forwarded.
+    /// </summary>
+    public void Baseline(IEnumerable<StreamInfo> streams)
+    {
+        foreach (var info in streams)
+        {
+            Track(info.StreamId, lastForwarded: info.LastSequence).Done = info.Done;
+        }
+    }
+
     private async Task Accept(TokensAppended e)
     {
-        var stream = Track(e.StreamId, lastForwarded: e.FirstSequence - 1);
+        var stream = Track(e.StreamId, lastForwarded: 0);
         await stream.Accept(e, time.GetUtcNow());
         ForgetIfGone(stream);
     }
 
     private async Task Accept(StreamEnded e)
     {
-        var stream = Track(e.StreamId, lastForwarded: e.LastSequence);
+        var stream = Track(e.StreamId, lastForwarded: 0);
         await stream.Accept(e, time.GetUtcNow());
         ForgetIfGone(stream);
     }
@@ -93,7 +111,7 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
     {
         if (!_streams.TryGetValue(streamId, out var stream))
         {
-            stream = new StreamSequencer(streamId, lastForwarded, time.GetUtcNow(), history, output, gapFilled);
+            stream = new StreamSequencer(streamId, lastForwarded, time.GetUtcNow(), history, output, events);
             _streams[streamId] = stream;
         }
 

@@ -9,10 +9,10 @@ public sealed class SequencerTests
     private readonly FakeHistory _history = new();
     private readonly RecordingOutput _output = new();
     private readonly FakeTimeProvider _time = new();
+    private readonly RecordingEvents _events = new();
     private readonly ThreadSequencer _sequencer;
-    private int _gapsFilled;
 
-    public SequencerTests() => _sequencer = new ThreadSequencer(_history, _output, _time, () => _gapsFilled++);
+    public SequencerTests() => _sequencer = new ThreadSequencer(_history, _output, _time, _events);
 
     [Fact]
     public async Task Tokens_go_out_once_in_order_and_a_resend_of_forwarded_ones_is_dropped()
@@ -34,17 +34,44 @@ public sealed class SequencerTests
 
         Assert.Equal([1L, 2, 3, 4, 5, 6], _output.Messages.Select(m => m.Sequence));
         Assert.Equal([("s", 2L)], _history.Calls);
-        Assert.Equal(1, _gapsFilled);
+        Assert.Equal(1, _events.GapsFilled);
     }
 
     [Fact]
-    public async Task The_first_event_of_a_stream_joined_midway_is_its_baseline()
+    public async Task A_stream_open_when_the_channel_subscribed_goes_out_from_where_it_stood()
     {
-        // A gateway that subscribed while the stream ran starts from what it is sent; the browser fetches the rest.
+        // Viewers who join mid-stream fetch up to where it stood themselves.
+        _sequencer.Baseline([Info("s", 39, done: false), Info("ended", 7, done: true)]);
+        await _sequencer.Accept(Tokens("s", 40, 41));
+        await _sequencer.Accept(Ended("ended", 7));
+
+        Assert.Equal([("s", 40L, false), ("s", 41, false)], _output.Seen);
+        Assert.Empty(_history.Calls);
+    }
+
+    [Fact]
+    public async Task A_stream_first_seen_after_its_start_is_filled_from_sequence_one_not_taken_as_starting_there()
+    {
+        // After a failover the agent that took the thread's queue over delivered from token 40 of a new stream.
+        _history.Has("s", 41);
         await _sequencer.Accept(Tokens("s", 40, 41));
 
-        Assert.Equal([40L, 41], _output.Messages.Select(m => m.Sequence));
-        Assert.Empty(_history.Calls);
+        Assert.Equal(Enumerable.Range(1, 41).Select(i => (long)i), _output.Messages.Select(m => m.Sequence));
+        Assert.Equal([("s", 0L)], _history.Calls);
+    }
+
+    [Fact]
+    public async Task An_event_past_a_jump_the_history_cannot_fill_yet_is_held_back_until_the_resend()
+    {
+        // A dead activation numbered 3–4; its successor holds only 1–2 until the producer resends 3–4.
+        _history.Has("s", 2);
+        await _sequencer.Accept(Tokens("s", 1, 2));
+        await _sequencer.Accept(Tokens("s", 5, 5));
+        Assert.Equal([1L, 2], _output.Messages.Select(m => m.Sequence));
+        Assert.Equal([("s", 2L, 5L)], _events.NotFilled);
+
+        await _sequencer.Accept(Tokens("s", 3, 5));
+        Assert.Equal([1L, 2, 3, 4, 5], _output.Messages.Select(m => m.Sequence));
     }
 
     [Fact]
@@ -104,16 +131,16 @@ public sealed class SequencerTests
 
         Assert.Equal(2, _output.Messages.Count);
         Assert.Single(_history.Calls);
-        Assert.Equal(0, _gapsFilled);
+        Assert.Equal(0, _events.GapsFilled);
     }
 
     [Fact]
     public async Task A_stream_whose_state_is_gone_is_forgotten()
     {
         await _sequencer.Accept(Tokens("s", 1, 1));
-        await _sequencer.Accept(Tokens("s", 3, 3)); // the fill finds no stream
+        await _sequencer.Accept(Tokens("s", 3, 3)); // the fill finds no stream: nothing goes out past the jump
 
-        Assert.Equal([1L, 3], _output.Messages.Select(m => m.Sequence));
+        Assert.Equal([1L], _output.Messages.Select(m => m.Sequence));
         Assert.Equal(0, _sequencer.Count);
     }
 
@@ -150,4 +177,16 @@ public sealed class SequencerTests
 
     private static StreamInfo Info(string streamId, long lastSequence, bool done) =>
         new(streamId, "t", "r", lastSequence, done, done ? StreamEndReason.Completed : null, null, DateTimeOffset.UtcNow, null);
+}
+
+/// <summary>What a sequencer reported.</summary>
+internal sealed class RecordingEvents : SequencerEvents
+{
+    public int GapsFilled { get; private set; }
+
+    public List<(string StreamId, long Last, long First)> NotFilled { get; } = [];
+
+    public override void GapFilled() => GapsFilled++;
+
+    public override void GapNotFilled(string streamId, long lastForwarded, long firstSequence) => NotFilled.Add((streamId, lastForwarded, firstSequence));
 }
