@@ -29,6 +29,9 @@ const defaultRetryDelays = [0, 500, 1000, 2000, 5000, 10000];
 /** How much later than its keep-alive a server ping may arrive (the server checks once a second) before the socket counts as silent. */
 const pingSlackMs = 2000;
 
+/** How often the client checks whether the server has gone silent. */
+const silenceCheckMs = 500;
+
 /** How long a stop keeps trying through a failover or a reconnect before it gives up. */
 const stopTimeoutMs = 30000;
 
@@ -73,6 +76,7 @@ export class ReHomeClient extends EventTarget {
   #serverKeepAliveMs;
   #socket = null;
   #heardAt = 0;
+  #checkedAt = 0;
   #silent = false;
   #silenceTimer = 0;
   #wakeRetry = null;
@@ -398,9 +402,14 @@ export class ReHomeClient extends EventTarget {
   }
 
   #checkSilence() {
+    // A check that ran late means this page was frozen (a long task, a paused tab): messages that arrived meanwhile
+    // are still queued behind this timer, so their absence says nothing about the connection yet.
+    const now = performance.now();
+    const late = now - this.#checkedAt > silenceCheckMs * 3;
+    this.#checkedAt = now;
     const socketOpen = this.#socket?.readyState === WebSocket.OPEN;
-    if (!this.#silent && socketOpen && this.#connection.state === signalR.HubConnectionState.Connected
-      && performance.now() - this.#heardAt > this.#serverKeepAliveMs + pingSlackMs) {
+    if (!late && !this.#silent && socketOpen && this.#connection.state === signalR.HubConnectionState.Connected
+      && now - this.#heardAt > this.#serverKeepAliveMs + pingSlackMs) {
       this.#silent = true;
       this.#setState('reconnecting');
     }
@@ -431,7 +440,8 @@ export class ReHomeClient extends EventTarget {
     window[method]('online', this.#onNetworkBack);
     document[method]('visibilitychange', this.#onVisible);
     clearInterval(this.#silenceTimer);
-    this.#silenceTimer = on ? setInterval(() => this.#checkSilence(), 500) : 0;
+    this.#checkedAt = performance.now();
+    this.#silenceTimer = on ? setInterval(() => this.#checkSilence(), silenceCheckMs) : 0;
   }
 
   #revoked(threadId) {
