@@ -1,7 +1,5 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using ReHome.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -19,13 +17,7 @@ public sealed class ShortQueueGatewayFixture : GatewayFixture
         ["Gateway:BehindTimeout"] = "00:01:00",
     };
 
-    protected override void Configure(WebApplicationBuilder builder) =>
-        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
-        {
-            var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-            socket.SendBufferSize = 16 * 1024;
-            return socket;
-        });
+    protected override void Configure(WebApplicationBuilder builder) => UseSmallSendBuffers(builder);
 }
 
 /// <summary>

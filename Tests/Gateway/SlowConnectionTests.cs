@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
 using ReHome.Tests.Infrastructure;
 
@@ -27,13 +25,7 @@ public sealed class SlowConnectionGatewayFixture : GatewayFixture
 
     protected override void Configure(WebApplicationBuilder builder)
     {
-        // Accepted sockets take the listening socket's buffer size (and Linux then stops growing it).
-        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
-        {
-            var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-            socket.SendBufferSize = 16 * 1024;
-            return socket;
-        });
+        UseSmallSendBuffers(builder);
         builder.Logging.AddProvider(Logs);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,6 +43,18 @@ public class GatewayFixture : IAsyncLifetime
     protected virtual void Configure(WebApplicationBuilder builder)
     {
     }
+
+    /// <summary>
+    /// Accepted sockets keep only a 16 KB send buffer (they take the listening socket's, and Linux then stops growing
+    /// it), so a client that stops reading backs up within a few hundred kilobytes.
+    /// </summary>
+    protected static void UseSmallSendBuffers(WebApplicationBuilder builder) =>
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+        {
+            var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+            socket.SendBufferSize = 16 * 1024;
+            return socket;
+        });
 
     /// <summary>Extra services for subclasses (for example an in-memory trace exporter).</summary>
     protected virtual void ConfigureServices(IServiceCollection services)

@@ -1,8 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using ReHome.Gateway.Pusher;
@@ -26,13 +24,7 @@ public sealed class SlowPusherGatewayFixture : GatewayFixture
 
     public Uri WebSocketUri => new($"ws://{BaseAddress.Authority}/app/{PusherGatewayFixture.AppKey}?protocol=7&client=js&version=8.6.0");
 
-    protected override void Configure(WebApplicationBuilder builder) =>
-        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
-        {
-            var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-            socket.SendBufferSize = 16 * 1024;
-            return socket;
-        });
+    protected override void Configure(WebApplicationBuilder builder) => UseSmallSendBuffers(builder);
 }
 
 /// <summary>
