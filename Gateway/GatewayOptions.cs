@@ -23,4 +23,17 @@ public sealed class GatewayOptions
     /// gateway. Credentials are allowed for exactly these origins, so <c>*</c> is refused. Empty: same origin only.
     /// </summary>
     public string[] AllowedOrigins { get; set; } = [];
+
+    /// Messages (a token, a done event, or a batch of them) that may wait for one connection's socket. When a
+    /// connection's queue is full, its queued messages are dropped and it is sent <c>agent.thread.behind</c> for
+    /// each stream they carried; it catches up with <c>GetTokens</c>. No other connection ever waits for it.
+    /// </summary>
+    public int ConnectionQueueLimit { get; set; } = 256;
+
+    /// <summary>
+    /// A connection still behind this long after its queue was cut (it has not drained it since), or whose socket has
+    /// taken no data for this long, is disconnected; its client reconnects and resumes. Shorter than SignalR's own
+    /// <c>TransportSendTimeout</c> (10 s), so that the gateway's reason is the one logged and counted.
+    /// </summary>
+    public TimeSpan BehindTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

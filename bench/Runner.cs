@@ -75,7 +75,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
     {
         var clean = true;
         var tag = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
-        var withBaseline = options.Baseline && scenario is not ("ci" or "append") && !EdgeScenarios.Handles(scenario);
+        var withBaseline = options.Baseline && scenario is not ("ci" or "append" or "slow") && !EdgeScenarios.Handles(scenario);
         EdgeScenarios.Prepare(scenario, options, section);
         if (scenario == "append")
         {
@@ -116,6 +116,13 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     Console.WriteLine($"   {target.Name}: delivered {live.DeliveredPerSecond}/s of {live.ExpectedDeliveredPerSecond}/s, p50 {live.DelayMs.P50} ms, p99 {live.DelayMs.P99} ms, " +
                         $"lost {live.Lost}, dup {live.Duplicated}, ooo {live.OutOfOrder}, corrupted {live.Corrupted}, done missing {live.DoneMissing}, producer failures {live.ProducerFailures}");
                     break;
+                case "slow":
+                    var slow = await new SlowScenario(options, jwt, profiler).Run(target, tag);
+                    section.Results.Add(slow);
+                    clean &= slow.Without.Clean && slow.With.Clean;
+                    Console.WriteLine($"   {target.Name}: other viewers' p50 / p99 {slow.Without.DelayMs.P50} / {slow.Without.DelayMs.P99} ms without stalled viewers, " +
+                        $"{slow.With.DelayMs.P50} / {slow.With.DelayMs.P99} ms with one per thread ({slow.StalledConnections} stalls)");
+                    break;
                 case "idle":
                     var mode = target is ReHomeTarget rehome ? (rehome.Embedded ? "embedded" : "cluster") : "baseline";
                     var idle = await IdleScenario.Run(target, mode, options.Warmup ?? 30, options.Duration ?? 30);
@@ -152,7 +159,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     clean &= await EdgeScenarios.Run(edge, target, section, options, jwt, profiler, tag);
                     break;
                 default:
-                    throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, idle, capacity, connections, streams, append, ci, {EdgeScenarios.Names} or all.");
+                    throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, slow, idle, capacity, connections, streams, append, ci, {EdgeScenarios.Names} or all.");
             }
 
             foreach (var process in target.Processes.Where(p => !p.IsRunning))

@@ -1,100 +1,91 @@
 using Orleans.Streams;
 using Orleans.Streams.Core;
-using ReHome.Gateway.Hubs;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
-/// This gateway's one Orleans subscription to a thread, shared by every local connection that joined it
-/// (reference-counted), and the forwarding of its events to the thread's SignalR group.
+/// This gateway's one Orleans subscription to a thread's feed, held while at least one local connection watches
+/// the thread: subscribes for the first viewer, unsubscribes after the last, re-creates the subscription when
+/// Orleans has deleted it, and passes the feed to the thread's <see cref="ThreadSequencer"/> (order, dedupe, gap
+/// fill) and <see cref="ThreadDispatcher"/> (to each viewer). An access change takes the users who lost access out.
 /// </summary>
 /// <remarks>
-/// The channel keeps each stream's last forwarded sequence, so it drops duplicates (a producer's resend after a
-/// silo crash) and fills gaps (events lost with a dead silo's queue) from the stream grain before forwarding, and
-/// it re-creates the subscription when Orleans has deleted it. Everything runs under one gate, in event order.
+/// Everything runs under one gate, in event order. Events are taken without making Orleans wait (see
+/// <see cref="OnNextAsync"/>).
 /// </remarks>
 internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 {
     private readonly string _threadId;
     private readonly IGrainFactory _grains;
-    private readonly IAsyncStream<ThreadEvent> _stream;
+    private readonly IAsyncStream<ThreadEvent> _feed;
     private readonly IStreamSubscriptionManager _subscriptions;
-    private readonly GroupSender _sender;
+    private readonly ThreadDispatcher _dispatcher;
+    private readonly ThreadSequencer _sequencer;
     private readonly GatewayMetrics _metrics;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Action<ThreadChannel> _closed;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<string, StreamProgress> _progress = [];
+    private readonly Lock _arrivals = new();
+    private Task _forwarding = Task.CompletedTask;
     private StreamSubscriptionHandle<ThreadEvent>? _handle;
-    private int _references;
-    private bool _closed;
+    private bool _isClosed;
 
-    public ThreadChannel(string threadId, IClusterClient cluster, GroupSender sender, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    /// <param name="closed">Called, under the gate, once the channel has closed: the owner forgets it.</param>
+    public ThreadChannel(string threadId, IClusterClient cluster, GatewayMetrics metrics, TimeProvider time, ILogger logger, Action<ThreadChannel> closed)
     {
         _threadId = threadId;
         _grains = cluster;
-        _stream = cluster.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For(threadId));
+        _feed = cluster.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For(threadId));
         _subscriptions = cluster.ServiceProvider.GetRequiredService<IStreamSubscriptionManagerAdmin>()
             .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
-        _sender = sender;
+        _dispatcher = new ThreadDispatcher(threadId, metrics, time);
+        _sequencer = new ThreadSequencer(new GrainTokenSource(cluster), _dispatcher, time, new GatewaySequencerEvents(metrics, logger));
         _metrics = metrics;
-        _time = time;
         _logger = logger;
+        _closed = closed;
     }
 
     public bool IsSubscribed => _handle is not null;
 
-    /// <summary>Takes a reference, subscribing on the first. False when the channel closed meanwhile: use a new one.</summary>
-    public async Task<bool> Acquire()
+    /// <summary>Queues presence for every viewer of the thread; not ordered with its tokens, so no gate.</summary>
+    public void SendPresence(PresenceMessage presence)
     {
-        await _gate.WaitAsync();
-        try
+        foreach (var viewer in _dispatcher.Viewers)
         {
-            if (_closed)
-            {
-                return false;
-            }
-
-            if (_references == 0)
-            {
-                _handle = await _stream.SubscribeAsync(this);
-            }
-
-            _references++;
-            return true;
-        }
-        finally
-        {
-            _gate.Release();
+            viewer.Send(presence);
         }
     }
 
-    /// <summary>Drops a reference, unsubscribing after the last. True when the channel is now closed.</summary>
-    public async Task<bool> Release()
+    /// <summary>Adds a viewer, subscribing for the first. False when the channel closed meanwhile: use a new one.</summary>
+    public async Task<bool> Acquire(Viewer viewer)
     {
         await _gate.WaitAsync();
         try
         {
-            if (--_references > 0)
+            if (_isClosed)
             {
                 return false;
             }
 
-            _closed = true;
-            if (_handle is { } handle)
+            if (_handle is null)
             {
-                _handle = null;
                 try
                 {
-                    await handle.UnsubscribeAsync();
+                    _handle = await _feed.SubscribeAsync(this);
+
+                    // Without this baseline, a stream's first event seen here could be mistaken for its start: a
+                    // failure fails the join.
+                    _sequencer.Baseline(await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams());
                 }
-                catch (Exception ex)
+                catch when (_dispatcher.IsEmpty)
                 {
-                    LogUnsubscribeFailed(ex, _threadId);
+                    await Close();
+                    throw;
                 }
             }
 
+            _dispatcher.Add(viewer);
             return true;
         }
         finally
@@ -103,9 +94,42 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
     }
 
-    public async Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
+    /// <summary>Removes a viewer (if it is here), unsubscribing after the last.</summary>
+    public async Task Release(Viewer viewer)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_dispatcher.Remove(viewer) && _dispatcher.IsEmpty)
+            {
+                await Close();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Takes the event and returns at once; it is forwarded behind the events before it. An Orleans client runs its
+    /// stream deliveries one at a time across all its subscriptions, so a gap fill awaited here (a grain call that
+    /// can wait out its timeout when its silo just died) would stall every thread on this gateway.
+    /// </summary>
+    public Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
+    {
+        lock (_arrivals)
+        {
+            _forwarding = ForwardAfter(_forwarding, item);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task ForwardAfter(Task previous, ThreadEvent item)
     {
         using var delivery = DeliveryTracing.StartDelivery(item);
+        await previous;
         await _gate.WaitAsync();
         try
         {
@@ -114,15 +138,19 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                 return;
             }
 
-            switch (item)
+            if (item is ThreadAccessChanged changed)
             {
-                case TokensAppended tokens:
-                    await Forward(tokens);
-                    break;
-                case StreamEnded ended:
-                    await Forward(ended);
-                    break;
+                await Revoke(changed.RemovedUserIds);
             }
+            else
+            {
+                await _sequencer.Accept(item);
+            }
+        }
+        catch (Exception ex)
+        {
+            // A fill failed: nothing past the gap was forwarded. The next event or the silent-stream probe fills it.
+            LogForwardFailed(ex, _threadId);
         }
         finally
         {
@@ -134,7 +162,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     public Task OnErrorAsync(Exception ex)
     {
-        LogStreamError(ex, _threadId);
+        LogFeedError(ex, _threadId);
         return Task.CompletedTask;
     }
 
@@ -162,22 +190,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                 }
             }
 
-            var now = _time.GetUtcNow();
-            foreach (var (streamId, progress) in _progress.ToList())
-            {
-                if (progress.Done)
-                {
-                    if (now - progress.LastEventAt > TimeSpan.FromMinutes(1))
-                    {
-                        _progress.Remove(streamId);
-                    }
-                }
-                else if (now - progress.LastEventAt > silentFor)
-                {
-                    progress.LastEventAt = now;
-                    await Fill(streamId, progress);
-                }
-            }
+            await _sequencer.ProbeSilent(silentFor);
         }
         catch (Exception ex)
         {
@@ -202,128 +215,62 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
             LogUnsubscribeFailed(ex, _threadId);
         }
 
-        _handle = await _stream.SubscribeAsync(this);
+        _handle = await _feed.SubscribeAsync(this);
+        var thread = _grains.GetGrain<IThreadGrain>(_threadId);
+        await _sequencer.CatchUp(await thread.GetStreams());
 
-        // Whatever was published while unsubscribed: the tracked streams from where they were, and streams that
-        // started meanwhile from their first token.
-        foreach (var info in await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams())
+        // An access change published while unsubscribed was missed too: ask about the users watching here.
+        var lost = new List<string>();
+        foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).OfType<string>().Distinct())
         {
-            if (_progress.TryGetValue(info.StreamId, out var progress))
+            if (!await thread.CanAccess(user))
             {
-                if (!progress.Done && (info.LastSequence > progress.Last || info.Done))
-                {
-                    await Fill(info.StreamId, progress);
-                }
-            }
-            else if (!info.Done)
-            {
-                await Fill(info.StreamId, Track(info.StreamId, baseline: 0));
+                lost.Add(user);
             }
         }
+
+        if (lost.Count > 0)
+        {
+            await Revoke(lost);
+        }
     }
 
-    private async Task Forward(TokensAppended e)
+    /// <summary>Takes the connections of users who lost access out of the thread, and tells them.</summary>
+    private async Task Revoke(IReadOnlyCollection<string> users)
     {
-        var progress = Track(e.StreamId, baseline: e.FirstSequence - 1);
-        if (progress.Done)
+        var removed = users.ToHashSet();
+        foreach (var viewer in _dispatcher.Viewers)
         {
-            return;
-        }
-
-        if (e.FirstSequence > progress.Last + 1)
-        {
-            await Fill(e.StreamId, progress);
-        }
-
-        // Tokens at or below the last forwarded one are a producer's resend: viewers already have them.
-        var skip = (int)Math.Max(0, progress.Last + 1 - e.FirstSequence);
-        if (skip < e.Tokens.Length && !progress.Done)
-        {
-            _sender.Enqueue(e, skip);
-            progress.Last = e.LastSequence;
-        }
-
-        progress.LastEventAt = _time.GetUtcNow();
-    }
-
-    private async Task Forward(StreamEnded e)
-    {
-        var progress = Track(e.StreamId, baseline: e.LastSequence);
-        if (progress.Done)
-        {
-            return;
-        }
-
-        if (e.LastSequence > progress.Last)
-        {
-            await Fill(e.StreamId, progress);
-        }
-
-        if (!progress.Done)
-        {
-            _sender.Enqueue([TokenMessage.ForDone(e)], null);
-            progress.Done = true;
-        }
-
-        progress.LastEventAt = _time.GetUtcNow();
-    }
-
-    /// <summary>Forwards what the stream grain has after the last forwarded sequence, and its done event if it is done.</summary>
-    private async Task Fill(string streamId, StreamProgress progress)
-    {
-        TokenPage page;
-        try
-        {
-            page = await _grains.GetGrain<IStreamGrain>(streamId).GetTokens(progress.Last);
-        }
-        catch (StreamNotFoundException)
-        {
-            _progress.Remove(streamId);
-            return;
-        }
-
-        if (page.Tokens.Length > 0 || page.Done)
-        {
-            // Only a probe that found something is a gap filled; most probes of a pausing model find nothing.
-            _metrics.GapFilled();
-        }
-
-        if (page.Tokens.Length > 0)
-        {
-            var messages = new TokenMessage[page.Tokens.Length];
-            for (var i = 0; i < messages.Length; i++)
+            if (viewer.UserId is { } user && removed.Contains(user))
             {
-                messages[i] = new TokenMessage(page.ThreadId, page.RunId, streamId, page.FirstSequence + i, page.Tokens[i], false, null, null, null);
+                viewer.Revoke(_threadId);
+                _dispatcher.Remove(viewer);
             }
-
-            _sender.Enqueue(messages, null);
-            progress.Last = page.LastSequence;
         }
 
-        if (page.Done)
+        if (_dispatcher.IsEmpty)
         {
-            _sender.Enqueue([new TokenMessage(page.ThreadId, page.RunId, streamId, page.LastSequence, null, true,
-                page.FullResponse, Reasons.Name(page.Reason), page.Detail)], null);
-            progress.Done = true;
+            await Close();
         }
     }
 
-    private StreamProgress Track(string streamId, long baseline)
+    private async Task Close()
     {
-        if (!_progress.TryGetValue(streamId, out var progress))
+        _isClosed = true;
+        if (_handle is { } handle)
         {
-            progress = new StreamProgress { Last = baseline, LastEventAt = _time.GetUtcNow() };
-            _progress[streamId] = progress;
+            _handle = null;
+            try
+            {
+                await handle.UnsubscribeAsync();
+            }
+            catch (Exception ex)
+            {
+                LogUnsubscribeFailed(ex, _threadId);
+            }
         }
 
-        return progress;
-    }
-
-    private sealed class StreamProgress
-    {
-        public long Last { get; set; }
-        public bool Done { get; set; }
-        public DateTimeOffset LastEventAt { get; set; }
+        _closed(this);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The subscription to thread {ThreadId} is gone from Orleans; subscribing again and catching up.")]
@@ -332,8 +279,11 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from thread {ThreadId} failed.")]
     private partial void LogUnsubscribeFailed(Exception exception, string threadId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The stream of thread {ThreadId} reported an error.")]
-    private partial void LogStreamError(Exception exception, string threadId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding an event of thread {ThreadId} failed; the next event or the silent-stream probe fills what it held.")]
+    private partial void LogForwardFailed(Exception exception, string threadId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The feed of thread {ThreadId} reported an error.")]
+    private partial void LogFeedError(Exception exception, string threadId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking the subscription of thread {ThreadId} failed; the next check retries.")]
     private partial void LogCheckFailed(Exception exception, string threadId);

@@ -1,29 +1,28 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.SignalR;
-using ReHome.Gateway.Hubs;
+using Microsoft.Extensions.Options;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
-/// Holds one Orleans subscription per thread that has at least one local connection. Each gateway instance
-/// subscribes for itself, so no SignalR backplane is needed.
+/// The gateway's fan-out: one Orleans subscription per thread that has at least one local viewer, delivering to
+/// each viewer's own bounded queue. Each gateway subscribes for itself, so no SignalR backplane is needed. Any kind
+/// of connection takes part through <see cref="Connect"/> and an <see cref="IViewerTransport"/>.
 /// </summary>
-internal sealed class ThreadFanout
+internal sealed partial class ThreadFanout
 {
     private readonly ConcurrentDictionary<string, ThreadChannel> _channels = new();
+    private readonly ConcurrentDictionary<string, Viewer> _viewers = new();
     private readonly IClusterClient _cluster;
-    private readonly IHubContext<AgentHub> _hub;
+    private readonly GatewayOptions _options;
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ThreadFanout> _logger;
-    private readonly IThreadFeedTap _tap;
 
-    public ThreadFanout(IClusterClient cluster, IHubContext<AgentHub> hub, GatewayMetrics metrics, TimeProvider time, ILogger<ThreadFanout> logger, IThreadFeedTap tap)
+    public ThreadFanout(IClusterClient cluster, IOptions<GatewayOptions> options, GatewayMetrics metrics, TimeProvider time, ILogger<ThreadFanout> logger)
     {
-        _tap = tap;
         _cluster = cluster;
-        _hub = hub;
+        _options = options.Value;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -32,28 +31,119 @@ internal sealed class ThreadFanout
 
     public IEnumerable<ThreadChannel> Channels => _channels.Values;
 
-    public async Task Join(string threadId)
+    /// <summary>Every connected viewer (enumerated live, without a copy).</summary>
+    public IEnumerable<Viewer> Viewers
     {
-        while (!await _channels.GetOrAdd(threadId, Open).Acquire())
+        get
         {
-            // The last leave closed that channel between lookup and acquire; it is being removed.
-            await Task.Yield();
+            foreach (var (_, viewer) in _viewers)
+            {
+                yield return viewer;
+            }
         }
     }
 
-    public async Task Leave(string threadId)
+    /// <summary>A new connection, as a viewer of no thread yet. Call <see cref="Disconnect"/> when it ends.</summary>
+    public Viewer Connect(string connectionId, string? userId, IViewerTransport transport)
     {
-        if (_channels.TryGetValue(threadId, out var channel) && await channel.Release())
+        var viewer = new Viewer(connectionId, userId, transport, _options.ConnectionQueueLimit, _metrics, _time, _logger);
+        _viewers[connectionId] = viewer;
+        return viewer;
+    }
+
+    /// <summary>Makes the viewer watch a thread. The caller has checked that its user may.</summary>
+    public async Task<JoinResult> Join(Viewer viewer, string threadId)
+    {
+        // The membership first, so every batch dispatched once the viewer is in the channel reaches it.
+        if (!viewer.TryJoin(threadId))
         {
-            _channels.TryRemove(new KeyValuePair<string, ThreadChannel>(threadId, channel));
+            return viewer.IsClosed ? JoinResult.ConnectionClosed : JoinResult.AlreadyJoined;
+        }
+
+        try
+        {
+            while (!await _channels.GetOrAdd(threadId, Open).Acquire(viewer))
+            {
+                // The last release closed that channel between lookup and acquire; it has been removed.
+                await Task.Yield();
+            }
+        }
+        catch
+        {
+            viewer.Leave(threadId);
+            throw;
+        }
+
+        if (viewer.IsClosed)
+        {
+            // The connection closed while this join was subscribing; its disconnect did not see this membership.
+            await Release(viewer, threadId);
+            return JoinResult.ConnectionClosed;
+        }
+
+        return JoinResult.Joined;
+    }
+
+    public async Task Leave(Viewer viewer, string threadId)
+    {
+        if (viewer.Leave(threadId))
+        {
+            await Release(viewer, threadId);
         }
     }
 
-    private ThreadChannel Open(string threadId) => new(
-        threadId,
-        _cluster,
-        new GroupSender(_hub, AgentHub.Group(threadId), _metrics, _time, _logger, threadId, _tap),
-        _metrics,
-        _time,
-        _logger);
+    /// <summary>The viewer's connection ended: releases its threads and returns them.</summary>
+    public async Task<string[]> Disconnect(Viewer viewer)
+    {
+        _viewers.TryRemove(new KeyValuePair<string, Viewer>(viewer.Id, viewer));
+        var threads = viewer.Close();
+        foreach (var threadId in threads)
+        {
+            try
+            {
+                await Release(viewer, threadId);
+            }
+            catch (Exception ex)
+            {
+                LogReleaseFailed(ex, threadId);
+            }
+        }
+
+        return threads;
+    }
+
+    /// <summary>Queues presence for every viewer of the thread on this gateway.</summary>
+    public void SendPresence(PresenceMessage presence)
+    {
+        if (_channels.TryGetValue(presence.ThreadId, out var channel))
+        {
+            channel.SendPresence(presence);
+        }
+    }
+
+    /// <summary>Queues presence for the named connections (those still watching its thread).</summary>
+    public void SendPresence(IEnumerable<string> connectionIds, PresenceMessage presence)
+    {
+        foreach (var id in connectionIds)
+        {
+            if (_viewers.TryGetValue(id, out var viewer))
+            {
+                viewer.Send(presence);
+            }
+        }
+    }
+
+    private async Task Release(Viewer viewer, string threadId)
+    {
+        if (_channels.TryGetValue(threadId, out var channel))
+        {
+            await channel.Release(viewer);
+        }
+    }
+
+    private ThreadChannel Open(string threadId) =>
+        new(threadId, _cluster, _metrics, _time, _logger, closed => _channels.TryRemove(new KeyValuePair<string, ThreadChannel>(threadId, closed)));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing thread {ThreadId} after a disconnect failed.")]
+    private partial void LogReleaseFailed(Exception exception, string threadId);
 }

@@ -15,12 +15,16 @@ public static class GatewayServices
 {
     public static WebApplicationBuilder AddReHomeGateway(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateOnStart();
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
+            .Validate(o => o.ConnectionQueueLimit >= 1 && o.BehindTimeout > TimeSpan.Zero,
+                "Gateway:ConnectionQueueLimit must be at least 1 and Gateway:BehindTimeout positive.")
+            .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<ThreadFanout>();
         builder.Services.AddSingleton<ResumeTracker>();
         builder.Services.AddHostedService<SubscriptionKeeper>();
+        builder.Services.AddHostedService<StalledViewerSweep>();
         builder.Services.AddPusherEndpoint();
         builder.Services.AddReHomeProducer();
         builder.Services.AddSingleton<DemoProducer>();
@@ -31,7 +35,7 @@ public static class GatewayServices
 
         builder.AddAgentHub();
         KeepAliveOptions.AddTo(builder.Services);
-        builder.Services.AddReHomePresence(AgentHub.Group);
+        builder.Services.AddReHomePresence();
         return builder;
     }
 }

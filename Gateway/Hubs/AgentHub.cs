@@ -9,56 +9,45 @@ using ReHome.Gateway.Telemetry;
 namespace ReHome.Gateway.Hubs;
 
 /// <summary>
-/// The browser-facing hub at <c>/hubs/agent</c>. Groups are routing only: every join is authorized against the
-/// thread's own access list, and memberships are per connection, so a reconnecting client joins again.
+/// The browser-facing hub at <c>/hubs/agent</c>. Every join is authorized against the thread's own access list, and
+/// memberships are per connection, so a reconnecting client joins again. Delivery is the fan-out's: each connection
+/// is a <see cref="Viewer"/> with its own queue (<see cref="ViewerLifetimeManager"/>), not a member of a SignalR group.
 /// </summary>
 [Authorize(AuthenticationSchemes = BrowserTokens.Scheme)]
-internal sealed partial class AgentHub(
+internal sealed class AgentHub(
     IGrainFactory grains,
     ThreadFanout fanout,
     GatewayMetrics metrics,
     ResumeTracker resumes,
-    IOptions<QuotaOptions> quotas,
-    ILogger<AgentHub> logger) : Hub
+    IOptions<QuotaOptions> quotas) : Hub
 {
-    private const string JoinedKey = "joined";
+    private const string CountedKey = "counted";
 
     private string UserId => Context.UserIdentifier ?? throw new HubException("forbidden: the token has no subject.");
 
-    private ThreadMemberships Joined => (ThreadMemberships)Context.Items[JoinedKey]!;
-
-    public static string Group(string threadId) => "thread:" + threadId;
+    private Viewer Viewer => ViewerLifetimeManager.ViewerOf(Context);
 
     public override Task OnConnectedAsync()
     {
-        Context.Items[JoinedKey] = new ThreadMemberships();
+        Context.Items[CountedKey] = true;
         metrics.ConnectionOpened();
         return Task.CompletedTask;
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (!Context.Items.ContainsKey(JoinedKey))
+        var threads = await fanout.Disconnect(Viewer);
+        if (!Context.Items.ContainsKey(CountedKey))
         {
             return; // refused as it opened (a quota, an expired token): it never counted
         }
 
         metrics.ConnectionClosed();
-        foreach (var threadId in Joined.Close())
+        if (exception is not null)
         {
-            metrics.ThreadLeft();
-            if (exception is not null)
+            foreach (var threadId in threads)
             {
                 resumes.Departed(UserId, threadId);
-            }
-
-            try
-            {
-                await fanout.Leave(threadId);
-            }
-            catch (Exception ex)
-            {
-                LogLeaveFailed(logger, ex, threadId);
             }
         }
     }
@@ -70,38 +59,27 @@ internal sealed partial class AgentHub(
         var thread = grains.GetGrain<IThreadGrain>(threadId);
         if (!await thread.CanAccess(UserId))
         {
-            throw new HubException($"forbidden: you may not watch thread '{threadId}'.");
+            throw Forbidden(threadId);
         }
 
-        if (!Joined.Contains(threadId))
+        var limit = quotas.Value.ThreadsPerConnection;
+        if (!Viewer.IsMember(threadId) && Viewer.ThreadCount >= limit)
         {
-            var limit = quotas.Value.ThreadsPerConnection;
-            if (Joined.Count >= limit)
-            {
-                throw new HubException($"quota_exceeded: a connection may join at most {limit} threads at a time; leave one first.");
-            }
+            throw new HubException($"quota_exceeded: a connection may join at most {limit} threads at a time; leave one first.");
+        }
 
-            // Into the group first, so nothing published after the subscription is missed by this connection.
-            await Groups.AddToGroupAsync(Context.ConnectionId, Group(threadId));
-            try
-            {
-                await fanout.Join(threadId);
-            }
-            catch
-            {
-                await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(threadId));
-                throw;
-            }
-
-            if (!Joined.TryAdd(threadId))
-            {
-                // The connection closed while this join was subscribing; nobody will leave for it.
-                await fanout.Leave(threadId);
+        switch (await fanout.Join(Viewer, threadId))
+        {
+            case JoinResult.ConnectionClosed:
                 throw new HubException("unavailable: the connection closed during the join.");
-            }
-
-            metrics.ThreadJoined();
-            resumes.Joined(UserId, threadId);
+            case JoinResult.Joined when !await thread.CanAccess(UserId):
+                // Access was revoked while this join was subscribing, and the revocation reached this gateway before
+                // the connection was in the thread: leave again.
+                await fanout.Leave(Viewer, threadId);
+                throw Forbidden(threadId);
+            case JoinResult.Joined:
+                resumes.Joined(UserId, threadId);
+                break;
         }
 
         var streams = await thread.GetStreams();
@@ -111,12 +89,7 @@ internal sealed partial class AgentHub(
     public async Task LeaveThread(string threadId)
     {
         RequireId(threadId, "threadId");
-        if (Joined.Remove(threadId))
-        {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(threadId));
-            await fanout.Leave(threadId);
-            metrics.ThreadLeft();
-        }
+        await fanout.Leave(Viewer, threadId);
     }
 
     /// <summary>The tokens of a stream after a sequence, to fill a gap; allowed through the stream's thread.</summary>
@@ -162,7 +135,7 @@ internal sealed partial class AgentHub(
         RequireId(threadId, "threadId");
         if (!await grains.GetGrain<IThreadGrain>(threadId).CanAccess(UserId))
         {
-            throw new HubException($"forbidden: you may not watch thread '{threadId}'.");
+            throw Forbidden(threadId);
         }
 
         return PresenceMessage.From(await grains.GetGrain<IPresenceGrain>(threadId).Get());
@@ -191,6 +164,8 @@ internal sealed partial class AgentHub(
         }
     }
 
+    private static HubException Forbidden(string threadId) => new($"forbidden: you may not watch thread '{threadId}'.");
+
     private static HubException StreamNotFound(string streamId) =>
         new($"stream_not_found: stream '{streamId}' does not exist, has expired, or is not yours to watch.");
 
@@ -201,7 +176,4 @@ internal sealed partial class AgentHub(
             throw new HubException($"invalid_request: {field} must be 1–{Ids.MaxLength} characters of A–Z, a–z, 0–9, '_' or '-'.");
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing thread {ThreadId} after a disconnect failed.")]
-    private static partial void LogLeaveFailed(ILogger logger, Exception exception, string threadId);
 }

@@ -27,6 +27,10 @@ internal static class HubSetup
         }).AddMessagePackProtocol();
         WrapProtocols(builder.Services);
 
+        // Each connection gets its own outbound queue (the fan-out's Viewer) instead of SignalR groups.
+        builder.Services.AddSingleton<DefaultHubLifetimeManager<AgentHub>>();
+        builder.Services.AddSingleton<HubLifetimeManager<AgentHub>, ViewerLifetimeManager>();
+
         // SignalR logs every refused call (a HubException) as an error with its stack trace; ReHomeErrorFilter logs
         // refusals as routine and real failures as errors, so the dispatcher's own log only repeats them.
         builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.Critical);

@@ -1,11 +1,11 @@
 namespace ReHome.Gateway.Presence;
 
 /// <summary>
-/// Passes presence from the cluster to this gateway's watchers: each new version to the thread's group once (the
+/// Passes presence from the cluster to this gateway's watchers: each new version to the thread's watchers once (the
 /// presence grain's change notices and the answers to this gateway's own reports both arrive here, in any order),
 /// and the current one to connections that just joined and are owed it even when nothing changed.
 /// </summary>
-internal sealed partial class PresenceRelay(PresenceSender sender, ILogger<PresenceRelay> logger) : IPresenceObserver
+internal sealed class PresenceRelay(PresenceSender sender) : IPresenceObserver
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, long> _forwarded = [];
@@ -50,12 +50,12 @@ internal sealed partial class PresenceRelay(PresenceSender sender, ILogger<Prese
         var message = PresenceMessage.From(snapshot);
         if (newer)
         {
-            // The whole group, which includes the connections that were owed it.
-            _ = Send(sender.ToThread(snapshot.ThreadId, message), snapshot.ThreadId);
+            // Every watcher of the thread, which includes the connections that were owed it.
+            sender.ToThread(message);
         }
         else if (owed is not null)
         {
-            _ = Send(sender.ToConnections(owed, message), snapshot.ThreadId);
+            sender.ToConnections(owed, message);
         }
     }
 
@@ -68,19 +68,4 @@ internal sealed partial class PresenceRelay(PresenceSender sender, ILogger<Prese
             _owed.Remove(threadId);
         }
     }
-
-    private async Task Send(Task send, string threadId)
-    {
-        try
-        {
-            await send;
-        }
-        catch (Exception ex)
-        {
-            LogSendFailed(ex, threadId);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending the presence of thread {ThreadId} failed.")]
-    private partial void LogSendFailed(Exception exception, string threadId);
 }

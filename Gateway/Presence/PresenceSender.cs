@@ -1,13 +1,14 @@
-using Microsoft.AspNetCore.SignalR;
+using ReHome.Gateway.Fanout;
 
 namespace ReHome.Gateway.Presence;
 
-/// <summary>Sends <c>agent.thread.presence</c> to a thread's watchers on this gateway, or to named connections.</summary>
-internal sealed class PresenceSender(IHubClients clients, Func<string, string> groupOfThread)
+/// <summary>
+/// Sends <c>agent.thread.presence</c> to a thread's watchers on this gateway, or to named connections, through each
+/// connection's own queue in the fan-out: a slow watcher never delays another.
+/// </summary>
+internal sealed class PresenceSender(ThreadFanout fanout)
 {
-    public Task ToThread(string threadId, PresenceMessage message) =>
-        clients.Group(groupOfThread(threadId)).SendAsync(HubContract.PresenceEvent, message);
+    public void ToThread(PresenceMessage message) => fanout.SendPresence(message);
 
-    public Task ToConnections(IReadOnlyList<string> connectionIds, PresenceMessage message) =>
-        clients.Clients(connectionIds).SendAsync(HubContract.PresenceEvent, message);
+    public void ToConnections(IReadOnlyList<string> connectionIds, PresenceMessage message) => fanout.SendPresence(connectionIds, message);
 }

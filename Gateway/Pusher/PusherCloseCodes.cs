@@ -19,9 +19,10 @@ internal static class PusherCloseCodes
     public const int NoProtocolVersion = 4008;
 
     /// <summary>
-    /// The client fell <see cref="PusherOptions.OutboundQueueLimit"/> messages behind, or the gateway or the client's
-    /// address holds its connection quota (<see cref="PusherOptions.MaxConnections"/>,
-    /// <see cref="PusherOptions.MaxConnectionsPerAddress"/>): back off, then reconnect.
+    /// The client stayed behind (<c>Gateway:BehindTimeout</c>), its protocol frames passed
+    /// <see cref="PusherOptions.OutboundQueueLimit"/>, or the gateway or the client's address holds its connection quota
+    /// (<see cref="PusherOptions.MaxConnections"/>, <see cref="PusherOptions.MaxConnectionsPerAddress"/>): back off,
+    /// then reconnect.
     /// </summary>
     public const int OverCapacity = 4100;
 

@@ -2,14 +2,17 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Pusher;
 
 /// <summary>
 /// One pusher-js / Echo client on one WebSocket: the protocol's handshake, heartbeats, subscriptions and errors.
-/// Everything it sends goes through its own bounded outbound queue and one writer loop, so a slow client holds up
-/// only itself; one that falls <see cref="PusherOptions.OutboundQueueLimit"/> messages behind is closed with 4100.
+/// Its channels' messages come from the thread fan-out as a <see cref="Viewer"/> of its own (the same bounded queue,
+/// <c>agent.thread.behind</c> and disconnect of a connection that stays behind as a hub connection), one write in
+/// flight; protocol frames queue beside them. One writer loop puts both on the socket, so a slow client holds up
+/// only itself; one whose protocol frames pile up past <see cref="PusherOptions.OutboundQueueLimit"/> is closed with 4100.
 /// </summary>
 internal sealed partial class PusherConnection
 {
@@ -18,12 +21,15 @@ internal sealed partial class PusherConnection
 
     private readonly WebSocket _socket;
     private readonly PusherOptions _options;
-    private readonly IThreadSubscriptions _subscriptions;
+    private readonly ThreadFanout _fanout;
+    private readonly PusherViewerTransport _transport;
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound;
-    private readonly Dictionary<string, ChannelSubscription> _channels = [];
+    private readonly Channel<Outbound> _outbound;
+
+    /// <summary>Confirmed channels, with their thread ids.</summary>
+    private readonly Dictionary<string, string> _channels = [];
     private readonly CancellationTokenSource _lifetime = new();
     private readonly InboundRate _rate;
     private long _lastHeardTicks;
@@ -31,17 +37,20 @@ internal sealed partial class PusherConnection
     private (int Code, string Reason)? _close;
     private volatile bool _abandonQueue;
 
-    public PusherConnection(WebSocket socket, string socketId, PusherOptions options, IThreadSubscriptions subscriptions,
+    private Viewer? _viewer;
+
+    public PusherConnection(WebSocket socket, string socketId, PusherOptions options, ThreadFanout fanout,
         GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
         _socket = socket;
         SocketId = socketId;
         _options = options;
-        _subscriptions = subscriptions;
+        _fanout = fanout;
+        _transport = new PusherViewerTransport(this);
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _outbound = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(options.OutboundQueueLimit)
+        _outbound = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(options.OutboundQueueLimit)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -68,6 +77,7 @@ internal sealed partial class PusherConnection
     public async Task Run(CancellationToken stopping)
     {
         _metrics.ConnectionOpened();
+        _viewer = _fanout.Connect(SocketId, userId: null, _transport);
         using var onStop = stopping.Register(() => Close(PusherCloseCodes.ReconnectImmediately, "The gateway is stopping; reconnect."));
         var writer = Task.Run(WriteLoop);
         try
@@ -85,27 +95,40 @@ internal sealed partial class PusherConnection
             // Answers the client's close (or ends after an abort); nothing queued is worth sending any more.
             Close((int)WebSocketCloseStatus.NormalClosure, "");
             await writer;
+            while (_outbound.Reader.TryRead(out var unsent))
+            {
+                unsent.Written?.TrySetResult();
+            }
+
             _metrics.ConnectionClosed();
             _lifetime.Dispose();
         }
     }
 
-    /// <summary>Queues frames in order; a client too far behind to take them is closed (4100).</summary>
-    public void Send(params ReadOnlySpan<ReadOnlyMemory<byte>> frames)
-    {
-        foreach (var frame in frames)
-        {
-            if (!_outbound.Writer.TryWrite(frame))
-            {
-                if (_close is null)
-                {
-                    LogBehind(SocketId, _options.OutboundQueueLimit);
-                    Close(PusherCloseCodes.OverCapacity, "The client fell too far behind; reconnect and catch up.", abandonQueue: true);
-                }
+    /// <summary>Queues a protocol frame; a client too far behind to take it is closed (4100).</summary>
+    public void Send(ReadOnlyMemory<byte> frame) => TryQueue(new Outbound([frame], null));
 
-                return;
-            }
+    /// <summary>Queues the fan-out's frames of a channel; completes when they are on the socket (or will never be).</summary>
+    public ValueTask Write(ReadOnlyMemory<byte>[] frames)
+    {
+        var written = new TaskCompletionSource();
+        return TryQueue(new Outbound(frames, written)) ? new ValueTask(written.Task) : ValueTask.CompletedTask;
+    }
+
+    private bool TryQueue(Outbound item)
+    {
+        if (_outbound.Writer.TryWrite(item))
+        {
+            return true;
         }
+
+        if (_close is null)
+        {
+            LogBehind(SocketId, _options.OutboundQueueLimit);
+            Close(PusherCloseCodes.OverCapacity, "The client fell too far behind; reconnect and catch up.", abandonQueue: true);
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -289,66 +312,65 @@ internal sealed partial class PusherConnection
             }
         }
 
-        var subscription = new ChannelSubscription(this, channel, threadId);
+        _transport.Hold(threadId);
+        JoinResult joined;
         try
         {
-            await _subscriptions.Join(threadId, subscription);
+            joined = await _fanout.Join(_viewer!, threadId);
         }
         catch (Exception ex)
         {
+            _transport.Forget(threadId);
             LogJoinFailed(ex, threadId);
             Send(PusherFrames.SubscriptionError(channel, "Unavailable", "The cluster did not answer; subscribe again.", 503));
             return;
         }
 
-        lock (_channels)
+        if (joined == JoinResult.ConnectionClosed)
         {
-            _channels[channel] = subscription;
+            _transport.Forget(threadId);
+            return;
         }
 
-        subscription.Confirm();
-        _metrics.ThreadJoined();
+        lock (_channels)
+        {
+            _channels[channel] = threadId;
+        }
+
+        _transport.Confirm(threadId, channel);
     }
 
     private async Task Unsubscribe(string? channel)
     {
-        ChannelSubscription? subscription;
+        string? threadId;
         lock (_channels)
         {
-            if (channel is null || !_channels.Remove(channel, out subscription))
+            if (channel is null || !_channels.Remove(channel, out threadId))
             {
                 return;
             }
         }
 
-        await Leave(subscription);
+        try
+        {
+            await _fanout.Leave(_viewer!, threadId);
+        }
+        catch (Exception ex)
+        {
+            LogLeaveFailed(ex, threadId);
+        }
     }
 
     private async Task LeaveAll()
     {
-        ChannelSubscription[] held;
         lock (_channels)
         {
-            held = [.. _channels.Values];
             _channels.Clear();
         }
 
-        foreach (var subscription in held)
+        if (_viewer is { } viewer)
         {
-            await Leave(subscription);
-        }
-    }
-
-    private async Task Leave(ChannelSubscription subscription)
-    {
-        _metrics.ThreadLeft();
-        try
-        {
-            await _subscriptions.Leave(subscription.ThreadId, subscription);
-        }
-        catch (Exception ex)
-        {
-            LogLeaveFailed(ex, subscription.ThreadId);
+            await _fanout.Disconnect(viewer);
         }
     }
 
@@ -359,9 +381,14 @@ internal sealed partial class PusherConnection
         {
             while (await reader.WaitToReadAsync(_lifetime.Token) && !_abandonQueue)
             {
-                while (!_abandonQueue && reader.TryRead(out var frame))
+                while (!_abandonQueue && reader.TryRead(out var item))
                 {
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _lifetime.Token);
+                    foreach (var frame in item.Frames)
+                    {
+                        await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _lifetime.Token);
+                    }
+
+                    item.Written?.TrySetResult();
                 }
             }
 
@@ -375,6 +402,9 @@ internal sealed partial class PusherConnection
             // The socket is gone, or was aborted after the close grace; the receive loop ends the connection.
         }
     }
+
+    /// <summary>Frames for the socket; <see cref="Written"/> completes once they are on it (for the fan-out's writes).</summary>
+    private readonly record struct Outbound(ReadOnlyMemory<byte>[] Frames, TaskCompletionSource? Written);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pusher socket {SocketId} fell {Limit} messages behind; closing it with 4100.")]
     private partial void LogBehind(string socketId, int limit);

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
+using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Pusher;
@@ -76,7 +77,7 @@ internal static partial class PusherEndpoint
         PusherConnection connection;
         do
         {
-            connection = new PusherConnection(socket, socketIds.Mint(), options, services.GetRequiredService<IThreadSubscriptions>(),
+            connection = new PusherConnection(socket, socketIds.Mint(), options, services.GetRequiredService<ThreadFanout>(),
                 services.GetRequiredService<GatewayMetrics>(), services.GetRequiredService<TimeProvider>(), logger);
         }
         while (!connections.TryAdd(connection));

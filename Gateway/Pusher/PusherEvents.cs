@@ -1,6 +1,6 @@
 namespace ReHome.Gateway.Pusher;
 
-/// <summary>Event names of Pusher protocol 7 that the endpoint speaks, and the one application event it sends.</summary>
+/// <summary>Event names of Pusher protocol 7 that the endpoint speaks, and the application events it sends.</summary>
 internal static class PusherEvents
 {
     public const string ConnectionEstablished = "pusher:connection_established";
@@ -15,4 +15,10 @@ internal static class PusherEvents
 
     /// <summary>The seed's event name, the same as the hub's: Echo listens with <c>.listen('.agent.thread.token', …)</c>.</summary>
     public const string Token = HubContract.TokenEvent;
+
+    /// <summary>The hub's name too: messages of a stream after <c>lastSequence</c> were dropped for this slow client.</summary>
+    public const string Behind = HubContract.BehindEvent;
+
+    /// <summary>The hub's name too; a Pusher client's access is the app's, so the gateway never sends it today.</summary>
+    public const string Revoked = HubContract.RevokedEvent;
 }

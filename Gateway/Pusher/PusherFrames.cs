@@ -30,6 +30,18 @@ internal static class PusherFrames
         return frames;
     }
 
+    /// <summary><c>agent.thread.behind</c> on the channel: <c>{threadId, streamId, lastSequence}</c>, as the hub sends it.</summary>
+    public static ReadOnlyMemory<byte> Behind(string channel, BehindMessage behind) => Event(PusherEvents.Behind, channel, json =>
+    {
+        json.WriteString("threadId", behind.ThreadId);
+        json.WriteString("streamId", behind.StreamId);
+        json.WriteNumber("lastSequence", behind.LastSequence);
+    });
+
+    /// <summary><c>agent.thread.revoked</c> on the channel: <c>{threadId}</c>.</summary>
+    public static ReadOnlyMemory<byte> Revoked(string channel, RevokedMessage revoked) =>
+        Event(PusherEvents.Revoked, channel, json => json.WriteString("threadId", revoked.ThreadId));
+
     public static ReadOnlyMemory<byte> ConnectionEstablished(string socketId, TimeSpan activityTimeout)
     {
         var data = new ArrayBufferWriter<byte>(96);
@@ -87,6 +99,20 @@ internal static class PusherFrames
         json.WriteString("reason", m.Reason);
         json.WriteString("detail", m.Detail);
         json.WriteEndObject();
+    }
+
+    /// <summary>An application event: a frame whose data is the JSON-encoded string of the object <paramref name="writeData"/> fills.</summary>
+    private static ReadOnlyMemory<byte> Event(string eventName, string channel, Action<Utf8JsonWriter> writeData)
+    {
+        var data = new ArrayBufferWriter<byte>(160);
+        using (var json = new Utf8JsonWriter(data, Relaxed))
+        {
+            json.WriteStartObject();
+            writeData(json);
+            json.WriteEndObject();
+        }
+
+        return Frame(eventName, channel, data.WrittenSpan);
     }
 
     /// <summary>A frame whose data is a JSON-encoded string of <paramref name="data"/>.</summary>

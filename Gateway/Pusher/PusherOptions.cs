@@ -38,8 +38,8 @@ public sealed partial class PusherOptions
     public int MessageBurst { get; set; } = 200;
 
     /// <summary>
-    /// Outbound messages queued for one connection. A client that falls this far behind is closed with 4100 and
-    /// reconnects after backing off, then catches up from the token page.
+    /// Protocol frames (pongs, errors, subscription answers) queued for one connection; past it the client is closed
+    /// with 4100. Its channels' messages queue in the fan-out, as a hub connection's do (<c>Gateway:ConnectionQueueLimit</c>).
     /// </summary>
     public int OutboundQueueLimit { get; set; } = 10_000;
 

@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Options;
-using ReHome.Gateway.Fanout;
 
 namespace ReHome.Gateway.Pusher;
 
 public static class PusherServices
 {
-    /// <summary>The Pusher-protocol endpoint's settings, connections and its wiring into the thread fan-out.</summary>
+    /// <summary>The Pusher-protocol endpoint's settings and connections; each connection joins the thread fan-out itself.</summary>
     public static IServiceCollection AddPusherEndpoint(this IServiceCollection services)
     {
         services.AddOptions<PusherOptions>().BindConfiguration(PusherOptions.Section)
@@ -14,9 +13,6 @@ public static class PusherServices
         services.AddSingleton<SocketIds>();
         services.AddSingleton<PusherConnections>();
         services.AddHostedService(sp => sp.GetRequiredService<PusherConnections>());
-        services.AddSingleton<PusherFeed>();
-        services.AddSingleton<IThreadFeedTap>(sp => sp.GetRequiredService<PusherFeed>());
-        services.AddSingleton<IThreadSubscriptions, FanoutThreadSubscriptions>();
         return services;
     }
 }

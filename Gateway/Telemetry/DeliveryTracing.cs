@@ -5,7 +5,7 @@ namespace ReHome.Gateway.Telemetry;
 /// <summary>
 /// The gateway's trace spans, on the <c>ReHome.Gateway</c> activity source. <see cref="StartDelivery"/> continues the
 /// producer's trace from the context the grain put on the thread event (the Orleans stream hop carries none itself);
-/// <see cref="SendTraces"/> makes the hub send a child of the first delivery it carries and links the others.
+/// <see cref="SendTraces"/> makes the dispatch to the connections a child of the first delivery it carries and links the others.
 /// </summary>
 internal static class DeliveryTracing
 {

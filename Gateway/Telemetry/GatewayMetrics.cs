@@ -15,19 +15,28 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _resumes;
     private readonly Counter<long> _gapFills;
     private readonly Counter<long> _resubscriptions;
+    private readonly Counter<long> _fellBehind;
+    private readonly Counter<long> _slowDisconnects;
+    private readonly Counter<long> _revocations;
 
     public GatewayMetrics(IMeterFactory meters)
     {
         _meter = meters.Create(MeterName);
         _connections = _meter.CreateUpDownCounter<long>("rehome.gateway.connections", description: "Open SignalR connections.");
         _joinedThreads = _meter.CreateUpDownCounter<long>("rehome.gateway.joined_threads", description: "Thread memberships held by open connections.");
-        _tokensDelivered = _meter.CreateCounter<long>("rehome.gateway.tokens_delivered", description: "Tokens and done events sent to browsers (once per thread group).");
+        _tokensDelivered = _meter.CreateCounter<long>("rehome.gateway.tokens_delivered", description: "Tokens and done events handed to a thread's connections (counted once per thread, not per connection).");
         _deliveryDelay = _meter.CreateHistogram("rehome.gateway.delivery_delay", unit: "ms",
-            description: "From the grain numbering a token to the gateway handing it to SignalR.",
+            description: "From the grain numbering a token to the gateway handing it to its connections.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000] });
         _resumes = _meter.CreateCounter<long>("rehome.gateway.resumes", description: "Viewers that rejoined a thread within a minute of losing their connection.");
         _gapFills = _meter.CreateCounter<long>("rehome.gateway.gap_fills", description: "Gaps filled: browsers asking for tokens after a sequence (not a first load from 0), and gaps the gateway filled itself from the grain.");
         _resubscriptions = _meter.CreateCounter<long>("rehome.gateway.resubscriptions", description: "Thread subscriptions taken again after Orleans dropped them.");
+        _fellBehind = _meter.CreateCounter<long>("rehome.gateway.connections_behind",
+            description: "Times a connection fell behind: its outbound queue was full, was cut, and it was sent agent.thread.behind.");
+        _slowDisconnects = _meter.CreateCounter<long>("rehome.gateway.slow_disconnects",
+            description: "Connections disconnected because they stayed behind, or their socket took no data, for Gateway:BehindTimeout.");
+        _revocations = _meter.CreateCounter<long>("rehome.gateway.revocations",
+            description: "Thread memberships ended because the user lost access (agent.thread.revoked).");
     }
 
     public void ConnectionOpened() => _connections.Add(1);
@@ -37,6 +46,9 @@ public sealed class GatewayMetrics
     public void Resumed() => _resumes.Add(1);
     public void GapFilled() => _gapFills.Add(1);
     public void Resubscribed() => _resubscriptions.Add(1);
+    public void FellBehind() => _fellBehind.Add(1);
+    public void SlowDisconnected() => _slowDisconnects.Add(1);
+    public void Revoked() => _revocations.Add(1);
 
     public void Delivered(int count, TimeSpan? delay)
     {

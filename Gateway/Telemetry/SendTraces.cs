@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace ReHome.Gateway.Telemetry;
 
 /// <summary>
-/// The deliveries whose messages wait for one hub send. <see cref="Capture"/> when messages are queued (inside the
-/// delivery span), <see cref="Take"/> when a send takes the queue, then <see cref="StartSend"/> around the send.
+/// The deliveries whose messages wait for one dispatch (a thread's batch handed to each of its connections' queues).
+/// <see cref="Capture"/> when messages are queued (inside the delivery span), <see cref="Take"/> when a dispatch
+/// takes the queue, then <see cref="StartDispatch"/> around it.
 /// Not thread-safe: call it under the queue's own lock.
 /// </summary>
 internal sealed class SendTraces
@@ -26,8 +27,8 @@ internal sealed class SendTraces
         return pending;
     }
 
-    /// <summary>A hub send span: child of the first delivery it carries, linked to the rest; null when none was traced.</summary>
-    public static Activity? StartSend(List<ActivityContext>? deliveries, string group, int messages)
+    /// <summary>A dispatch span: child of the first delivery it carries, linked to the rest; null when none was traced.</summary>
+    public static Activity? StartDispatch(List<ActivityContext>? deliveries, string threadId, int messages, int connections)
     {
         if (deliveries is not { Count: > 0 })
         {
@@ -35,9 +36,10 @@ internal sealed class SendTraces
         }
 
         var links = deliveries.Count == 1 ? null : deliveries.Skip(1).Distinct().Select(d => new ActivityLink(d));
-        var span = DeliveryTracing.Source.StartActivity("rehome.hub.send", ActivityKind.Producer, deliveries[0], links: links);
-        span?.SetTag("rehome.group", group);
+        var span = DeliveryTracing.Source.StartActivity("rehome.dispatch", ActivityKind.Producer, deliveries[0], links: links);
+        span?.SetTag("rehome.thread_id", threadId);
         span?.SetTag("rehome.message_count", messages);
+        span?.SetTag("rehome.connection_count", connections);
         return span;
     }
 }

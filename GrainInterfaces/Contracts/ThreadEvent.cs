@@ -44,3 +44,12 @@ public sealed record StreamEnded(
     [property: Id(2)] StreamEndReason Reason,
     [property: Id(3)] string? Detail,
     [property: Id(4)] string? TraceParent = null) : ThreadEvent(ThreadId, RunId, StreamId);
+
+/// <summary>
+/// The thread's access list changed and these users lost access. Every gateway with a subscription to the thread
+/// receives it and takes their connections out of the thread. Not about one stream: run and stream ids are empty.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("rehome.ThreadAccessChanged")]
+public sealed record ThreadAccessChanged(
+    string ThreadId,
+    [property: Id(0)] string[] RemovedUserIds) : ThreadEvent(ThreadId, "", "");

@@ -33,6 +33,15 @@ public static class HubContract
     /// <summary>An array of <see cref="TokenMessage"/>, in order: what queued while the previous send was in flight.</summary>
     public const string TokensEvent = "agent.thread.tokens";
 
+    /// <summary>
+    /// A <see cref="BehindMessage"/>: this connection fell behind and messages of the stream after
+    /// <see cref="BehindMessage.LastSequence"/> were dropped for it; it catches up with <see cref="GetTokens"/>.
+    /// </summary>
+    public const string BehindEvent = "agent.thread.behind";
+
+    /// <summary>A <see cref="RevokedMessage"/>: the user was removed from the thread, and this connection left it.</summary>
+    public const string RevokedEvent = "agent.thread.revoked";
+
     /// <summary>A <see cref="PresenceMessage"/>: sent to a connection when it joins a thread, and to all its watchers on a change.</summary>
     public const string PresenceEvent = "agent.thread.presence";
 }

@@ -27,6 +27,22 @@ public readonly record struct TokenMessage(
         new(e.ThreadId, e.RunId, e.StreamId, e.LastSequence, null, true, e.FullResponse, Reasons.Name(e.Reason), e.Detail);
 }
 
+/// <summary>
+/// The payload of <c>agent.thread.behind</c>: the connection did not read its socket fast enough, so the gateway
+/// dropped its queued messages of this stream after <see cref="LastSequence"/> (the last sequence it was sent;
+/// with the done event dropped, the stream's last token). Live messages continue; what was dropped comes from
+/// <c>GetTokens(streamId, yourLastSequence)</c>.
+/// </summary>
+[DataContract]
+public sealed record BehindMessage(
+    [property: DataMember(Name = "threadId")] string ThreadId,
+    [property: DataMember(Name = "streamId")] string StreamId,
+    [property: DataMember(Name = "lastSequence")] long LastSequence);
+
+/// <summary>The payload of <c>agent.thread.revoked</c>: the user may no longer watch the thread; the connection left it.</summary>
+[DataContract]
+public sealed record RevokedMessage([property: DataMember(Name = "threadId")] string ThreadId);
+
 /// <summary>A stream as <c>JoinThread</c> lists it. <see cref="StartedAt"/> is a <see cref="WireTime"/> string.</summary>
 [DataContract]
 public sealed record ThreadStream(

@@ -5,21 +5,25 @@ namespace ReHome.Producer;
 /// time; tokens queued meanwhile go together in the next call. Tokens the grain has not yet stored are kept, so
 /// that after a silo crash they can be resent under the same numbers.
 /// </summary>
-internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retry retry, int maxBatch)
+internal sealed class ProducerStream
 {
-    private readonly object _gate = new();
-    private readonly Queue<(string Token, TaskCompletionSource<long> Sent)> _queue = new();
-    private Task _sender = Task.CompletedTask;
-
-    /// <summary>
-    /// Whether a sender is running, decided under the gate: a sender's task is still incomplete for a moment
-    /// after it found the queue empty, so its status cannot tell an enqueuer whether to start another.
-    /// </summary>
-    private bool _sending;
+    private readonly IStreamGrain _grain;
+    private readonly Retry _retry;
+    private readonly int _maxBatch;
+    private readonly SendQueue<(string Token, TaskCompletionSource<long> Sent)> _queue;
 
     /// <summary>Tokens after the grain's last stored sequence, ending at <see cref="_lastSequence"/>. Touched only by the sender.</summary>
     private readonly List<string> _unstored = [];
-    private long _lastSequence = lastSequence;
+    private long _lastSequence;
+
+    public ProducerStream(IStreamGrain grain, long lastSequence, Retry retry, int maxBatch)
+    {
+        _grain = grain;
+        _lastSequence = lastSequence;
+        _retry = retry;
+        _maxBatch = maxBatch;
+        _queue = new(SendBatch, maxBatch);
+    }
 
     /// <summary>The last sequence this producer has had acknowledged; -1 until known.</summary>
     public long LastSequence => _lastSequence;
@@ -27,38 +31,12 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
     public Task<long> Enqueue(string token)
     {
         var sent = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            _queue.Enqueue((token, sent));
-            if (!_sending)
-            {
-                _sending = true;
-                _sender = Task.Run(SendQueued);
-            }
-        }
-
+        _queue.Enqueue((token, sent));
         return sent.Task;
     }
 
     /// <summary>Completes once every token queued so far has been sent or has failed.</summary>
-    public async Task Drain()
-    {
-        while (true)
-        {
-            Task sender;
-            lock (_gate)
-            {
-                if (!_sending)
-                {
-                    return;
-                }
-
-                sender = _sender;
-            }
-
-            await sender;
-        }
-    }
+    public Task Drain() => _queue.Drain();
 
     /// <summary>Ends the stream after this producer's tokens, resending any the grain lost first.</summary>
     public async Task<bool> End(string? fullResponse, CancellationToken cancellationToken)
@@ -66,44 +44,20 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
         await Drain();
         await EnsurePosition();
         var attempts = 0;
-        return await retry.Run("End", async () =>
+        return await _retry.Run("End", async () =>
         {
             attempts++;
             try
             {
                 // A retry that finds the stream ended is our own first attempt having landed.
-                return await grain.End(fullResponse, _lastSequence) || attempts > 1;
+                return await _grain.End(fullResponse, _lastSequence) || attempts > 1;
             }
             catch (SequenceGapException gap)
             {
                 await Resend(gap);
-                return await grain.End(fullResponse, _lastSequence);
+                return await _grain.End(fullResponse, _lastSequence);
             }
         }, Retry.IsTransientOrStorage, cancellationToken);
-    }
-
-    private async Task SendQueued()
-    {
-        while (true)
-        {
-            List<(string Token, TaskCompletionSource<long> Sent)> batch;
-            lock (_gate)
-            {
-                if (_queue.Count == 0)
-                {
-                    _sending = false;
-                    return;
-                }
-
-                batch = new List<(string, TaskCompletionSource<long>)>(Math.Min(_queue.Count, maxBatch));
-                while (batch.Count < maxBatch && _queue.TryDequeue(out var item))
-                {
-                    batch.Add(item);
-                }
-            }
-
-            await SendBatch(batch);
-        }
     }
 
     private async Task SendBatch(List<(string Token, TaskCompletionSource<long> Sent)> batch)
@@ -146,16 +100,16 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
         AppendAck ack;
         try
         {
-            ack = await retry.Run("Append", async () =>
+            ack = await _retry.Run("Append", async () =>
             {
                 try
                 {
-                    return await grain.AppendMany(first, tokens);
+                    return await _grain.AppendMany(first, tokens);
                 }
                 catch (SequenceGapException gap)
                 {
                     await Resend(gap);
-                    return await grain.AppendMany(first, tokens);
+                    return await _grain.AppendMany(first, tokens);
                 }
             }, Retry.IsTransient, CancellationToken.None);
         }
@@ -188,8 +142,8 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
             }
 
             var start = (int)(next - firstUnstored);
-            var chunk = _unstored.GetRange(start, Math.Min(maxBatch, _unstored.Count - start)).ToArray();
-            var ack = await grain.AppendMany(next, chunk);
+            var chunk = _unstored.GetRange(start, Math.Min(_maxBatch, _unstored.Count - start)).ToArray();
+            var ack = await _grain.AppendMany(next, chunk);
             next += chunk.Length;
             Forget(ack.DurableThrough);
         }
@@ -207,7 +161,7 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
     {
         if (_lastSequence < 0)
         {
-            var info = await retry.Run("GetInfo", () => grain.GetInfo().AsTask(), Retry.IsTransient, CancellationToken.None);
+            var info = await _retry.Run("GetInfo", () => _grain.GetInfo().AsTask(), Retry.IsTransient, CancellationToken.None);
             _lastSequence = info.LastSequence;
         }
     }

@@ -84,6 +84,8 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
     {
         Ids.Validate(ThreadId, "threadId");
         Validate(access);
+        var members = ToMemberSet(access);
+        await PublishRemovals(members);
         var (previous, previousActivity) = (_state.State.Access, _state.State.LastActivityAt);
         _state.State.Access = access;
         _state.State.LastActivityAt = _time.GetUtcNow();
@@ -97,8 +99,32 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
             throw new StorageUnavailableException($"Thread '{ThreadId}' could not store its access list.", ex);
         }
 
-        _members = ToMemberSet(access);
+        _members = members;
         await ScheduleRetention();
+    }
+
+    /// <summary>
+    /// Tells every gateway subscribed to the thread who lost access, so their connections leave it. Published before
+    /// the change is stored: when the store then fails, some connections left a thread they may still join again,
+    /// never the other way round. A publish that fails refuses the change.
+    /// </summary>
+    private async Task PublishRemovals(HashSet<string> members)
+    {
+        var removed = _members.Where(user => !members.Contains(user)).ToArray();
+        if (removed.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await this.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For(ThreadId))
+                .OnNextAsync(new ThreadAccessChanged(ThreadId, removed));
+        }
+        catch (Exception ex)
+        {
+            throw new StorageUnavailableException($"Thread '{ThreadId}' could not tell the gateways who lost access; nothing was changed.", ex);
+        }
     }
 
     public ValueTask<ThreadAccess?> GetAccess() => ValueTask.FromResult(_state.State.Access);

@@ -9,7 +9,7 @@ namespace ReHome.Silo;
 /// OpenTelemetry traces, exported over OTLP and configured by the standard <c>OTEL_EXPORTER_OTLP_*</c> variables
 /// (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, <c>_PROTOCOL</c>, <c>_HEADERS</c>, <c>OTEL_TRACES_SAMPLER</c>,
 /// <c>OTEL_SERVICE_NAME</c>, …). Off, at no cost, while no endpoint is set. One trace follows a token: ASP.NET Core's
-/// request, Orleans' grain calls (activity propagation), the grain's publish and the gateway's delivery and hub send.
+/// request, Orleans' grain calls (activity propagation), the grain's publish and the gateway's delivery and dispatch.
 /// </summary>
 public static class TracingDefaults
 {

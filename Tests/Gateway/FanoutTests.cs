@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Streams.Core;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Gateway;
@@ -15,14 +13,14 @@ public sealed class FanoutTests(GatewayFixture gateway)
         await using var alice = await Viewer.Connect(gateway, "alice");
         await using var bob = await Viewer.Connect(gateway, "bob");
 
-        Assert.Equal(0, await SubscriptionCount(threadId));
+        Assert.Equal(0, await gateway.SubscriptionCount(threadId));
         await alice.Join(threadId);
         await bob.Join(threadId);
         await alice.Join(threadId);
-        Assert.Equal(1, await SubscriptionCount(threadId));
+        Assert.Equal(1, await gateway.SubscriptionCount(threadId));
 
         await alice.Connection.InvokeAsync(HubContract.LeaveThread, threadId);
-        Assert.Equal(1, await SubscriptionCount(threadId));
+        Assert.Equal(1, await gateway.SubscriptionCount(threadId));
 
         // Bob still gets the thread after Alice left.
         var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
@@ -32,14 +30,6 @@ public sealed class FanoutTests(GatewayFixture gateway)
         Assert.Null(alice.Done(streamId));
 
         await bob.Connection.StopAsync();
-        await Eventually.True(async () => await SubscriptionCount(threadId) == 0, because: "the last disconnect releases the subscription");
-    }
-
-    private async Task<int> SubscriptionCount(string threadId)
-    {
-        var subscriptions = gateway.Services.GetRequiredService<IClusterClient>().ServiceProvider
-            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
-            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
-        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 0, because: "the last disconnect releases the subscription");
     }
 }

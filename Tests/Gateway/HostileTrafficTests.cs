@@ -96,8 +96,8 @@ public sealed class HostileTrafficTests(EdgeGatewayFixture gateway, ITestOutputH
         var sent = 0;
         while (!stop.IsCancellationRequested)
         {
-            using var socket = await RawHubSocket.Connect(gateway, user);
-            await RawHubSocket.Send(socket, junk);
+            using var socket = await RawHubFrames.Connect(gateway, user);
+            await RawHubFrames.Send(socket, junk);
             sent += junk.Length;
 
             // The last frame is not JSON: the server must close the connection for it.

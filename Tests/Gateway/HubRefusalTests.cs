@@ -126,9 +126,9 @@ public sealed class HubRefusalTests(GatewayFixture gateway)
     {
         // Sent in one WebSocket frame, as a client batching its writes would: SignalR skips the unknown message type
         // (forward compatibility) but then waited for more bytes before reading the call behind it.
-        using var socket = await RawHubSocket.Connect(gateway, "alice");
+        using var socket = await RawHubFrames.Connect(gateway, "alice");
 
-        await RawHubSocket.Send(socket,
+        await RawHubFrames.Send(socket,
             "{\"type\":42,\"future\":true}",
             "{\"type\":1,\"invocationId\":\"7\",\"target\":\"JoinThread\",\"arguments\":[\"bad id\"]}");
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,7 @@ using ReHome.Gateway;
 using ReHome.Gateway.Auth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Orleans.Streams.Core;
 using ReHome.Producer;
 
 namespace ReHome.Tests.Infrastructure;
@@ -40,6 +42,23 @@ public class GatewayFixture : IAsyncLifetime
 
     /// <summary>Extra settings for subclasses (for example short check intervals).</summary>
     protected virtual Dictionary<string, string?> Settings => [];
+
+    /// <summary>More setup for subclasses, after the settings (for example Kestrel's sockets).</summary>
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
+    }
+
+    /// <summary>
+    /// Accepted sockets keep only a 16 KB send buffer (they take the listening socket's, and Linux then stops growing
+    /// it), so a client that stops reading backs up within a few hundred kilobytes.
+    /// </summary>
+    protected static void UseSmallSendBuffers(WebApplicationBuilder builder) =>
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+        {
+            var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+            socket.SendBufferSize = 16 * 1024;
+            return socket;
+        });
 
     /// <summary>Extra services for subclasses (for example an in-memory trace exporter).</summary>
     protected virtual void ConfigureServices(IServiceCollection services)
@@ -68,6 +87,7 @@ public class GatewayFixture : IAsyncLifetime
             builder.Configuration.AddInMemoryCollection(settings);
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            Configure(builder);
             ConfigureServices(builder.Services);
             if (AddedPages is { } pages)
             {
@@ -150,6 +170,15 @@ public class GatewayFixture : IAsyncLifetime
             });
             configure?.Invoke(builder);
         });
+
+    /// <summary>The Orleans subscriptions to a thread's feed (this gateway holds at most one).</summary>
+    public async Task<int> SubscriptionCount(string threadId)
+    {
+        var subscriptions = Services.GetRequiredService<IClusterClient>().ServiceProvider
+            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
+            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
+        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
+    }
 
     /// <summary>A configured thread with a fresh id.</summary>
     public async Task<string> NewThread(string owner, params string[] members)

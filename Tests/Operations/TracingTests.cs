@@ -5,11 +5,11 @@ using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Operations;
 
-/// <summary>One trace follows a token from the backend's HTTP append to the hub send that carries it to browsers.</summary>
+/// <summary>One trace follows a token from the backend's HTTP append to the dispatch that hands it to the browsers' connections.</summary>
 public sealed class TracingTests(TracingFixture gateway) : IClassFixture<TracingFixture>
 {
     [Fact]
-    public async Task An_http_append_its_grain_call_the_publish_the_delivery_and_the_hub_send_are_one_span_chain()
+    public async Task An_http_append_its_grain_call_the_publish_the_delivery_and_the_dispatch_are_one_span_chain()
     {
         var threadId = await gateway.NewThread("trace-viewer");
         await using var viewer = gateway.Connection("trace-viewer");
@@ -29,15 +29,15 @@ public sealed class TracingTests(TracingFixture gateway) : IClassFixture<Tracing
         bool IsRequest(Activity s) => s.Kind == ActivityKind.Server && s.Source.Name == "Microsoft.AspNetCore"
             && Tag(s, "url.path") == $"/api/v1/streams/{streamId}/tokens";
         var spans = await Eventually.Get(() => Task.FromResult(gateway.Spans.Snapshot()),
-            all => all.Any(IsRequest) && all.Any(s => s.OperationName == "rehome.hub.send" && Tag(s, "rehome.group")?.Contains(threadId) == true),
-            TimeSpan.FromSeconds(10), "the request and hub send spans ended");
+            all => all.Any(IsRequest) && all.Any(s => s.OperationName == "rehome.dispatch" && Tag(s, "rehome.thread_id") == threadId),
+            TimeSpan.FromSeconds(10), "the request and dispatch spans ended");
         var request = spans.Single(IsRequest);
         var trace = spans.Where(s => s.TraceId == request.TraceId).ToArray();
         var call = Single(trace, s => s.Source.Name == "Microsoft.Orleans.Application" && s.Kind == ActivityKind.Client && s.DisplayName.Contains("AppendMany"), "the grain call (client side)");
         var grain = Single(trace, s => s.Source.Name == "Microsoft.Orleans.Application" && s.Kind == ActivityKind.Server && s.DisplayName.Contains("AppendMany"), "the grain call (grain side)");
         var publish = Single(trace, s => s.OperationName == "rehome.publish", "the stream publish");
         var delivery = Single(trace, s => s.OperationName == "rehome.deliver", "the gateway's delivery");
-        var send = Single(trace, s => s.OperationName == "rehome.hub.send", "the hub send");
+        var send = Single(trace, s => s.OperationName == "rehome.dispatch", "the dispatch to the connections");
 
         AssertUnder(request, call, trace);
         Assert.Equal(call.SpanId, grain.ParentSpanId);

@@ -18,10 +18,37 @@ public sealed class RawPusherSocket : IAsyncDisposable
 
     public WebSocketState State => _socket.State;
 
-    public static async Task<RawPusherSocket> Connect(Uri uri)
+    /// <param name="receiveBufferBytes">
+    /// The TCP receive buffer, set before connecting so the kernel does not grow it: small for a client that stops
+    /// reading and should back up soon.
+    /// </param>
+    public static async Task<RawPusherSocket> Connect(Uri uri, int? receiveBufferBytes = null)
     {
         var raw = new RawPusherSocket();
-        await raw._socket.ConnectAsync(uri, CancellationToken.None);
+        if (receiveBufferBytes is not { } size)
+        {
+            await raw._socket.ConnectAsync(uri, CancellationToken.None);
+            return raw;
+        }
+
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellation) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = size, NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellation);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        await raw._socket.ConnectAsync(uri, new HttpMessageInvoker(handler, disposeHandler: false), CancellationToken.None);
         return raw;
     }
 
@@ -53,9 +80,12 @@ public sealed class RawPusherSocket : IAsyncDisposable
     }
 
     /// <summary>Connects and reads <c>pusher:connection_established</c>; returns the socket and its socket id.</summary>
-    public static async Task<(RawPusherSocket Socket, string SocketId)> Open(PusherGatewayFixture gateway)
+    public static Task<(RawPusherSocket Socket, string SocketId)> Open(PusherGatewayFixture gateway) => Open(gateway.WebSocketUri());
+
+    /// <inheritdoc cref="Open(PusherGatewayFixture)"/>
+    public static async Task<(RawPusherSocket Socket, string SocketId)> Open(Uri uri, int? receiveBufferBytes = null)
     {
-        var raw = await Connect(gateway.WebSocketUri());
+        var raw = await Connect(uri, receiveBufferBytes);
         var established = await raw.Receive();
         Assert.Equal("pusher:connection_established", established.GetProperty("event").GetString());
         return (raw, Data(established).GetProperty("socket_id").GetString()!);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
+using ReHome.Producer;
 
 namespace ReHome.Bench.Load;
 
@@ -61,83 +62,51 @@ internal sealed class HttpProducer : IProducerDriver
         }
     }
 
-    private sealed class Outbox(HttpProducer owner, string streamId)
+    /// <summary>One stream's queue: the producer SDK's <see cref="SendQueue{T}"/>, one request in flight.</summary>
+    private sealed class Outbox
     {
-        private readonly Queue<(string Token, TaskCompletionSource<long> Sent)> _queue = new();
-        private Task _sender = Task.CompletedTask;
+        private readonly HttpProducer _owner;
+        private readonly string _streamId;
+        private readonly SendQueue<(string Token, TaskCompletionSource<long> Sent)> _queue;
         private long _last;
+
+        public Outbox(HttpProducer owner, string streamId)
+        {
+            _owner = owner;
+            _streamId = streamId;
+            _queue = new(Post, MaxBatch);
+        }
 
         public Task<long> Enqueue(string token)
         {
             var sent = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_queue)
-            {
-                _queue.Enqueue((token, sent));
-                if (_sender.IsCompleted)
-                {
-                    _sender = Task.Run(Pump);
-                }
-            }
-
+            _queue.Enqueue((token, sent));
             return sent.Task;
         }
 
-        public async Task Drained()
-        {
-            while (true)
-            {
-                Task sender;
-                lock (_queue)
-                {
-                    sender = _sender;
-                    if (sender.IsCompleted && _queue.Count == 0)
-                    {
-                        return;
-                    }
-                }
+        public Task Drained() => _queue.Drain();
 
-                await sender;
+        private async Task Post(List<(string Token, TaskCompletionSource<long> Sent)> batch)
+        {
+            var first = _last + 1;
+            try
+            {
+                object body = batch.Count == 1
+                    ? new { token = batch[0].Token, sequence = first }
+                    : new { tokens = batch.ConvertAll(b => b.Token), sequence = first };
+                using var response = await _owner._http.PostAsJsonAsync($"/api/v1/streams/{_streamId}/tokens", body);
+                await Ensure(response);
+                _last = first + batch.Count - 1;
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Sent.TrySetResult(first + i);
+                }
             }
-        }
-
-        private async Task Pump()
-        {
-            while (true)
+            catch (Exception ex)
             {
-                List<(string Token, TaskCompletionSource<long> Sent)> batch = [];
-                lock (_queue)
+                foreach (var item in batch)
                 {
-                    while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
-                    {
-                        batch.Add(item);
-                    }
-
-                    if (batch.Count == 0)
-                    {
-                        return;
-                    }
-                }
-
-                var first = _last + 1;
-                try
-                {
-                    object body = batch.Count == 1
-                        ? new { token = batch[0].Token, sequence = first }
-                        : new { tokens = batch.ConvertAll(b => b.Token), sequence = first };
-                    using var response = await owner._http.PostAsJsonAsync($"/api/v1/streams/{streamId}/tokens", body);
-                    await Ensure(response);
-                    _last = first + batch.Count - 1;
-                    for (var i = 0; i < batch.Count; i++)
-                    {
-                        batch[i].Sent.TrySetResult(first + i);
-                    }
-                }
-                catch (Exception ex)
-                {
-                    foreach (var item in batch)
-                    {
-                        item.Sent.TrySetException(ex);
-                    }
+                    item.Sent.TrySetException(ex);
                 }
             }
         }

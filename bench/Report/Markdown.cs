@@ -27,6 +27,12 @@ internal static class Markdown
                 Live(md, live);
             }
 
+            var slow = section.Results.OfType<SlowResult>().ToList();
+            if (slow.Count > 0)
+            {
+                SlowMarkdown.Render(md, slow);
+            }
+
             var idle = section.Results.OfType<IdleResult>().ToList();
             if (idle.Count > 0)
             {

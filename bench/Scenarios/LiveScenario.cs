@@ -11,7 +11,10 @@ namespace ReHome.Bench.Scenarios;
 /// </summary>
 internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profiler)
 {
-    public async Task<LiveResult> Run(ITarget target, LiveSpec spec, string tag)
+    /// <param name="alongside">Started once the viewers have joined, before the first token; disposed at the end
+    /// (the <c>slow</c> scenario's stalled viewers). Gets the producer and each thread with its owner.</param>
+    public async Task<LiveResult> Run(ITarget target, LiveSpec spec, string tag,
+        Func<IProducerDriver, IReadOnlyList<(string ThreadId, string Owner)>, Task<IAsyncDisposable>>? alongside = null)
     {
         var delivery = new Delivery();
         await using var producer = await target.CreateProducer(options.Producer);
@@ -35,6 +38,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         }
 
         var ledgers = new StreamLedger[spec.Streams];
+        IAsyncDisposable? extra = null;
         try
         {
             var connecting = Stopwatch.StartNew();
@@ -44,6 +48,10 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
                 await v.Viewer.Join(Thread(v.Stream));
             });
             var connectSeconds = connecting.Elapsed.TotalSeconds;
+            if (alongside is not null)
+            {
+                extra = await alongside(producer, [.. Enumerable.Range(0, spec.Streams).Select(i => (Thread(i), User(i, 0)))]);
+            }
 
             var capacity = (int)Math.Ceiling(spec.Rate * (spec.Warmup + spec.Duration)) + 16;
             await Bounded.ForEach(Enumerable.Range(0, spec.Streams), 32, async i =>
@@ -73,6 +81,11 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         }
         finally
         {
+            if (extra is not null)
+            {
+                await extra.DisposeAsync();
+            }
+
             await Bounded.ForEach(viewers, 64, async v => await v.Viewer.DisposeAsync());
         }
     }

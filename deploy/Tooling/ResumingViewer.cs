@@ -5,7 +5,8 @@ namespace ReHome.Tooling;
 
 /// <summary>
 /// A SignalR viewer that resumes like the browser client must: it tracks the last sequence of every stream in
-/// the threads it joined, fills a sequence jump with <c>GetTokens</c>, and when its connection drops it connects
+/// the threads it joined, fills a sequence jump (or what the gateway dropped when it fell behind) with
+/// <c>GetTokens</c>, and when its connection drops it connects
 /// to the next gateway (then the others in turn, the first one included), joins its threads again and fetches
 /// what it missed. No token is shown twice and none is skipped.
 /// </summary>
@@ -94,6 +95,7 @@ public sealed class ResumingViewer : IAsyncDisposable
             .Build();
         connection.On<TokenMessage>(HubContract.TokenEvent, message => Receive([message]));
         connection.On<TokenMessage[]>(HubContract.TokensEvent, Receive);
+        connection.On<BehindMessage>(HubContract.BehindEvent, behind => _ = Fill(Stream(behind.StreamId)));
         connection.Closed += _ => OnClosed(connection);
         try
         {

@@ -165,6 +165,7 @@ export class ReHomeAiResponse extends HTMLElement {
     this.#watch = client.watch(threadId, {
       onMessage: message => this.#onMessage(message),
       onJoined: streams => this.#onJoined(streams),
+      onBehind: notice => this.#onBehind(notice),
       onError: error => this.#fail(error),
       onPresence: presence => this.#emit('rehome-presence', presence),
     });
@@ -213,6 +214,14 @@ export class ReHomeAiResponse extends HTMLElement {
     }
 
     this.#follower?.push(message);
+  }
+
+  #onBehind(notice) {
+    if (notice.streamId === this.#streamId) {
+      this.#follower?.resync(); // fetch from the last token shown: no visible break
+    } else if (!this.getAttribute('stream-id') && !this.#seen.has(notice.streamId)) {
+      this.#show(notice.streamId, { fetch: true }); // a new stream whose first messages were dropped
+    }
   }
 
   #show(streamId, { listed = null, fetch }) {
@@ -297,7 +306,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   #fail(error) {
     this.#closeFollower();
-    this.#view.notice(error.code === 'forbidden' ? 'You may not watch this conversation.' : 'The answer could not be loaded.');
+    this.#view.notice(error.code === 'forbidden' || error.code === 'revoked' ? 'You may not watch this conversation.' : 'The answer could not be loaded.');
     this.#setState('error');
     this.#emit('rehome-error', { code: error.code ?? 'error', message: error.message });
   }

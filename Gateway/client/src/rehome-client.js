@@ -8,6 +8,8 @@ export const Hub = Object.freeze({
   token: 'agent.thread.token',
   tokens: 'agent.thread.tokens',
   presence: 'agent.thread.presence',
+  behind: 'agent.thread.behind',
+  revoked: 'agent.thread.revoked',
   joinThread: 'JoinThread',
   leaveThread: 'LeaveThread',
   getTokens: 'GetTokens',
@@ -27,13 +29,16 @@ const defaultRetryDelays = [0, 500, 1000, 2000, 5000, 10000];
 /** How much later than its keep-alive a server ping may arrive (the server checks once a second) before the socket counts as silent. */
 const pingSlackMs = 2000;
 
+/** How often the client checks whether the server has gone silent. */
+const silenceCheckMs = 500;
+
 /** How long a stop keeps trying through a failover or a reconnect before it gives up. */
 const stopTimeoutMs = 30000;
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 
 /** Codes that are final answers. Any other code (`unavailable`: the cluster did not answer) is worth retrying. */
-const refusals = new Set(['forbidden', 'invalid_request', 'stream_not_found', 'thread_not_found']);
+const refusals = new Set(['forbidden', 'invalid_request', 'stream_not_found', 'thread_not_found', 'revoked']);
 
 /** An error the hub sent with a code (`forbidden`, `stream_not_found`, `unavailable`, …). */
 export class HubError extends Error {
@@ -71,6 +76,7 @@ export class ReHomeClient extends EventTarget {
   #serverKeepAliveMs;
   #socket = null;
   #heardAt = 0;
+  #checkedAt = 0;
   #silent = false;
   #silenceTimer = 0;
   #wakeRetry = null;
@@ -121,6 +127,9 @@ export class ReHomeClient extends EventTarget {
     this.#connection.on(Hub.token, message => this.#route(message));
     this.#connection.on(Hub.tokens, messages => messages.forEach(message => this.#route(message)));
     this.#connection.on(Hub.presence, presence => this.#presence(presence));
+    // The gateway dropped messages this connection could not take fast enough: the watcher fetches them.
+    this.#connection.on(Hub.behind, notice => this.#each(this.#threads.get(notice?.threadId), watcher => watcher.onBehind?.(notice)));
+    this.#connection.on(Hub.revoked, notice => this.#revoked(notice?.threadId));
     this.#connection.onreconnecting(() => this.#setState('reconnecting'));
     this.#connection.onreconnected(() => this.#connected());
     this.#connection.onclose(() => this.#closed());
@@ -206,10 +215,12 @@ export class ReHomeClient extends EventTarget {
   /**
    * Watches a thread: joins it (now, or once connected) and again after every reconnect.
    * @param {string} threadId
-   * @param {{ onMessage: (message) => void, onJoined?: (streams) => void, onError?: (error) => void,
-   *   onPresence?: (presence) => void }} watcher
-   *   onJoined gets JoinThread's list of streams after each (re)join; onError gets a {@link HubError} such as
-   *   `forbidden`, after which the thread is not joined again; onPresence gets each newer presence of the thread.
+   * @param {{ onMessage: (message) => void, onJoined?: (streams) => void, onBehind?: (notice) => void,
+   *   onError?: (error) => void, onPresence?: (presence) => void }} watcher
+   *   onJoined gets JoinThread's list of streams after each (re)join; onBehind gets `{ threadId, streamId, lastSequence }`
+   *   when the gateway dropped messages of a stream for this connection (fetch them with getTokens); onError gets a
+   *   {@link HubError} such as `forbidden` or `revoked`, after which the thread is not joined again; onPresence gets
+   *   each newer presence of the thread.
    * @returns {{ close: () => void }} close leaves the thread once nobody watches it.
    */
   watch(threadId, watcher) {
@@ -391,9 +402,14 @@ export class ReHomeClient extends EventTarget {
   }
 
   #checkSilence() {
+    // A check that ran late means this page was frozen (a long task, a paused tab): messages that arrived meanwhile
+    // are still queued behind this timer, so their absence says nothing about the connection yet.
+    const now = performance.now();
+    const late = now - this.#checkedAt > silenceCheckMs * 3;
+    this.#checkedAt = now;
     const socketOpen = this.#socket?.readyState === WebSocket.OPEN;
-    if (!this.#silent && socketOpen && this.#connection.state === signalR.HubConnectionState.Connected
-      && performance.now() - this.#heardAt > this.#serverKeepAliveMs + pingSlackMs) {
+    if (!late && !this.#silent && socketOpen && this.#connection.state === signalR.HubConnectionState.Connected
+      && now - this.#heardAt > this.#serverKeepAliveMs + pingSlackMs) {
       this.#silent = true;
       this.#setState('reconnecting');
     }
@@ -424,7 +440,17 @@ export class ReHomeClient extends EventTarget {
     window[method]('online', this.#onNetworkBack);
     document[method]('visibilitychange', this.#onVisible);
     clearInterval(this.#silenceTimer);
-    this.#silenceTimer = on ? setInterval(() => this.#checkSilence(), 500) : 0;
+    this.#checkedAt = performance.now();
+    this.#silenceTimer = on ? setInterval(() => this.#checkSilence(), silenceCheckMs) : 0;
+  }
+
+  #revoked(threadId) {
+    const thread = this.#threads.get(threadId);
+    if (thread && !thread.refused) {
+      thread.joined = false;
+      thread.refused = new HubError('revoked', `Access to thread '${threadId}' was revoked.`);
+      this.#each(thread, watcher => watcher.onError?.(thread.refused));
+    }
   }
 
   #route(message) {
@@ -435,7 +461,7 @@ export class ReHomeClient extends EventTarget {
   }
 
   #each(thread, action) {
-    for (const watcher of [...thread.watchers]) {
+    for (const watcher of [...(thread?.watchers ?? [])]) {
       try {
         action(watcher);
       } catch (error) {

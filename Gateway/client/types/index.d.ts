@@ -94,9 +94,18 @@ export interface Presence {
   version: number;
 }
 
+/** `agent.thread.behind`: messages of the stream after `lastSequence` were dropped for this connection; fetch them with `getTokens`. */
+export interface BehindNotice {
+  threadId: string;
+  streamId: string;
+  lastSequence: number;
+}
+
 export interface ThreadWatcher {
   onMessage(message: TokenMessage): void;
   onJoined?(streams: ThreadStream[]): void;
+  onBehind?(notice: BehindNotice): void;
+  /** `forbidden`, or `revoked` when the user was removed from the thread while watching it. */
   onError?(error: HubError): void;
   onPresence?(presence: Presence): void;
 }

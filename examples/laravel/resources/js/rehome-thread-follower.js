@@ -106,6 +106,17 @@ export function followThread(echo, threadId, options) {
         }
         deliver(event);
       });
+    })
+    // The gateway dropped messages this socket did not take fast enough: fetch them now rather than at the next jump.
+    .listen('.agent.thread.behind', (notice) => {
+      if (!stopped) {
+        run(async () => {
+          const seen = streams.get(notice.streamId);
+          if (!seen?.done) {
+            await fill(await authorize(), notice.streamId, seen?.last ?? 0);
+          }
+        });
+      }
     });
 
   if (channel.subscription?.subscribed) {
@@ -115,6 +126,7 @@ export function followThread(echo, threadId, options) {
   return () => {
     stopped = true;
     channel.stopListening('.agent.thread.token');
+    channel.stopListening('.agent.thread.behind');
     echo.leave(`agent.thread.${threadId}`);
   };
 }

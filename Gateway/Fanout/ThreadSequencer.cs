@@ -1,0 +1,120 @@
+namespace ReHome.Gateway.Fanout;
+
+/// <summary>
+/// The <see cref="StreamSequencer"/>s of one thread's streams: routes each event to its stream, forgets streams a
+/// minute after they ended, probes silent open ones, and catches up after the subscription was taken again.
+/// </summary>
+/// <remarks>
+/// A stream it does not know is one that started after the subscription (<see cref="Baseline"/> noted the others),
+/// so it owes viewers all of it, from sequence 1: its first event seen here is not taken as its start. After a
+/// failover the agent that takes a thread's queue over delivers from where it starts reading, so that first event
+/// may be sequence 106 of a stream whose start went to no one. Not thread-safe: the thread's channel calls it one
+/// event at a time.
+/// </remarks>
+internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output, TimeProvider time, SequencerEvents events)
+{
+    private static readonly TimeSpan ForgetEndedAfter = TimeSpan.FromMinutes(1);
+
+    private readonly Dictionary<string, StreamSequencer> _streams = [];
+
+    /// <summary>Streams tracked now.</summary>
+    public int Count => _streams.Count;
+
+    public Task Accept(ThreadEvent e) => e switch
+    {
+        TokensAppended tokens => Accept(tokens),
+        StreamEnded ended => Accept(ended),
+        _ => Task.CompletedTask,
+    };
+
+    /// <summary>
+    /// Where the thread's streams stand as the subscription starts: viewers who join fetch that much themselves
+    /// (<c>JoinThread</c>, then <c>GetTokens</c>), so only what comes after is forwarded.
+    /// </summary>
+    public void Baseline(IEnumerable<StreamInfo> streams)
+    {
+        foreach (var info in streams)
+        {
+            Track(info.StreamId, lastForwarded: info.LastSequence).Done = info.Done;
+        }
+    }
+
+    private async Task Accept(TokensAppended e)
+    {
+        var stream = Track(e.StreamId, lastForwarded: 0);
+        await stream.Accept(e, time.GetUtcNow());
+        ForgetIfGone(stream);
+    }
+
+    private async Task Accept(StreamEnded e)
+    {
+        var stream = Track(e.StreamId, lastForwarded: 0);
+        await stream.Accept(e, time.GetUtcNow());
+        ForgetIfGone(stream);
+    }
+
+    /// <summary>Forgets streams that ended a while ago; asks open streams silent longer than <paramref name="silentFor"/> where they stand.</summary>
+    public async Task ProbeSilent(TimeSpan silentFor)
+    {
+        var now = time.GetUtcNow();
+        foreach (var stream in _streams.Values.ToList())
+        {
+            if (stream.Done)
+            {
+                if (now - stream.LastEventAt > ForgetEndedAfter)
+                {
+                    _streams.Remove(stream.StreamId);
+                }
+            }
+            else
+            {
+                await stream.ProbeIfSilent(silentFor, now);
+                ForgetIfGone(stream);
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a time without a subscription: the tracked streams from where they were, and streams that started
+    /// meanwhile from their first token.
+    /// </summary>
+    public async Task CatchUp(IEnumerable<StreamInfo> streams)
+    {
+        foreach (var info in streams)
+        {
+            if (_streams.TryGetValue(info.StreamId, out var stream))
+            {
+                if (!stream.Done && (info.LastSequence > stream.Last || info.Done))
+                {
+                    await stream.Fill();
+                    ForgetIfGone(stream);
+                }
+            }
+            else if (!info.Done)
+            {
+                var started = Track(info.StreamId, lastForwarded: 0);
+                await started.Fill();
+                ForgetIfGone(started);
+            }
+        }
+    }
+
+    private void ForgetIfGone(StreamSequencer stream)
+    {
+        if (stream.Gone)
+        {
+            _streams.Remove(stream.StreamId);
+        }
+    }
+
+    private StreamSequencer Track(string streamId, long lastForwarded)
+    {
+        if (!_streams.TryGetValue(streamId, out var stream))
+        {
+            stream = new StreamSequencer(streamId, lastForwarded, time.GetUtcNow(), history, output, events);
+            _streams[streamId] = stream;
+        }
+
+        return stream;
+    }
+}
