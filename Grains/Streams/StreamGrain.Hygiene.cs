@@ -75,7 +75,13 @@ internal sealed partial class StreamGrain
             // A failed end write was reported to its caller; the state is cleared either way.
         }
 
+        if (_storedVersionUnknown)
+        {
+            await Reconcile(settled: true, change: null);
+        }
+
         await _state.ClearStateAsync();
+        _everStored = false;
         var threadId = _live.ThreadId;
 
         _live = new StreamState();
