@@ -13,6 +13,8 @@ internal sealed class SubscriptionKeeper(
     IOptions<GatewayOptions> options,
     TimeProvider time) : BackgroundService
 {
+    private static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = 16 };
+
     private volatile bool _verifyNow;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -31,10 +33,10 @@ internal sealed class SubscriptionKeeper(
                 lastVerified = time.GetUtcNow();
             }
 
-            foreach (var channel in fanout.Channels)
-            {
-                await channel.Check(verify, settings.SilentStreamProbe);
-            }
+            // Several at a time: a check whose grain call waits out the response timeout (its silo just died) must
+            // not hold up the probes of every other thread.
+            await Parallel.ForEachAsync(fanout.Channels, Parallelism,
+                (channel, _) => new ValueTask(channel.Check(verify, settings.SilentStreamProbe)));
         }
     }
 }

@@ -13,6 +13,8 @@ namespace ReHome.Gateway.Fanout;
 /// The channel keeps each stream's last forwarded sequence, so it drops duplicates (a producer's resend after a
 /// silo crash) and fills gaps (events lost with a dead silo's queue) from the stream grain before forwarding, and
 /// it re-creates the subscription when Orleans has deleted it. Everything runs under one gate, in event order.
+/// It never forwards past a gap it could not fill (see <see cref="Forward(TokensAppended)"/>), and it never makes
+/// Orleans wait for a grain call (see <see cref="OnNextAsync"/>).
 /// </remarks>
 internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 {
@@ -25,6 +27,8 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly object _arrivals = new();
+    private Task _forwarding = Task.CompletedTask;
     private readonly Dictionary<string, StreamProgress> _progress = [];
     private StreamSubscriptionHandle<ThreadEvent>? _handle;
     private int _references;
@@ -59,6 +63,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
             if (_references == 0)
             {
                 _handle = await _stream.SubscribeAsync(this);
+                await TrackOpenStreams();
             }
 
             _references++;
@@ -67,6 +72,30 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Notes where each stream already open on the thread stands as the subscription starts: viewers who join fetch
+    /// that much themselves (JoinThread, then GetTokens). A stream the channel does not know of afterwards started
+    /// after the subscription, so this channel owes its viewers all of it, from sequence 1.
+    /// </summary>
+    private async Task TrackOpenStreams()
+    {
+        try
+        {
+            foreach (var info in await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams())
+            {
+                Track(info.StreamId, baseline: info.LastSequence).Done = info.Done;
+            }
+        }
+        catch
+        {
+            // Without the baseline, a stream's first event could be mistaken for its start: fail the join instead.
+            var handle = _handle!;
+            _handle = null;
+            await handle.UnsubscribeAsync();
+            throw;
         }
     }
 
@@ -103,8 +132,24 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
     }
 
-    public async Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
+    /// <summary>
+    /// Takes the event and returns at once; it is forwarded behind the events before it. An Orleans client runs its
+    /// stream deliveries one at a time across all its subscriptions, so a gap fill awaited here (a grain call that
+    /// can wait out the response timeout when its silo just died) would stall every thread on this gateway.
+    /// </summary>
+    public Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
     {
+        lock (_arrivals)
+        {
+            _forwarding = ForwardAfter(_forwarding, item);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task ForwardAfter(Task previous, ThreadEvent item)
+    {
+        await previous;
         await _gate.WaitAsync();
         try
         {
@@ -122,6 +167,11 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                     await Forward(ended);
                     break;
             }
+        }
+        catch (Exception ex)
+        {
+            // A fill failed: the event is not forwarded past the gap. The next event or the silent-stream probe fills it.
+            LogForwardFailed(ex, _threadId);
         }
         finally
         {
@@ -223,7 +273,10 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     private async Task Forward(TokensAppended e)
     {
-        var progress = Track(e.StreamId, baseline: e.FirstSequence - 1);
+        // A stream first seen here started after the subscription (see TrackOpenStreams): if this event is not its
+        // first, the ones before it were lost on the way (with a dead silo's stream queue or pulling agent), and the
+        // fill below fetches them. Taking this event as the start would show viewers a jump.
+        var progress = Track(e.StreamId, baseline: 0);
         if (progress.Done)
         {
             return;
@@ -232,6 +285,14 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         if (e.FirstSequence > progress.Last + 1)
         {
             await Fill(e.StreamId, progress);
+            if (e.FirstSequence > progress.Last + 1 && !progress.Done)
+            {
+                // The grain does not hold the tokens before this event: a dead activation numbered them and its
+                // successor came back from an older checkpoint. The producer resends them under the same numbers, and
+                // they reach viewers then (this event's tokens with them); forwarding now would show a jump.
+                LogGapNotFilled(e.StreamId, progress.Last, e.FirstSequence);
+                return;
+            }
         }
 
         // Tokens at or below the last forwarded one are a producer's resend: viewers already have them.
@@ -247,7 +308,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     private async Task Forward(StreamEnded e)
     {
-        var progress = Track(e.StreamId, baseline: e.LastSequence);
+        var progress = Track(e.StreamId, baseline: 0);
         if (progress.Done)
         {
             return;
@@ -333,6 +394,12 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The stream of thread {ThreadId} reported an error.")]
     private partial void LogStreamError(Exception exception, string threadId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding an event of thread {ThreadId} failed; the next event or the silent-stream probe fills what it held.")]
+    private partial void LogForwardFailed(Exception exception, string threadId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stream {StreamId} holds no tokens after {Last} yet, but an event starts at {First}: it is not forwarded; the producer resends the missing tokens and they go out then.")]
+    private partial void LogGapNotFilled(string streamId, long last, long first);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking the subscription of thread {ThreadId} failed; the next check retries.")]
     private partial void LogCheckFailed(Exception exception, string threadId);
