@@ -5,7 +5,7 @@ namespace ReHome.Producer;
 /// time; tokens queued meanwhile go together in the next call. Tokens the grain has not yet stored are kept, so
 /// that after a silo crash they can be resent under the same numbers.
 /// </summary>
-internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retry retry, int maxBatch)
+internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retry retry, int maxBatch, TimeSpan attemptTimeout, ProducerMetrics metrics)
 {
     private readonly object _gate = new();
     private readonly Queue<(string Token, TaskCompletionSource<long> Sent)> _queue = new();
@@ -150,12 +150,12 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
             {
                 try
                 {
-                    return await grain.AppendMany(first, tokens);
+                    return await AppendOnce(first, tokens);
                 }
                 catch (SequenceGapException gap)
                 {
                     await Resend(gap);
-                    return await grain.AppendMany(first, tokens);
+                    return await AppendOnce(first, tokens);
                 }
             }, Retry.IsTransient, CancellationToken.None);
         }
@@ -189,11 +189,18 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
 
             var start = (int)(next - firstUnstored);
             var chunk = _unstored.GetRange(start, Math.Min(maxBatch, _unstored.Count - start)).ToArray();
-            var ack = await grain.AppendMany(next, chunk);
+            var ack = await AppendOnce(next, chunk);
+            metrics.Resent(chunk.Length);
             next += chunk.Length;
             Forget(ack.DurableThrough);
         }
     }
+
+    /// <summary>
+    /// One try of an append. Past <c>attemptTimeout</c> the answer is no longer awaited (a <see cref="TimeoutException"/>,
+    /// retried): the call may still land, which a resend under the same numbers is safe against.
+    /// </summary>
+    private Task<AppendAck> AppendOnce(long first, string[] tokens) => grain.AppendMany(first, tokens).AsTask().WaitAsync(attemptTimeout);
 
     private void Forget(long durableThrough)
     {
@@ -207,7 +214,7 @@ internal sealed class ProducerStream(IStreamGrain grain, long lastSequence, Retr
     {
         if (_lastSequence < 0)
         {
-            var info = await retry.Run("GetInfo", () => grain.GetInfo().AsTask(), Retry.IsTransient, CancellationToken.None);
+            var info = await retry.Run("GetInfo", () => grain.GetInfo().AsTask().WaitAsync(attemptTimeout), Retry.IsTransient, CancellationToken.None);
             _lastSequence = info.LastSequence;
         }
     }
