@@ -17,6 +17,10 @@ public static class ServiceDefaults
         // Orleans logs each placement through Polly at Information; keep the console for what matters.
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        if (ClusterDefaults.RedisConnectionString(builder.Configuration) is not null)
+        {
+            builder.AddTimestampedConsole();
+        }
 
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter("Microsoft.Orleans")
