@@ -26,6 +26,13 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    /// <summary>
+    /// How long a fill waits for the grain. A call in flight to a silo that just died is never answered, and the
+    /// thread's events wait behind the fill: give up sooner than the client's response timeout and let the next
+    /// event or probe try again, by then on the grain's new activation.
+    /// </summary>
+    private static readonly TimeSpan FillTimeout = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _arrivals = new();
     private Task _forwarding = Task.CompletedTask;
@@ -334,7 +341,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         TokenPage page;
         try
         {
-            page = await _grains.GetGrain<IStreamGrain>(streamId).GetTokens(progress.Last);
+            page = await _grains.GetGrain<IStreamGrain>(streamId).GetTokens(progress.Last).AsTask().WaitAsync(FillTimeout);
         }
         catch (StreamNotFoundException)
         {
