@@ -113,6 +113,10 @@ internal sealed class StreamLoad : IAsyncDisposable
         return (stalls[^1], stalls[stalls.Length / 2], stalls.Count(s => s > TimeSpan.FromSeconds(1)));
     }
 
+    /// <summary>Each viewer's longest stall, with its stream.</summary>
+    public IEnumerable<(string StreamId, int Viewer, TimeSpan Stall)> ViewerStalls() =>
+        _streams.SelectMany(s => s.Viewers.Select((v, i) => (s.StreamId, i, v.Read(s.StreamId, view => view.LongestStall))));
+
     /// <summary>The longest stall of any viewer of these streams.</summary>
     public TimeSpan LongestStall(IEnumerable<string> streamIds)
     {

@@ -12,6 +12,9 @@ namespace ReHome.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
     private Process? _process;
 
     private readonly string? _dataDirectory;
@@ -125,6 +128,15 @@ public sealed class RedisServer : IAsyncDisposable
         _process?.Dispose();
         _process = null;
     }
+
+    /// <summary>
+    /// Freezes the server (SIGSTOP), as a stalled host or a long fork would: connections stay open and commands pile
+    /// up unanswered, so clients time out, and Redis applies them all when it is resumed.
+    /// </summary>
+    public void Pause() => ChildProcess.Signal(_process ?? throw new InvalidOperationException("redis-server is not running."), SigStop);
+
+    /// <summary>Lets a paused server run again (SIGCONT).</summary>
+    public void Resume() => ChildProcess.Signal(_process ?? throw new InvalidOperationException("redis-server is not running."), SigCont);
 
     public ValueTask DisposeAsync()
     {
