@@ -133,7 +133,7 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     /// <summary>The silo process where the grain is active now.</summary>
     public async Task<ChildProcess?> SiloOf(IAddressable grain)
     {
-        var address = await Cluster.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
+        var address = await Patiently.Call(() => Cluster.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain).AsTask());
         return address is null ? null : _silos.FirstOrDefault(s => s.SiloPort == address.Endpoint.Port).Process;
     }
 

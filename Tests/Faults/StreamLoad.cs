@@ -46,7 +46,7 @@ internal sealed class StreamLoad : IAsyncDisposable
             for (var v = 0; v < viewersPerStream; v++)
             {
                 var viewer = await ResumingViewer.Connect(fixture.GatewayUrls, () => token, gatewayOf(s, v));
-                await viewer.Join(threadId);
+                await Patiently.Call(() => viewer.Join(threadId));
                 viewers.Add(viewer);
             }
 
