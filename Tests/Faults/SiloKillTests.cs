@@ -8,10 +8,12 @@ namespace ReHome.Tests.Faults;
 public sealed class SiloKillTests(ProcessClusterFixture fixture, ITestOutputHelper output)
 {
     /// <summary>
-    /// What a dead silo may cost a viewer, with room for a loaded shared machine: detection (~1–1.5 s), the producer's
-    /// unanswered call (1 s attempt timeout), reactivation and the resend take about 2 s on a quiet one.
+    /// What a dead silo may cost a viewer after it is declared dead: the producer's next try (at most 250 ms apart),
+    /// reactivation, the resend and the gateways' fills take well under a second on a quiet machine; the rest is room
+    /// for a loaded shared one. Detection itself is Orleans' and slows down on purpose when a silo's own health is
+    /// degraded (it then trusts its probes less), so it is measured and reported, not budgeted.
     /// </summary>
-    private static readonly TimeSpan StallBudget = TimeSpan.FromSeconds(8);
+    private static readonly TimeSpan StallAfterDetectionBudget = TimeSpan.FromSeconds(5);
 
     [SkippableFact]
     public async Task Kill_9_of_a_silo_mid_stream_loses_repeats_and_reorders_nothing()
@@ -56,6 +58,8 @@ public sealed class SiloKillTests(ProcessClusterFixture fixture, ITestOutputHelp
             output.WriteLine(line + (onVictim.Any(line.StartsWith) ? " (on the killed silo)" : ""));
         }
 
-        Assert.True(longest < StallBudget, $"A viewer stalled {longest.TotalSeconds:0.0} s (budget {StallBudget.TotalSeconds} s). {load.Summary()}");
+        Assert.True(longest < detection + StallAfterDetectionBudget,
+            $"A viewer stalled {longest.TotalSeconds:0.0} s, {(longest - detection).TotalSeconds:0.0} s more than detection took " +
+            $"(budget {StallAfterDetectionBudget.TotalSeconds} s). {load.Summary()}");
     }
 }
