@@ -22,14 +22,7 @@ public static class SiloHostingExtensions
         builder.Services.AddOptions<SiloSettings>().BindConfiguration(SiloSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
 
-        // Faster failure detection than Orleans' defaults (5 s probes, 3 misses): a dead silo costs viewers a stall
-        // of roughly ProbeTimeout × NumMissedProbesLimit. Overridable under "Membership".
-        builder.Services.Configure<ClusterMembershipOptions>(o =>
-        {
-            o.ProbeTimeout = TimeSpan.FromSeconds(2);
-            o.NumMissedProbesLimit = 2;
-        });
-        builder.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Membership"));
+        builder.AddFailoverDefaults();
 
         var streams = builder.Configuration.GetSection(StreamOptions.Section).Get<StreamOptions>() ?? new StreamOptions();
         var settings = builder.Configuration.GetSection(SiloSettings.Section).Get<SiloSettings>() ?? new SiloSettings();
@@ -48,7 +41,7 @@ public static class SiloHostingExtensions
                     p.BatchContainerBatchSize = streams.DeliveryBatchSize;
                 }));
             });
-            var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+            var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500));
             silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
             silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
 
