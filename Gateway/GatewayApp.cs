@@ -2,6 +2,7 @@ using ReHome.Gateway.Api;
 using ReHome.Gateway.Auth;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Pusher;
 using ReHome.Gateway.Telemetry;
 using ReHome.Silo;
 
@@ -31,6 +32,8 @@ public static class GatewayApp
         app.MapServiceDefaults();
         app.MapHub<AgentHub>(HubContract.Path);
         app.MapProducerApi();
+        app.MapPusher();
+        EmbeddedSilo.MapDashboard(app);
         if (DevEndpoints.Allowed(app.Configuration))
         {
             app.MapDevEndpoints();

@@ -1,16 +1,52 @@
+using Orleans.Configuration;
 using Orleans.Hosting;
+using ReHome.Feed;
 
 namespace ReHome;
 
 public static class ClientBuilderExtensions
 {
+    /// <summary>The silos' default cluster and service ids (<c>Orleans:ClusterId</c>, <c>Orleans:ServiceId</c>).</summary>
+    public const string DefaultClusterId = "rehome";
+
+    /// <inheritdoc cref="DefaultClusterId"/>
+    public const string DefaultServiceId = "rehome";
+
+    /// <summary>
+    /// How long a client waits for a grain call. A call in flight through a silo that dies is never answered, so
+    /// Orleans' default of 30 s would stall a producer for half a minute; the producer SDK retries a timed-out call
+    /// under the same sequence numbers, so a short timeout costs nothing.
+    /// </summary>
+    public static readonly TimeSpan RecommendedResponseTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Everything a backend's Orleans client needs to reach ReHome's silos, besides clustering (for example
+    /// <c>UseRedisClustering</c>): the silos' cluster and service ids, the recommended response timeout and the
+    /// thread streams' provider.
+    /// </summary>
+    public static IClientBuilder AddReHomeClient(
+        this IClientBuilder client,
+        string clusterId = DefaultClusterId,
+        string serviceId = DefaultServiceId,
+        int queueCount = ThreadStreams.DefaultQueueCount)
+    {
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = clusterId;
+            o.ServiceId = serviceId;
+        });
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = RecommendedResponseTimeout);
+        return client.AddReHomeStreams(queueCount);
+    }
+
     /// <summary>
     /// Registers the thread streams' provider on a cluster client, under the silos' name and with their queue count.
     /// Without it a client can call grains but not subscribe to threads.
     /// </summary>
     public static IClientBuilder AddReHomeStreams(this IClientBuilder client, int queueCount = ThreadStreams.DefaultQueueCount)
     {
-        client.AddMemoryStreams(ThreadStreams.ProviderName, s => s.ConfigurePartitioning(queueCount));
+        client.AddPersistentStreams(ThreadStreams.ProviderName, ThreadFeedAdapterFactory.Create,
+            s => s.Configure<HashRingStreamQueueMapperOptions>(o => o.Configure(q => q.TotalQueueCount = queueCount)));
         return client;
     }
 }

@@ -62,10 +62,12 @@ public sealed class StreamOptions
     public TimeSpan HygieneReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// How often each memory-stream queue is polled. Orleans' default of 100 ms adds 50–100 ms to every token;
-    /// 1 ms keeps delivery in single-digit milliseconds at the cost of a small idle load per queue.
+    /// Longest a pulling agent's read of a thread-feed queue waits while the queue is empty. A read returns as soon
+    /// as an event is queued, so this is not a delay on delivery: it sets how often an idle queue is asked (and the
+    /// agent's housekeeping runs). Must stay well under the silos' response timeout (30 s).
     /// </summary>
-    public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromMilliseconds(1);
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Most published events of one thread that the silo delivers to a subscriber in one call. Events queue while a
@@ -75,7 +77,22 @@ public sealed class StreamOptions
     [Range(1, 10_000)]
     public int DeliveryBatchSize { get; set; } = 64;
 
-    /// <summary>Memory-stream queues; threads are spread over them. Clients must use the same number.</summary>
+    /// <summary>
+    /// A thread with no activity this long (configured, or a stream of it started or ended) is deleted: its access
+    /// list and stream list are gone from storage, and it must be configured again before use.
+    /// </summary>
+    public TimeSpan ThreadRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>A run is deleted this long after its last change (its last stream's start or end).</summary>
+    public TimeSpan RunRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// After its retention first comes due, a thread or run that was active meanwhile checks again this often
+    /// (a durable reminder: one activation per thread or run per period). Expiry happens at most this late.
+    /// </summary>
+    public TimeSpan RetentionCheckPeriod { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Thread-feed queues; threads are spread over them. Clients must use the same number.</summary>
     [Range(1, 1024)]
     public int QueueCount { get; set; } = ThreadStreams.DefaultQueueCount;
 }

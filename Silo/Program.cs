@@ -8,4 +8,5 @@ builder.WebHost.UseUrls(builder.Configuration["Urls"] ?? "http://127.0.0.1:8081"
 
 var app = builder.Build();
 app.MapServiceDefaults();
+app.MapReHomeDashboard(open: false);
 app.Run();

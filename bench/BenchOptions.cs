@@ -15,6 +15,9 @@ internal sealed class BenchOptions
 
     public bool MessagePack { get; private set; }
 
+    /// <summary>Viewers on the gateway's Pusher endpoint (as Echo) instead of the SignalR hub; ReHome only.</summary>
+    public bool PusherClient { get; private set; }
+
     public double? Duration { get; private set; }
 
     public double? Warmup { get; private set; }
@@ -95,6 +98,14 @@ internal sealed class BenchOptions
                         var other => throw new ArgumentException($"--protocol is json or messagepack, not {other}."),
                     };
                     break;
+                case "--client":
+                    options.PusherClient = Value() switch
+                    {
+                        "hub" => false,
+                        "pusher" => true,
+                        var other => throw new ArgumentException($"--client is hub or pusher, not {other}."),
+                    };
+                    break;
                 case "--duration": options.Duration = Number(Value()); break;
                 case "--warmup": options.Warmup = Number(Value()); break;
                 case "--streams": options.Streams = (int)Number(Value()); break;
@@ -135,8 +146,20 @@ internal sealed class BenchOptions
             }
         }
 
+        if (options.PusherClient)
+        {
+            // The baseline has no Pusher endpoint: compare with a --client hub run of the same scenario instead.
+            options.Baseline = false;
+            foreach (var (key, value) in Load.PusherViewer.GatewaySettings)
+            {
+                options.Env.TryAdd(key, value);
+            }
+        }
+
         return options;
     }
+
+    public string ClientName => PusherClient ? "pusher" : "hub";
 
     public string ModeName => Embedded ? "embedded" : "cluster";
 

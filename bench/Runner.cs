@@ -12,7 +12,7 @@ namespace ReHome.Bench;
 /// </summary>
 internal sealed class Runner(BenchOptions options, string commandLine)
 {
-    private static readonly string[] All = ["light", "fanout", "seed", "connections", "streams", "append"];
+    private static readonly string[] All = ["idle", "light", "capacity", "fanout", "seed", "connections", "streams", "append"];
 
     public async Task<int> Run()
     {
@@ -88,6 +88,11 @@ internal sealed class Runner(BenchOptions options, string commandLine)
         if (options.RunReHome)
         {
             targets.Add(async () => await ReHomeTarget.Start(options, ports, jwt, logs));
+            if (scenario == "idle")
+            {
+                // Idle cost is a goal for silos and for embedded gateways alike: measure the other mode too.
+                targets.Add(async () => await ReHomeTarget.Start(options, ports, jwt, logs, embedded: !options.Embedded));
+            }
         }
 
         if (withBaseline)
@@ -110,6 +115,19 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     Console.WriteLine($"   {target.Name}: delivered {live.DeliveredPerSecond}/s of {live.ExpectedDeliveredPerSecond}/s, p50 {live.DelayMs.P50} ms, p99 {live.DelayMs.P99} ms, " +
                         $"lost {live.Lost}, dup {live.Duplicated}, ooo {live.OutOfOrder}, corrupted {live.Corrupted}, done missing {live.DoneMissing}, producer failures {live.ProducerFailures}");
                     break;
+                case "idle":
+                    var mode = target is ReHomeTarget rehome ? (rehome.Embedded ? "embedded" : "cluster") : "baseline";
+                    var idle = await IdleScenario.Run(target, mode, options.Warmup ?? 30, options.Duration ?? 30);
+                    section.Results.Add(idle);
+                    Console.WriteLine($"   {target.Name} ({mode}): " + string.Join(", ", idle.Processes.Select(p =>
+                        $"{p.Name} {p.CpuPercentOfOneCore} % CPU, {p.ContextSwitchesPerSecond} switches/s, {p.AllocatedKbPerSecond} KB/s")));
+                    break;
+                case "capacity":
+                    var capacity = await new CapacityScenario(options, jwt).Run(target, tag);
+                    section.Results.Add(capacity);
+                    clean &= capacity.Steps.All(s => s.Clean);
+                    Console.WriteLine($"   {target.Name}: capacity {capacity.CapacityTokensPerSecond} tokens/s ({capacity.CapacityStreams} streams) at p99 <= {capacity.TargetP99Ms} ms");
+                    break;
                 case "connections":
                     var connections = await new ConnectionsScenario(options, jwt).Run(target, options.Connections ?? 10_000, tag);
                     section.Results.Add(connections);
@@ -130,7 +148,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
 
                     break;
                 default:
-                    throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, connections, streams, append, ci or all.");
+                    throw new ArgumentException($"Unknown scenario {scenario}: light, seed, fanout, idle, capacity, connections, streams, append, ci or all.");
             }
 
             foreach (var process in target.Processes.Where(p => p.HasExited))
@@ -149,6 +167,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
         {
             ["mode"] = options.ModeName,
             ["producer"] = options.ProducerName,
+            ["client"] = options.ClientName,
             ["protocol"] = options.ProtocolName,
         };
         if (options.Label is not null)

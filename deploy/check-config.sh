@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Static checks of the deployment files, for CI: the compose file, the nginx example, the Prometheus rules and
-# the scripts. Nothing is started. Under CI=true a missing tool is a failure; locally it is skipped with a note.
+# Static checks of the deployment files, for CI: the compose file, the nginx config (and that the compose copy is
+# rendered from it), the Prometheus config and rules, the Kubernetes manifests, and the scripts. Nothing is
+# started. Under CI=true a missing tool is a failure; locally it is skipped with a note.
+# The rendered Kubernetes objects are also read into the Kubernetes API's typed models, strictly, by
+# Tests/Operations/DeploymentFilesTests (part of the test suite).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -13,14 +16,25 @@ need() {
 
 if need docker-compose docker-compose; then
   # The keys are required by the file; any value does for a syntax check.
-  REHOME_SIGNING_KEY=check-only-0123456789abcdef0123456789abcdef REHOME_SERVICE_KEY=check-only docker-compose config -q
+  REHOME_SIGNING_KEY=check-only-0123456789abcdef0123456789abcdef REHOME_SERVICE_KEY=check-only-0123456789 docker-compose config -q
   echo "docker-compose.yml: docker-compose config -q ok"
 fi
 if need nginx nginx; then
   deploy/nginx/check.sh
 fi
-if need promtool prometheus; then
-  promtool check rules deploy/prometheus/rehome-rules.yml
+# The compose stack's nginx config is the example rendered for the compose network; it must not drift.
+if ! diff <(sed '1,3d' deploy/compose/nginx.conf) <(deploy/nginx/render.sh --http-block 80 gateway:8080) > /dev/null; then
+  echo "deploy/compose/nginx.conf differs from deploy/nginx/rehome.conf: regenerate it (see its first line)" >&2
+  exit 1
 fi
-bash -n deploy/local-cluster.sh deploy/nginx/check.sh
+echo "deploy/compose/nginx.conf: rendered from deploy/nginx/rehome.conf"
+if need promtool prometheus; then
+  # Checks the rules file it names too.
+  promtool check config deploy/prometheus/prometheus.yml
+fi
+if need kubectl kubectl; then
+  rendered="$(kubectl kustomize deploy/kubernetes)"
+  echo "deploy/kubernetes: kubectl kustomize ok ($(grep -c '^kind:' <<< "$rendered") objects)"
+fi
+bash -n deploy/local-cluster.sh deploy/nginx/check.sh deploy/nginx/render.sh deploy/demo.sh
 echo "scripts: bash -n ok"

@@ -6,25 +6,30 @@
 #   deploy/local-cluster.sh stop                 stop what `start` recorded, by PID (never by name)
 #   deploy/local-cluster.sh status               PIDs and /health/ready of every process
 #   deploy/local-cluster.sh smoke [args…]        run the smoke command against this cluster
+#   deploy/local-cluster.sh token USER [--hours N]  print a viewer token for USER, signed with this cluster's key
 #
 # Ports and paths come from the environment (defaults in brackets):
 #   REHOME_RUN_DIR [deploy/.run]     pid files, logs, Redis data, the generated keys (env file)
-#   REHOME_REDIS_PORT [38379]
-#   REHOME_SILO_PORT_BASE [38110]    silo i listens on +i (silo-to-silo)
-#   REHOME_SILO_GATEWAY_PORT_BASE [38130]  silo i takes Orleans clients on +i
-#   REHOME_SILO_HTTP_PORT_BASE [38180]     silo i serves /health and /metrics on +i
-#   REHOME_GATEWAY_PORTS ["38080 38081"]   one gateway per port
+#   REHOME_REDIS_PORT [21379]
+#   REHOME_SILO_PORT_BASE [21110]    silo i listens on +i (silo-to-silo)
+#   REHOME_SILO_GATEWAY_PORT_BASE [21130]  silo i takes Orleans clients on +i
+#   REHOME_SILO_HTTP_PORT_BASE [21180]     silo i serves /health, /metrics and /dashboard on +i
+#   REHOME_GATEWAY_PORTS ["21080 21081"]   one gateway per port
+#   REHOME_NGINX_PORT [21088]        nginx in front of the gateways (deploy/nginx/rehome.conf), when nginx is installed; 0: none
 #   REHOME_SILOS [3]
+# The defaults lie below Linux's ephemeral range (32768-60999, /proc/sys/net/ipv4/ip_local_port_range), so an
+# outgoing connection never holds one of them; a port that is taken anyway is named with the variable that moves it.
 #   REHOME_SIGNING_KEY, REHOME_SERVICE_KEY  generated once per run dir when unset
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 run_dir="$(mkdir -p "${REHOME_RUN_DIR:-$repo/deploy/.run}" && cd "${REHOME_RUN_DIR:-$repo/deploy/.run}" && pwd)"
-redis_port="${REHOME_REDIS_PORT:-38379}"
-silo_port_base="${REHOME_SILO_PORT_BASE:-38110}"
-silo_gateway_port_base="${REHOME_SILO_GATEWAY_PORT_BASE:-38130}"
-silo_http_port_base="${REHOME_SILO_HTTP_PORT_BASE:-38180}"
-read -r -a gateway_ports <<< "${REHOME_GATEWAY_PORTS:-38080 38081}"
+redis_port="${REHOME_REDIS_PORT:-21379}"
+silo_port_base="${REHOME_SILO_PORT_BASE:-21110}"
+silo_gateway_port_base="${REHOME_SILO_GATEWAY_PORT_BASE:-21130}"
+silo_http_port_base="${REHOME_SILO_HTTP_PORT_BASE:-21180}"
+read -r -a gateway_ports <<< "${REHOME_GATEWAY_PORTS:-21080 21081}"
+nginx_port="${REHOME_NGINX_PORT:-21088}"
 silos="${REHOME_SILOS:-3}"
 configuration=Release
 out() { echo "$repo/$1/bin/$configuration/net10.0/$2"; }
@@ -33,6 +38,39 @@ gateway_dll="$(out Gateway ReHome.Gateway.dll)"
 smoke_dll="$(out deploy/Smoke ReHome.Smoke.dll)"
 
 log() { printf '%s\n' "$*" >&2; }
+
+# port_free PORT VARIABLE WHAT: fails with a clear message when something already listens on, or holds, PORT.
+port_free() {
+  local port="$1" variable="$2" what="$3" holder
+  holder="$(ss -Htanp "( sport = :$port )" 2>/dev/null | head -n 1)"
+  [[ -z "$holder" ]] && return 0
+  log "port $port ($what) is taken: $holder"
+  log "stop what holds it, or move it: $variable=<another port> $0 start"
+  if (( port >= 32768 && port <= 60999 )); then
+    log "($port lies in Linux's ephemeral range 32768-60999, where outgoing connections take ports at random: prefer one below 32768.)"
+  fi
+  return 1
+}
+
+check_ports() {
+  local i port ok=0
+  owned_pid redis > /dev/null || port_free "$redis_port" REHOME_REDIS_PORT redis-server || ok=1
+  for ((i = 1; i <= silos; i++)); do
+    owned_pid "silo$i" > /dev/null && continue
+    port_free $((silo_port_base + i)) REHOME_SILO_PORT_BASE "silo$i silo-to-silo" || ok=1
+    port_free $((silo_gateway_port_base + i)) REHOME_SILO_GATEWAY_PORT_BASE "silo$i client gateway" || ok=1
+    port_free $((silo_http_port_base + i)) REHOME_SILO_HTTP_PORT_BASE "silo$i HTTP" || ok=1
+  done
+  i=0
+  for port in "${gateway_ports[@]}"; do
+    i=$((i + 1))
+    owned_pid "gateway$i" > /dev/null || port_free "$port" REHOME_GATEWAY_PORTS "gateway$i" || ok=1
+  done
+  if (( nginx_port > 0 )) && command -v nginx > /dev/null; then
+    owned_pid nginx > /dev/null || port_free "$nginx_port" REHOME_NGINX_PORT nginx || ok=1
+  fi
+  return $ok
+}
 
 # The command line of a recorded PID must still name what we started, or the PID was reused: leave it alone.
 owned_pid() {
@@ -60,7 +98,11 @@ wait_http() {
   local name="$1" url="$2" deadline=$((SECONDS + ${REHOME_START_TIMEOUT:-120}))
   until curl -fs -o /dev/null --max-time 2 "$url"; do
     if ! owned_pid "$name" > /dev/null; then
-      log "$name exited; last lines of its log:"; tail -n 20 "$run_dir/$name.log" >&2; return 1
+      log "$name exited; last lines of its log:"; tail -n 20 "$run_dir/$name.log" >&2
+      if grep -qi "address already in use" "$run_dir/$name.log"; then
+        log "$name lost a race for one of its ports (taken between the check and the start): see the log line above, free it or move it, then start again"
+      fi
+      return 1
     fi
     if (( SECONDS > deadline )); then log "$name not ready at $url in time"; return 1; fi
     sleep 0.5
@@ -99,6 +141,7 @@ start() {
     done
   fi
   load_env
+  check_ports || exit 1
   mkdir -p "$run_dir/redis"
 
   # Redis keeps membership, grain state and stream subscriptions: persist them (AOF) so a Redis restart loses nothing.
@@ -128,6 +171,15 @@ start() {
     wait_http "gateway$i" "http://127.0.0.1:$port/health/ready"
   done
 
+  if (( nginx_port > 0 )) && command -v nginx > /dev/null; then
+    local upstreams=() conf
+    for port in "${gateway_ports[@]}"; do upstreams+=("127.0.0.1:$port"); done
+    conf="$("$repo/deploy/nginx/render.sh" "$run_dir/nginx" "$nginx_port" "${upstreams[@]}")"
+    launch nginx "nginx -c $conf" nginx -c "$conf" -g 'daemon off;'
+    wait_http nginx "http://127.0.0.1:$nginx_port/health/ready"
+    log "nginx: http://127.0.0.1:$nginx_port (WebSockets to any gateway, no stickiness)"
+  fi
+
   log ""
   log "cluster up. Gateways: $REHOME_GATEWAYS"
   log "keys and connection string: $run_dir/env (source it to use them)"
@@ -154,6 +206,7 @@ stop_one() {
 
 stop() {
   local name
+  stop_one nginx
   # Clients first, then silos (one at a time, so each hands its grains to the rest), Redis last.
   for name in $(cd "$run_dir" 2>/dev/null && ls gateway*.pid 2>/dev/null | sed 's/\.pid$//'); do stop_one "$name"; done
   for name in $(cd "$run_dir" 2>/dev/null && ls silo*.pid 2>/dev/null | sed 's/\.pid$//'); do stop_one "$name"; done
@@ -185,10 +238,16 @@ smoke() {
   exec dotnet "$smoke_dll" "$@"
 }
 
+token() {
+  load_env
+  exec dotnet "$smoke_dll" --mint-token "$@"
+}
+
 case "${1:-}" in
   start) shift; mkdir -p "$run_dir"; start "$@" ;;
   stop) stop ;;
   status) status ;;
   smoke) shift; smoke "$@" ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  token) shift; token "$@" ;;
+  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -27,11 +27,19 @@ internal sealed partial class DemoProducer(IStreamProducer producer, IHostApplic
 
             await producer.EndStreamAsync(streamId, DemoText.Answer, stopping);
         }
+        catch (StreamCancelledException stopped)
+        {
+            // A viewer pressed stop: what a model's backend does too, it stops generating.
+            LogDemoStopped(streamId, stopped.Detail);
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogDemoFailed(ex, streamId);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The demo stream {StreamId} was stopped: {Detail}")]
+    private partial void LogDemoStopped(string streamId, string detail);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The demo stream {StreamId} failed.")]
     private partial void LogDemoFailed(Exception exception, string streamId);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.SignalR;
 using ReHome.Gateway.Hubs;
 using ReHome.Gateway.Telemetry;
@@ -21,14 +22,19 @@ internal sealed partial class GroupSender
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<Task> _sendQueued;
+    private readonly string _threadId;
+    private readonly IThreadFeedTap _tap;
     private List<TokenMessage> _queue = [];
     private List<TokenMessage> _sendingQueue = [];
     private List<DateTime> _appendedAt = [];
     private List<DateTime> _sendingAppendedAt = [];
     private bool _sending;
+    private readonly SendTraces _traces = new();
 
-    public GroupSender(IHubContext<AgentHub> hub, string group, GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    public GroupSender(IHubContext<AgentHub> hub, string group, GatewayMetrics metrics, TimeProvider time, ILogger logger, string threadId, IThreadFeedTap tap)
     {
+        _threadId = threadId;
+        _tap = tap;
         _hub = hub;
         _group = group;
         _metrics = metrics;
@@ -40,6 +46,7 @@ internal sealed partial class GroupSender
     /// <param name="appendedAt">When the grain numbered these, for the delivery-delay histogram.</param>
     public void Enqueue(ReadOnlySpan<TokenMessage> messages, DateTime? appendedAt)
     {
+        _tap.Publish(_threadId, messages);
         lock (_lock)
         {
             _queue.AddRange(messages);
@@ -52,10 +59,13 @@ internal sealed partial class GroupSender
     {
         lock (_lock)
         {
+            var start = _queue.Count;
             for (var i = skip; i < e.Tokens.Length; i++)
             {
                 _queue.Add(TokenMessage.ForToken(e, e.FirstSequence + i, e.Tokens[i]));
             }
+
+            _tap.Publish(_threadId, CollectionsMarshal.AsSpan(_queue)[start..]);
 
             StartIfIdle(e.AppendedAt);
         }
@@ -67,6 +77,8 @@ internal sealed partial class GroupSender
         {
             _appendedAt.Add(at);
         }
+
+        _traces.Capture();
 
         if (!_sending)
         {
@@ -81,6 +93,7 @@ internal sealed partial class GroupSender
         {
             List<TokenMessage> batch;
             List<DateTime> appendedAt;
+            List<System.Diagnostics.ActivityContext>? traces;
             lock (_lock)
             {
                 if (_queue.Count == 0)
@@ -91,8 +104,10 @@ internal sealed partial class GroupSender
 
                 (batch, _queue, _sendingQueue) = (_queue, _sendingQueue, _queue);
                 (appendedAt, _appendedAt, _sendingAppendedAt) = (_appendedAt, _sendingAppendedAt, _appendedAt);
+                traces = _traces.Take();
             }
 
+            using var span = SendTraces.StartSend(traces, _group, batch.Count);
             try
             {
                 var clients = _hub.Clients.Group(_group);

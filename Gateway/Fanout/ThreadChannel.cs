@@ -157,6 +157,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private async Task ForwardAfter(Task previous, ThreadEvent item)
     {
         await previous;
+        using var delivery = DeliveryTracing.StartDelivery(item);
         await _gate.WaitAsync();
         try
         {

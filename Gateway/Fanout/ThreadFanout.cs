@@ -17,9 +17,11 @@ internal sealed class ThreadFanout
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<ThreadFanout> _logger;
+    private readonly IThreadFeedTap _tap;
 
-    public ThreadFanout(IClusterClient cluster, IHubContext<AgentHub> hub, GatewayMetrics metrics, TimeProvider time, ILogger<ThreadFanout> logger)
+    public ThreadFanout(IClusterClient cluster, IHubContext<AgentHub> hub, GatewayMetrics metrics, TimeProvider time, ILogger<ThreadFanout> logger, IThreadFeedTap tap)
     {
+        _tap = tap;
         _cluster = cluster;
         _hub = hub;
         _metrics = metrics;
@@ -50,7 +52,7 @@ internal sealed class ThreadFanout
     private ThreadChannel Open(string threadId) => new(
         threadId,
         _cluster,
-        new GroupSender(_hub, AgentHub.Group(threadId), _metrics, _time, _logger),
+        new GroupSender(_hub, AgentHub.Group(threadId), _metrics, _time, _logger, threadId, _tap),
         _metrics,
         _time,
         _logger);

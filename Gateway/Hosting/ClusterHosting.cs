@@ -37,6 +37,12 @@ public static class ClusterHosting
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));
             client.Services.Configure<ClientMessagingOptions>(builder.Configuration.GetSection("Messaging"));
             client.AddReHomeStreams(queueCount);
+            if (TracingDefaults.Enabled(builder.Configuration))
+            {
+                // Grain calls carry the trace context, so an HTTP append and its grain call are one trace.
+                client.AddActivityPropagation();
+            }
+
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectionWatcher>());
 
             // Keep trying while the silos come up, rather than failing the gateway; /health/ready says when it is connected.

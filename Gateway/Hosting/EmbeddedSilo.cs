@@ -1,3 +1,4 @@
+using ReHome.Gateway.Demo;
 using ReHome.Silo;
 
 namespace ReHome.Gateway;
@@ -10,5 +11,18 @@ namespace ReHome.Gateway;
 /// </summary>
 internal static class EmbeddedSilo
 {
-    public static void AddTo(WebApplicationBuilder builder) => builder.AddReHomeSilo();
+    public static void AddTo(WebApplicationBuilder builder) =>
+        builder.AddReHomeSilo(openDashboard: OpenDashboard(builder.Configuration));
+
+    /// <summary>The Orleans dashboard is open (no credential) where the dev endpoints are: embedded, on loopback only.</summary>
+    public static bool OpenDashboard(IConfiguration configuration) => DevEndpoints.Allowed(configuration);
+
+    /// <summary>The dashboard's page at <c>/dashboard</c>, when this gateway hosts a silo.</summary>
+    public static void MapDashboard(WebApplication app)
+    {
+        if (ClusterHosting.IsEmbedded(app.Configuration))
+        {
+            app.MapReHomeDashboard(OpenDashboard(app.Configuration));
+        }
+    }
 }

@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using ReHome.Gateway.Demo;
 using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Hubs;
+using ReHome.Gateway.Presence;
+using ReHome.Gateway.Pusher;
 using ReHome.Gateway.Telemetry;
 using Microsoft.AspNetCore.SignalR;
 using ReHome.Silo;
@@ -18,6 +20,7 @@ public static class GatewayServices
         builder.Services.AddSingleton<ThreadFanout>();
         builder.Services.AddSingleton<ResumeTracker>();
         builder.Services.AddHostedService<SubscriptionKeeper>();
+        builder.Services.AddPusherEndpoint();
         builder.Services.AddReHomeProducer();
         builder.Services.AddSingleton<DemoProducer>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
@@ -38,6 +41,8 @@ public static class GatewayServices
             o.MaximumReceiveMessageSize = 64 * 1024;
             o.AddFilter<ReHomeErrorFilter>();
         }).AddMessagePackProtocol();
+        KeepAliveOptions.AddTo(builder.Services);
+        builder.Services.AddReHomePresence(AgentHub.Group);
         return builder;
     }
 }

@@ -129,6 +129,46 @@ internal sealed partial class AgentHub(
         return TokenPageMessage.From(page);
     }
 
+    /// <summary>
+    /// Stops a stream for everyone watching it (the producer's next append fails with <c>stream_cancelled</c>);
+    /// allowed to anyone who may watch the stream's thread. Stopping an ended stream changes nothing and says how it ended.
+    /// </summary>
+    public async Task<CancelStreamResult> CancelStream(string streamId, string? reason)
+    {
+        RequireId(streamId, "streamId");
+        var stopper = StreamStopper.Describe(UserId, reason);
+        var stream = grains.GetGrain<IStreamGrain>(streamId);
+        await RequireAccess(stream, streamId);
+        if (await stream.Cancel(stopper))
+        {
+            return new CancelStreamResult(streamId, true, Reasons.Name(StreamEndReason.Cancelled), stopper);
+        }
+
+        var info = await stream.GetInfo();
+        return new CancelStreamResult(streamId, false, Reasons.Name(info.Reason), info.Detail);
+    }
+
+    /// <summary>Who is watching a thread now; allowed to anyone who may watch it.</summary>
+    public async Task<PresenceMessage> GetPresence(string threadId)
+    {
+        RequireId(threadId, "threadId");
+        if (!await grains.GetGrain<IThreadGrain>(threadId).CanAccess(UserId))
+        {
+            throw new HubException($"forbidden: you may not watch thread '{threadId}'.");
+        }
+
+        return PresenceMessage.From(await grains.GetGrain<IPresenceGrain>(threadId).Get());
+    }
+
+    private async Task RequireAccess(IStreamGrain stream, string streamId)
+    {
+        var info = await stream.GetInfo();
+        if (!await grains.GetGrain<IThreadGrain>(info.ThreadId).CanAccess(UserId))
+        {
+            throw new HubException($"forbidden: you may not watch stream '{streamId}'.");
+        }
+    }
+
     private static void RequireId(string id, string field)
     {
         if (!Ids.IsValid(id))

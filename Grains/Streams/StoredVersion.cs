@@ -7,6 +7,13 @@ namespace ReHome.Grains;
 /// the grain may write over it. If it holds tokens, a phase or an end that this activation does not know, another
 /// activation wrote it (a duplicate during a failover), and this one must step aside.
 /// </summary>
+/// <remarks>
+/// A head names its sealed chunks by <see cref="StreamState.SealedThrough"/> and holds only the tokens after them
+/// (<see cref="TokenChunks"/>). This activation stores a chunk before any head that names it, and never unseals one,
+/// so a head of its own never names more chunks than the head it is about to write. The comparison therefore reads
+/// the head alone: its numbers and its tail of tokens, not the chunks (which are written once per number, and whose
+/// text the head decides).
+/// </remarks>
 internal static class StoredVersion
 {
     /// <param name="stored">What storage holds now.</param>
@@ -28,7 +35,8 @@ internal static class StoredVersion
         }
 
         if (stored.Phase > mine.Phase || stored.ThreadId != mine.ThreadId || stored.RunId != mine.RunId
-            || stored.LastSequence > mine.LastSequence)
+            || stored.LastSequence > mine.LastSequence || stored.SealedThrough > mine.SealedThrough
+            || (stored.ChunkTokens != 0 && stored.ChunkTokens != mine.ChunkTokens))
         {
             return false;
         }
@@ -39,6 +47,7 @@ internal static class StoredVersion
             return false;
         }
 
+        // The tail after the sealed chunks, ending at the head's last sequence.
         var tokens = stored.Tokens;
         var first = stored.LastSequence - tokens.Length + 1;
         for (var i = 0; i < tokens.Length; i++)

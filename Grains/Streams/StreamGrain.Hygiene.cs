@@ -80,6 +80,7 @@ internal sealed partial class StreamGrain
             await Reconcile(settled: true, change: null);
         }
 
+        await _chunks.Clear();
         await _state.ClearStateAsync();
         _everStored = false;
         var threadId = _live.ThreadId;

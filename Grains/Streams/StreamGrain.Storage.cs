@@ -4,8 +4,8 @@ using Orleans.Storage;
 namespace ReHome.Grains;
 
 // Storage policy: write-behind for tokens, write-through for lifecycle changes.
-// - Appends never wait for storage. A checkpoint stores the whole retained window at most once per
-//   CheckpointInterval while tokens arrive, one write at a time.
+// - Appends never wait for storage. A checkpoint stores the tokens after the last sealed chunk (TokenChunks), and any
+//   chunk that just filled, at most once per CheckpointInterval while tokens arrive, one write at a time.
 // - Start, End and Cancel wait for their write.
 // - A crash loses from storage at most the tokens since the last checkpoint. The stored state then reads
 //   "open, not settled", which marks it interrupted: numbers past the stored ones may have been handed out,
@@ -135,10 +135,12 @@ internal sealed partial class StreamGrain
                 await Reconcile(settled, change);
             }
 
-            var snapshot = Snapshot(settled, change);
-            _state.State = snapshot;
+            var (snapshot, sealing) = Snapshot(settled, change);
             try
             {
+                // Chunks first: a head is stored only once every chunk it names is.
+                await _chunks.Store(sealing);
+                _state.State = snapshot;
                 await _state.WriteStateAsync();
             }
             catch (InconsistentStateException) when (reconciles < MaxReconciles)
@@ -164,6 +166,7 @@ internal sealed partial class StreamGrain
             _durableThrough = snapshot.LastSequence;
             _storedSettled = settled;
             _everStored = true;
+            await _chunks.HeadStored(snapshot);
             return;
         }
     }
@@ -176,7 +179,7 @@ internal sealed partial class StreamGrain
     {
         await _state.ReadStateAsync();
         var stored = _state.State;
-        if (!StoredVersion.IsEarlierVersionOf(stored, _state.RecordExists, _everStored, Snapshot(settled, change), _history.Get))
+        if (!StoredVersion.IsEarlierVersionOf(stored, _state.RecordExists, _everStored, Snapshot(settled, change).Head, _history.Get))
         {
             StepAside();
             throw new InconsistentStateException(
@@ -195,14 +198,15 @@ internal sealed partial class StreamGrain
         DeactivateOnIdle();
     }
 
-    private StreamState Snapshot(bool settled, Action<StreamState>? change)
+    /// <summary>The head to store now, and the chunks that filled since the last checkpoint, to store before it.</summary>
+    private (StreamState Head, IReadOnlyList<(long Index, StreamTokenChunk Chunk)> Sealing) Snapshot(bool settled, Action<StreamState>? change)
     {
         var snapshot = Copy(_live);
         change?.Invoke(snapshot);
         snapshot.LastSequence = _history.LastSequence;
-        (snapshot.TokenText, snapshot.TokenLengths) = _history.Pack();
+        var sealing = _chunks.Checkpoint(_history, snapshot);
         snapshot.Settled = settled;
-        return snapshot;
+        return (snapshot, sealing);
     }
 
     private static StreamState Copy(StreamState s) => new()

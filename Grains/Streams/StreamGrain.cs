@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace ReHome.Grains;
 
@@ -20,6 +22,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     private readonly ILogger<StreamGrain> _logger;
     private readonly TokenHistory _history;
     private readonly TokenBucket _tokenRate;
+    private readonly TokenChunks _chunks;
 
     /// <summary>The stream as it is now; <see cref="_state"/> holds what was last stored.</summary>
     private StreamState _live = new();
@@ -27,6 +30,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
     public StreamGrain(
         [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
+        [FromKeyedServices(StorageNames.Grains)] IGrainStorage storage,
         IOptions<StreamOptions> options,
         TimeProvider time,
         ILogger<StreamGrain> logger)
@@ -37,15 +41,16 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         _logger = logger;
         _history = new TokenHistory(_options.MaxHistoryTokens, _options.MaxHistoryBytes);
         _tokenRate = new TokenBucket(_options.MaxTokensPerSecond, _options.TokenBurst, time);
+        _chunks = new TokenChunks(storage, this.GetGrainId(), logger);
     }
 
     private string StreamId => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var stored = _state.State;
         _live = Copy(stored);
-        _history.Restore(stored.LastSequence, stored.Tokens);
+        _history.Restore(stored.LastSequence, await _chunks.Restore(stored));
         _durableThrough = stored.LastSequence;
         _storedSettled = stored.Settled;
         _everStored = _state.RecordExists;
@@ -60,8 +65,6 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
             _publisher = CreatePublisher();
             StartHygieneTimer();
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task<StreamInfo> Start(string threadId, string runId)

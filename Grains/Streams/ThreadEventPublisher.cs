@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace ReHome.Grains;
@@ -20,9 +21,10 @@ internal sealed partial class ThreadEventPublisher(
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly List<string> _open = [];
-    private readonly Queue<ThreadEvent> _ready = new();
+    private readonly Queue<(ThreadEvent Event, ActivityContext Trace)> _ready = new();
     private long _openFirst;
     private DateTime _openSince;
+    private ActivityContext _openTrace;
     private Task _pump = Task.CompletedTask;
     private readonly CancellationTokenSource _stopped = new();
 
@@ -62,6 +64,7 @@ internal sealed partial class ThreadEventPublisher(
         {
             _openFirst = firstSequence;
             _openSince = time.GetUtcNow().UtcDateTime;
+            _openTrace = GrainTracing.Current;
         }
 
         _open.AddRange(tokens);
@@ -71,7 +74,7 @@ internal sealed partial class ThreadEventPublisher(
     public void Done(long lastSequence, string? fullResponse, StreamEndReason reason, string? detail)
     {
         CloseOpenBatch();
-        _ready.Enqueue(new StreamEnded(threadId, runId, streamId, lastSequence, fullResponse, reason, detail));
+        _ready.Enqueue((new StreamEnded(threadId, runId, streamId, lastSequence, fullResponse, reason, detail), GrainTracing.Current));
         Kick();
     }
 
@@ -79,7 +82,7 @@ internal sealed partial class ThreadEventPublisher(
     {
         if (_open.Count > 0)
         {
-            _ready.Enqueue(new TokensAppended(threadId, runId, streamId, _openFirst, [.. _open], _openSince));
+            _ready.Enqueue((new TokensAppended(threadId, runId, streamId, _openFirst, [.. _open], _openSince), _openTrace));
             _open.Clear();
         }
     }
@@ -94,8 +97,8 @@ internal sealed partial class ThreadEventPublisher(
 
     private async Task Pump()
     {
-        // Yield first so that tokens appended in the same turn go out together.
-        await Task.Yield();
+        // No yield first: a turn's tokens are all in the open batch already (one call appends them together), so
+        // the publish starts inside the appending turn and a token does not wait for one more scheduling hop.
         while (true)
         {
             CloseOpenBatch();
@@ -104,12 +107,14 @@ internal sealed partial class ThreadEventPublisher(
                 return;
             }
 
-            await PublishWithRetry(next);
+            await PublishWithRetry(next.Event, next.Trace);
         }
     }
 
-    private async Task PublishWithRetry(ThreadEvent item)
+    private async Task PublishWithRetry(ThreadEvent item, ActivityContext trace)
     {
+        using var span = GrainTracing.StartPublish(item, trace);
+        item = GrainTracing.Stamp(item, span);
         var delay = TimeSpan.FromMilliseconds(10);
         for (var attempt = 1; !_stopped.IsCancellationRequested; attempt++)
         {

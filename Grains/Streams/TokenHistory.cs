@@ -94,22 +94,34 @@ internal sealed class TokenHistory
     public string Concat() => new(_text, _textStart, _textEnd - _textStart);
 
     /// <summary>The retained tokens in their stored form (see <see cref="PackedTokens"/>): one copy of the text block.</summary>
-    public (string Text, byte[] Lengths) Pack()
+    public (string Text, byte[] Lengths) Pack() => Pack(FirstRetained, LastSequence);
+
+    /// <summary>The retained tokens from <paramref name="first"/> to <paramref name="last"/> (clamped to the window), packed.</summary>
+    public (string Text, byte[] Lengths) Pack(long first, long last)
     {
+        var from = (int)(Math.Max(first, FirstRetained) - FirstRetained);
+        var to = (int)(Math.Min(last, LastSequence) - FirstRetained);
+        if (from > to)
+        {
+            return ("", []);
+        }
+
         var size = 0;
-        for (var i = 0; i < _count; i++)
+        for (var i = from; i <= to; i++)
         {
             size += PackedTokens.VarintSize(Length(i));
         }
 
         var lengths = new byte[size];
         var at = 0;
-        for (var i = 0; i < _count; i++)
+        for (var i = from; i <= to; i++)
         {
             at = PackedTokens.WriteVarint(lengths, at, Length(i));
         }
 
-        return (Concat(), lengths);
+        var start = _starts[(_head + from) % _starts.Length];
+        var end = to + 1 < _count ? _starts[(_head + to + 1) % _starts.Length] : _textEnd;
+        return (new string(_text, start, end - start), lengths);
     }
 
     /// <summary>Rebuilds the history from stored state: <paramref name="tokens"/> end at <paramref name="lastSequence"/>.</summary>

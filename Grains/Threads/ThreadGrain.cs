@@ -1,9 +1,15 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace ReHome.Grains;
 
+/// <summary>
+/// A thread's access list and streams. Deleted <see cref="StreamOptions.ThreadRetention"/> after its last activity
+/// (configure, stream start or end), by a durable reminder; see <see cref="RetentionReminder"/>.
+/// </summary>
 [GrainType("thread")]
-internal sealed class ThreadGrain : Grain, IThreadGrain
+internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
 {
     private const int MaxUserIdLength = 256;
     private const int MaxMembers = 100_000;
@@ -12,45 +18,86 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
     private readonly StreamOptions _options;
     private readonly TimeProvider _time;
     private readonly TokenBucket _starts;
+    private readonly ILogger<ThreadGrain> _logger;
     private HashSet<string> _members = [];
 
     public ThreadGrain(
         [PersistentState("thread", StorageNames.Grains)] IPersistentState<ThreadState> state,
         IOptions<StreamOptions> options,
-        TimeProvider time)
+        TimeProvider time,
+        ILogger<ThreadGrain> logger)
     {
         _state = state;
         _options = options.Value;
         _time = time;
+        _logger = logger;
         var perMinute = _options.StreamStartsPerThreadPerMinute;
         _starts = new TokenBucket(perMinute / 60.0, perMinute, time);
     }
 
     private string ThreadId => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _members = ToMemberSet(_state.State.Access);
-        return Task.CompletedTask;
+        if (_state.RecordExists && _state.State.LastActivityAt == default)
+        {
+            // Stored before threads expired: its retention starts now, stored so that reads alone do not restart it.
+            _state.State.LastActivityAt = _time.GetUtcNow();
+            try
+            {
+                await _state.WriteStateAsync();
+                await ScheduleRetention();
+            }
+            catch (Exception ex)
+            {
+                LogRetentionNotScheduled(ex, ThreadId);
+            }
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != RetentionReminder.Name)
+        {
+            return;
+        }
+
+        if (!_state.RecordExists)
+        {
+            await RetentionReminder.Cancel(this);
+            return;
+        }
+
+        if (RetentionReminder.Expired(_state.State.LastActivityAt, _options.ThreadRetention, _time.GetUtcNow()))
+        {
+            LogExpired(ThreadId, _state.State.LastActivityAt, _state.State.Streams.Count);
+            await _state.ClearStateAsync();
+            _members = [];
+            await RetentionReminder.Cancel(this);
+            DeactivateOnIdle();
+        }
     }
 
     public async Task Configure(ThreadAccess access)
     {
         Ids.Validate(ThreadId, "threadId");
         Validate(access);
-        var previous = _state.State.Access;
+        var (previous, previousActivity) = (_state.State.Access, _state.State.LastActivityAt);
         _state.State.Access = access;
+        _state.State.LastActivityAt = _time.GetUtcNow();
         try
         {
             await _state.WriteStateAsync();
         }
         catch (Exception ex) when (ex is not ReHomeException)
         {
-            _state.State.Access = previous;
+            (_state.State.Access, _state.State.LastActivityAt) = (previous, previousActivity);
             throw new StorageUnavailableException($"Thread '{ThreadId}' could not store its access list.", ex);
         }
 
         _members = ToMemberSet(access);
+        await ScheduleRetention();
     }
 
     public ValueTask<ThreadAccess?> GetAccess() => ValueTask.FromResult(_state.State.Access);
@@ -87,6 +134,7 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
 
         var entry = new ThreadStreamEntry { StreamId = streamId, RunId = runId, StartedAt = _time.GetUtcNow() };
         _state.State.Streams.Add(entry);
+        _state.State.LastActivityAt = entry.StartedAt;
         try
         {
             await _state.WriteStateAsync();
@@ -108,6 +156,7 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
         }
 
         entry.Ended = true;
+        _state.State.LastActivityAt = _time.GetUtcNow();
         var ended = _state.State.Streams.Where(e => e.Ended).OrderBy(e => e.StartedAt).ToList();
         foreach (var old in ended.Take(ended.Count - _options.RecentStreamsPerThread))
         {
@@ -122,6 +171,19 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
         if (_state.State.Streams.RemoveAll(e => e.StreamId == streamId) > 0)
         {
             await _state.WriteStateAsync();
+        }
+    }
+
+    private async Task ScheduleRetention()
+    {
+        try
+        {
+            await RetentionReminder.Schedule(this, _options.ThreadRetention, _options.RetentionCheckPeriod);
+        }
+        catch (Exception ex)
+        {
+            // The thread works without it; it is scheduled again at its next configure.
+            LogRetentionNotScheduled(ex, ThreadId);
         }
     }
 
@@ -187,4 +249,10 @@ internal sealed class ThreadGrain : Grain, IThreadGrain
             throw new InvalidRequestException(field, $"{field} must be at most {MaxUserIdLength} characters with no control characters.");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Thread {ThreadId} expired (last activity {LastActivityAt:O}, {Streams} streams listed); its state is deleted.")]
+    private partial void LogExpired(string threadId, DateTimeOffset lastActivityAt, int streams);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Thread {ThreadId} could not schedule its retention reminder; it expires only once configured again.")]
+    private partial void LogRetentionNotScheduled(Exception exception, string threadId);
 }

@@ -8,6 +8,9 @@ public sealed class ThreadState
 
     /// <summary>Open streams and the most recent ended ones, in start order.</summary>
     [Id(1)] public List<ThreadStreamEntry> Streams { get; set; } = [];
+
+    /// <summary>Last configure, stream start or stream end; the thread is deleted <c>ThreadRetention</c> after it. Unset in states stored before expiry existed.</summary>
+    [Id(2)] public DateTimeOffset LastActivityAt { get; set; }
 }
 
 [GenerateSerializer, Alias("rehome.ThreadStreamEntry")]

@@ -5,7 +5,7 @@ namespace ReHome.Silo;
 
 /// <summary>
 /// What every ReHome process serves the same way: logging levels, OpenTelemetry metrics on a Prometheus
-/// endpoint, and health checks tagged <c>live</c> (the process runs) or <c>ready</c> (its dependencies answer).
+/// endpoint, traces over OTLP when configured (<see cref="TracingDefaults"/>), and health checks tagged <c>live</c> (the process runs) or <c>ready</c> (its dependencies answer).
 /// </summary>
 public static class ServiceDefaults
 {
@@ -28,6 +28,7 @@ public static class ServiceDefaults
             .AddRuntimeInstrumentation()
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
+        TracingDefaults.AddTo(builder);
 
         var health = builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Orleans.Configuration;
 using Orleans.Runtime.Providers;
 using Orleans.Storage;
+using ReHome.Feed;
 using ReHome.Grains;
 using StackExchange.Redis;
 
@@ -15,14 +16,20 @@ namespace ReHome.Silo;
 /// </summary>
 public static class SiloHostingExtensions
 {
+    private static readonly TimeSpan AgentRestartPeriod = TimeSpan.FromMilliseconds(1);
+
     /// <param name="configureClustering">False when a test harness supplies membership and endpoints itself.</param>
-    public static IHostApplicationBuilder AddReHomeSilo(this IHostApplicationBuilder builder, bool configureClustering = true)
+    /// <param name="openDashboard">The embedded mode on loopback: the dashboard runs, and needs no credential.</param>
+    public static IHostApplicationBuilder AddReHomeSilo(this IHostApplicationBuilder builder, bool configureClustering = true, bool openDashboard = false)
     {
         builder.Services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<SiloSettings>().BindConfiguration(SiloSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
+        DashboardHosting.AddSettings(builder.Services);
 
         builder.AddFailoverDefaults();
+        // Orleans' reminder settings (MinimumReminderPeriod, RefreshReminderListPeriod, …); tests shorten the first.
+        builder.Services.Configure<ReminderOptions>(builder.Configuration.GetSection("Reminders"));
 
         var streams = builder.Configuration.GetSection(StreamOptions.Section).Get<StreamOptions>() ?? new StreamOptions();
         var settings = builder.Configuration.GetSection(SiloSettings.Section).Get<SiloSettings>() ?? new SiloSettings();
@@ -32,18 +39,16 @@ public static class SiloHostingExtensions
         {
             silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
             AddStorage(silo, redis);
-            silo.AddMemoryStreams(ThreadStreams.ProviderName, s =>
-            {
-                s.ConfigurePartitioning(streams.QueueCount);
-                s.ConfigurePullingAgent(o => o.Configure(p =>
-                {
-                    p.GetQueueMsgsTimerPeriod = streams.PollingPeriod;
-                    p.BatchContainerBatchSize = streams.DeliveryBatchSize;
-                }));
-            });
+            AddThreadFeeds(silo, streams);
             var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500));
             silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
             silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
+
+            DashboardHosting.AddTo(silo, builder.Configuration, openDashboard);
+            if (TracingDefaults.Enabled(builder.Configuration))
+            {
+                silo.AddActivityPropagation();
+            }
 
             if (configureClustering)
             {
@@ -52,6 +57,26 @@ public static class SiloHostingExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>
+    /// The thread feeds: Orleans persistent streams over queues whose agents wait for entries (see
+    /// <see cref="ThreadFeedAdapterFactory"/>), so delivery does not wait for a polling timer and an idle silo does not poll.
+    /// </summary>
+    private static void AddThreadFeeds(ISiloBuilder silo, StreamOptions streams)
+    {
+        silo.AddPersistentStreams(ThreadStreams.ProviderName, ThreadFeedAdapterFactory.Create, s =>
+        {
+            s.Configure<HashRingStreamQueueMapperOptions>(o => o.Configure(q => q.TotalQueueCount = streams.QueueCount));
+            s.Configure<ThreadFeedOptions>(o => o.Configure(f => f.ReadWait = streams.PollingPeriod));
+            s.ConfigurePullingAgent(o => o.Configure(p =>
+            {
+                // The agent's timer only restarts a read after an idle one gave up or the cache was full; reads
+                // themselves wait for entries, so this short period costs one wake-up per ReadWait when idle.
+                p.GetQueueMsgsTimerPeriod = AgentRestartPeriod;
+                p.BatchContainerBatchSize = streams.DeliveryBatchSize;
+            }));
+        });
     }
 
     private static void AddStorage(ISiloBuilder silo, string? redis)
@@ -97,6 +122,15 @@ public static class SiloHostingExtensions
         }
 
         silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+        if (settings.Kubernetes)
+        {
+            // The pod's name and IP (POD_NAME, POD_IP from the downward API) name and address the silo, and silos
+            // whose pods are gone are declared dead at once; see deploy/kubernetes.
+            silo.Configure<EndpointOptions>(o => (o.SiloPort, o.GatewayPort) = (settings.Port, settings.GatewayPort));
+            silo.UseKubernetesHosting();
+            return;
+        }
+
         silo.ConfigureEndpoints(AdvertisedAddress(settings.AdvertisedIP), settings.Port, settings.GatewayPort, listenOnAnyHostAddress: true);
     }
 

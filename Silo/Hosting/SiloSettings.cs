@@ -21,4 +21,11 @@ public sealed class SiloSettings
     /// host name, for containers where each replica has its own address.
     /// </summary>
     public string? AdvertisedIP { get; set; }
+
+    /// <summary>
+    /// Running in Kubernetes (<c>Microsoft.Orleans.Hosting.Kubernetes</c>): the silo takes its name and address from
+    /// its pod, and the cluster watches pods, so a deleted pod's silo is declared dead without waiting for probes.
+    /// Needs Redis and the RBAC in deploy/kubernetes; ignores <see cref="AdvertisedIP"/>.
+    /// </summary>
+    public bool Kubernetes { get; set; }
 }

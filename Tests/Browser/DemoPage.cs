@@ -12,10 +12,15 @@ public sealed class DemoPage(IPage page, ITestOutputHelper output) : IAsyncDispo
 
     public IPage Page => page;
 
-    /// <summary>Opens the demo page as a fresh dev user, and waits until it is connected and watching its demo thread.</summary>
-    public static async Task<DemoPage> Open(BrowserFixture browser, Uri gateway, ITestOutputHelper output, Func<IPage, Task>? beforeLoad = null)
+    /// <summary>
+    /// Opens the demo page as a fresh dev user (or <paramref name="user"/>), and waits until it is connected and
+    /// watching its demo thread. The answer renders as plain text unless <paramref name="renderer"/> says otherwise.
+    /// </summary>
+    public static async Task<DemoPage> Open(BrowserFixture browser, Uri gateway, ITestOutputHelper output, Func<IPage, Task>? beforeLoad = null,
+        string renderer = "text", string? user = null)
     {
-        var demo = await Load(browser, new Uri(gateway, "?user=browser-" + Guid.NewGuid().ToString("N")), output, beforeLoad);
+        user ??= "browser-" + Guid.NewGuid().ToString("N");
+        var demo = await Load(browser, new Uri(gateway, $"?user={user}&renderer={renderer}"), output, beforeLoad);
         await demo.WaitFor("document.getElementById('connection').dataset.state === 'connected'", "the page connects");
         await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the answer element watches its thread");
         return demo;
@@ -46,6 +51,9 @@ public sealed class DemoPage(IPage page, ITestOutputHelper output) : IAsyncDispo
     /// <summary>The text on screen: what the element has painted, not what it holds for the next frame.</summary>
     public Task<string> RenderedText() =>
         page.EvalOnSelectorAsync<string>(Answer, "e => e.shadowRoot.querySelector('[part~=text]').textContent");
+
+    /// <summary>What the element received: the answer's source text, whatever the renderer made of it.</summary>
+    public Task<string> SourceText() => page.EvalOnSelectorAsync<string>(Answer, "e => e.text");
 
     public Task<string> State() => page.EvalOnSelectorAsync<string>(Answer, "e => e.getAttribute('state')");
 

@@ -26,6 +26,21 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
     }
 
     [SkippableFact]
+    public async Task The_demo_answer_renders_as_markdown_by_default()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, renderer: "markdown");
+
+        await demo.Page.ClickAsync("#stream");
+
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the answer is done", TimeSpan.FromSeconds(30));
+        Assert.Equal(DemoText.Answer, await demo.SourceText());
+        var elements = await demo.Page.EvalOnSelectorAsync<string[]>("#answer",
+            "e => ['h2', 'strong', 'ul > li', 'pre > code', 'table td', 'em'].filter(s => e.shadowRoot.querySelector('[part~=text] ' + s))");
+        Assert.Equal(["h2", "strong", "ul > li", "pre > code", "table td", "em"], elements);
+        Assert.Contains("你好，世界！", await demo.RenderedText());
+    }
+
+    [SkippableFact]
     public async Task Scrolled_up_the_view_stays_put_while_text_grows_and_follows_again_once_back_at_the_bottom()
     {
         await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
@@ -109,7 +124,7 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         await gateway.Producer.EndStreamAsync(streamId, string.Concat(tokens));
 
         await demo.AssertTextBecomes(string.Concat(tokens));
-        Assert.Equal(0, await demo.Page.EvalOnSelectorAsync<int>("#answer", "e => e.shadowRoot.querySelectorAll('[part~=text] *').length"));
+        Assert.Equal(0, await demo.Page.EvalOnSelectorAsync<int>("#answer", "e => e.shadowRoot.querySelectorAll('[part~=text] .chunk *').length"));
         Assert.False(await demo.Page.EvaluateAsync<bool>("() => window.injected === true"));
     }
 
@@ -117,16 +132,20 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
     public async Task A_connection_dropped_mid_stream_resumes_with_no_gap_and_no_duplicate()
     {
         // The page's WebSocket goes through Playwright, so the test can cut it like a network would, and refuse the
-        // reconnects (negotiate) until it lets the page back.
+        // reconnects (the client connects with the WebSocket alone, no negotiate) until it lets the page back.
         var online = true;
         IWebSocketRoute? pageSide = null;
         IWebSocketRoute? serverSide = null;
         await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, async page =>
         {
-            await page.RouteAsync(new Regex("/hubs/agent/negotiate"), route =>
-                Volatile.Read(ref online) ? route.ContinueAsync() : route.AbortAsync("connectionrefused"));
-            await page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
+            await page.RouteWebSocketAsync(new Regex("/hubs/agent"), async ws =>
             {
+                if (!Volatile.Read(ref online))
+                {
+                    await ws.CloseAsync(new() { Code = 1011, Reason = "offline (test)" });
+                    return;
+                }
+
                 pageSide = ws;
                 serverSide = ws.ConnectToServer();
             });
@@ -187,7 +206,7 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
 
         var user = "reader-" + Guid.NewGuid().ToString("N");
         var threadId = await gateway.NewThread(user);
-        await using var demo = await DemoPage.Load(browser, new Uri(gateway.BaseAddress, $"?access_token={gateway.TokenFor(user)}&thread={threadId}"), output, NoDevEndpoints);
+        await using var demo = await DemoPage.Load(browser, new Uri(gateway.BaseAddress, $"?access_token={gateway.TokenFor(user)}&thread={threadId}&renderer=text"), output, NoDevEndpoints);
         await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the answer element watches the thread");
         var streamId = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
         await gateway.Producer.StreamTokenAsync(streamId, "Hello ");

@@ -13,8 +13,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
 {
     /// <summary>Helpers every scenario gets: a stand-in hub holding one stream, a recorder, and a bounded wait.</summary>
     private const string Harness = """
-        const { StreamFollower } = await import('/js/stream-follower.js');
-        const { ReHomeAiResponse } = await import('/js/rehome.js');
+        const { StreamFollower, ReHomeAiResponse } = await import('/js/rehome.js');
         const msg = (sequence, token) => ({ threadId: 't', runId: 'r', streamId: 's', sequence, token, done: false });
         const doneMsg = (sequence, fullResponse) =>
           ({ threadId: 't', runId: 'r', streamId: 's', sequence, token: null, done: true, fullResponse, reason: 'completed' });
@@ -119,7 +118,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     public async Task A_cluster_that_did_not_answer_is_retried_not_taken_as_a_refusal()
     {
         var seen = await Run("""
-            const { HubError } = await import('/js/rehome-client.js');
+            const { HubError } = await import('/js/rehome.js');
             const client = hub(['a', 'b', 'c'], { silenceProbeMs: 200 });
             const answer = client.getTokens.bind(client);
             let failures = 1;

@@ -57,6 +57,21 @@ public sealed class StoredVersionTests
         Assert.False(IsEarlier(ended));
     }
 
+    [Fact]
+    public void A_chunked_head_is_compared_by_its_tail_and_the_chunks_it_names()
+    {
+        // Mine: chunks of 2 sealed through 4, tail "e". Stored: my earlier head sealed through 2, tail "c".
+        var mine = Chunked(Held, sealedThrough: 4);
+        Assert.True(StoredVersion.IsEarlierVersionOf(Chunked(["a", "b", "c"], sealedThrough: 2), true, true, mine, Token));
+        Assert.False(StoredVersion.IsEarlierVersionOf(Chunked(["a", "b", "X"], sealedThrough: 2), true, true, mine, Token));
+
+        // A head that names more sealed chunks than mine, or chunks of another size, was written by another activation.
+        Assert.False(StoredVersion.IsEarlierVersionOf(Chunked(["a", "b", "c", "d"], sealedThrough: 4), true, true, Chunked(Held, sealedThrough: 2), Token));
+        var otherSize = Chunked(["a", "b", "c"], sealedThrough: 2);
+        otherSize.ChunkTokens = 3;
+        Assert.False(StoredVersion.IsEarlierVersionOf(otherSize, true, true, mine, Token));
+    }
+
     private static bool IsEarlier(StreamState stored) =>
         StoredVersion.IsEarlierVersionOf(stored, storedExists: true, everStored: true, Open(Held), Token);
 
@@ -80,6 +95,16 @@ public sealed class StoredVersionTests
             TokenText = text,
             TokenLengths = lengths,
         };
+    }
+
+    /// <summary>A head with chunks of 2 tokens sealed through <paramref name="sealedThrough"/>, holding the tokens after them.</summary>
+    private static StreamState Chunked(string[] tokens, long sealedThrough)
+    {
+        var state = Open(tokens[(int)sealedThrough..]);
+        state.LastSequence = tokens.Length;
+        state.SealedThrough = sealedThrough;
+        state.ChunkTokens = 2;
+        return state;
     }
 
     private static StreamState Ended(string[] tokens, string fullResponse)

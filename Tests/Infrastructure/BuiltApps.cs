@@ -12,6 +12,8 @@ public static class BuiltApps
 
     public static string Smoke => Find(Path.Combine("deploy", "Smoke"), "ReHome.Smoke.dll");
 
+    public static string ProducerExample => Find(Path.Combine("examples", "dotnet-producer"), "ReHome.Examples.Producer.dll");
+
     private static string Find(string project, string dll)
     {
         // The tests run from Tests/bin/<Configuration>/<tfm>/.

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Http.Features;
 using ReHome.Gateway;
@@ -36,6 +37,14 @@ public class GatewayFixture : IAsyncLifetime
     /// <summary>Extra settings for subclasses (for example short check intervals).</summary>
     protected virtual Dictionary<string, string?> Settings => [];
 
+    /// <summary>Extra services for subclasses (for example an in-memory trace exporter).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
+    /// <summary>A folder the gateway serves besides its own wwwroot: pages a reader adds, as a quick start tells them to.</summary>
+    protected virtual string? AddedPages => null;
+
     public virtual async Task InitializeAsync()
     {
         var settings = new Dictionary<string, string?>
@@ -55,6 +64,12 @@ public class GatewayFixture : IAsyncLifetime
             builder.Configuration.AddInMemoryCollection(settings);
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            ConfigureServices(builder.Services);
+            if (AddedPages is { } pages)
+            {
+                builder.Environment.WebRootFileProvider = new CompositeFileProvider(
+                    new PhysicalFileProvider(pages), builder.Environment.WebRootFileProvider);
+            }
         }, new WebApplicationOptions
         {
             ApplicationName = typeof(GatewayApp).Assembly.GetName().Name,

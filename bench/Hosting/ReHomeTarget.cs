@@ -39,9 +39,10 @@ internal sealed class ReHomeTarget : ITarget
     /// <summary>The Redis connection string in cluster mode, for reading its memory use.</summary>
     public string? RedisAddress => _redis is null ? null : _redis + ",allowAdmin=true";
 
-    public static async Task<ReHomeTarget> Start(BenchOptions options, Ports ports, Jwt jwt, string logDir)
+    /// <param name="embedded">The mode, when not <c>--mode</c>'s (the idle scenario measures both).</param>
+    public static async Task<ReHomeTarget> Start(BenchOptions options, Ports ports, Jwt jwt, string logDir, bool? embedded = null)
     {
-        var target = new ReHomeTarget { Embedded = options.Embedded };
+        var target = new ReHomeTarget { Embedded = embedded ?? options.Embedded };
         try
         {
             await target.StartProcesses(options, ports, jwt, logDir);

@@ -9,15 +9,14 @@ namespace ReHome.Bench.Load;
 /// One browser-like viewer: a SignalR WebSocket connection authenticated with a JWT as <c>access_token</c>
 /// (after negotiate, as the browser client does), joined to one thread, checking every token it receives.
 /// </summary>
-internal sealed class Viewer : IAsyncDisposable
+internal sealed class Viewer : IBenchViewer
 {
     private readonly HubConnection _connection;
-    private readonly Delivery _delivery;
-    private readonly Dictionary<string, StreamCheck> _checks = [];
+    private readonly ReceivedTokens _received;
 
     public Viewer(string hubUrl, string accessToken, bool messagePack, HttpMessageHandler sharedHandler, Delivery delivery)
     {
-        _delivery = delivery;
+        _received = new ReceivedTokens(delivery);
         var builder = new HubConnectionBuilder().WithUrl(hubUrl, o =>
         {
             o.AccessTokenProvider = () => Task.FromResult<string?>(accessToken);
@@ -41,9 +40,11 @@ internal sealed class Viewer : IAsyncDisposable
         });
     }
 
-    public IEnumerable<StreamCheck> Checks => _checks.Values;
+    public IEnumerable<StreamCheck> Checks => _received.Checks;
 
     public HubConnectionState State => _connection.State;
+
+    public bool Connected => State == HubConnectionState.Connected;
 
     public Task Connect(CancellationToken cancellationToken) => _connection.StartAsync(cancellationToken);
 
@@ -51,29 +52,7 @@ internal sealed class Viewer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
-    private void Receive(ViewerToken message)
-    {
-        var now = Stopwatch.GetTimestamp();
-        if (!_checks.TryGetValue(message.StreamId, out var check))
-        {
-            if (_delivery.Find(message.StreamId) is not { } ledger)
-            {
-                return;
-            }
-
-            check = new StreamCheck(ledger);
-            _checks[message.StreamId] = check;
-        }
-
-        if (message.Done)
-        {
-            check.Ended(message.Sequence);
-            return;
-        }
-
-        check.Token(message.Sequence, message.Token);
-        _delivery.Received(check.Ledger, message.Sequence, now);
-    }
+    private void Receive(ViewerToken message) => _received.Receive(message, Stopwatch.GetTimestamp());
 
     /// <summary>Lets each connection wrap the shared handler without disposing it when the connection goes.</summary>
     private sealed class SharedHandler(HttpMessageHandler inner) : DelegatingHandler(inner)

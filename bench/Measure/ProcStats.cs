@@ -33,6 +33,35 @@ internal static class ProcStats
         return busy / TicksPerSecond;
     }
 
+    /// <summary>
+    /// Context switches of all the process's live threads so far (voluntary and not): each is a thread that went to
+    /// sleep or was preempted, so their rate while idle counts wake-ups. Threads that ended meanwhile are not counted.
+    /// </summary>
+    public static long ContextSwitches(int pid)
+    {
+        long total = 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                {
+                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
+                        || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    {
+                        total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim());
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended while being read.
+            }
+        }
+
+        return total;
+    }
+
     /// <summary>Resident set size now, in bytes.</summary>
     public static long Rss(int pid) => StatusKb(pid, "VmRSS:") * 1024;
 

@@ -27,6 +27,18 @@ internal static class Markdown
                 Live(md, live);
             }
 
+            var idle = section.Results.OfType<IdleResult>().ToList();
+            if (idle.Count > 0)
+            {
+                Idle(md, idle);
+            }
+
+            var capacity = section.Results.OfType<CapacityResult>().ToList();
+            if (capacity.Count > 0)
+            {
+                Capacity(md, capacity);
+            }
+
             var connections = section.Results.OfType<ConnectionsResult>().ToList();
             if (connections.Count > 0)
             {
@@ -108,6 +120,51 @@ internal static class Markdown
 
     private static string Peaks(LiveResult x) =>
         string.Join(" + ", x.Processes.Where(p => IsServer(p.Name)).Select(p => $"{p.PeakRssMb:0} ({p.Name})"));
+
+    private static void Idle(StringBuilder md, List<IdleResult> results)
+    {
+        var any = results[0];
+        md.AppendLine(CultureInfo.InvariantCulture, $"No streams, no viewers, no producer: {any.WarmupSeconds} s after start, {any.DurationSeconds} s measured.");
+        md.AppendLine();
+        md.AppendLine("| system | process | CPU, % of one core | context switches/s | allocated KB/s |");
+        md.AppendLine("|---|---|---:|---:|---:|");
+        foreach (var result in results)
+        {
+            foreach (var p in result.Processes)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {result.Target} ({result.Mode}) | {p.Name} | {Format(p.CpuPercentOfOneCore)} | {Format(p.ContextSwitchesPerSecond)} | {(double.IsNaN(p.AllocatedKbPerSecond) ? "" : Format(p.AllocatedKbPerSecond))} |");
+            }
+        }
+
+        md.AppendLine();
+    }
+
+    private static void Capacity(StringBuilder md, List<CapacityResult> results)
+    {
+        var r = results.FirstOrDefault(x => x.Target == "rehome");
+        var b = results.FirstOrDefault(x => x.Target == "baseline");
+        var any = r ?? b!;
+        md.AppendLine(CultureInfo.InvariantCulture, $"Offered load stepped up (streams × {any.RatePerStream} tokens/s, one viewer each); a step passes with delay p99 ≤ {any.TargetP99Ms} ms and nothing lost, duplicated or reordered.");
+        md.AppendLine();
+        md.AppendLine("| | ReHome | baseline | ReHome/baseline |");
+        md.AppendLine("|---|---:|---:|---:|");
+        Row(md, "capacity, tokens/s", r?.CapacityTokensPerSecond, b?.CapacityTokensPerSecond);
+        Row(md, "capacity, streams", r?.CapacityStreams, b?.CapacityStreams);
+        md.AppendLine();
+        md.AppendLine("| system | streams | offered/s | delivered/s | p50 ms | p99 ms | server CPU % | clean | passed |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---|");
+        foreach (var result in results)
+        {
+            foreach (var step in result.Steps)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {result.Target} | {step.Streams} | {Format(step.OfferedPerSecond)} | {Format(step.DeliveredPerSecond)} | {Format(step.DelayMs.P50)} | {Format(step.DelayMs.P99)} | {Format(step.ServerCpuPercent)} | {(step.Clean ? "yes" : "NO")} | {(step.Passed ? "yes" : "no")} |");
+            }
+        }
+
+        md.AppendLine();
+    }
 
     private static void Connections(StringBuilder md, List<ConnectionsResult> results)
     {

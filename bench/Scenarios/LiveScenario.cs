@@ -22,12 +22,15 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
             Thread(i), User(i, 0), [.. Enumerable.Range(1, spec.ViewersPerThread - 1).Select(j => User(i, j))]));
 
         using var negotiate = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(2) };
-        var viewers = new List<(Viewer Viewer, int Stream)>();
+        var viewers = new List<(IBenchViewer Viewer, int Stream)>();
         for (var i = 0; i < spec.Streams; i++)
         {
             for (var j = 0; j < spec.ViewersPerThread; j++)
             {
-                viewers.Add((new Viewer(target.HubUrl, jwt.ForUser(User(i, j)), options.MessagePack, negotiate, delivery), i));
+                IBenchViewer viewer = options.PusherClient
+                    ? new PusherViewer(new Uri(target.ConnectionHost.HttpBase!), delivery)
+                    : new Viewer(target.HubUrl, jwt.ForUser(User(i, j)), options.MessagePack, negotiate, delivery);
+                viewers.Add((viewer, i));
             }
         }
 
@@ -188,9 +191,9 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         return samples;
     }
 
-    private static StreamCheck? Check(Viewer viewer, StreamLedger ledger) => viewer.Checks.FirstOrDefault(c => c.Ledger == ledger);
+    private static StreamCheck? Check(IBenchViewer viewer, StreamLedger ledger) => viewer.Checks.FirstOrDefault(c => c.Ledger == ledger);
 
-    private static LiveResult Summarize(ITarget target, LiveSpec spec, List<(Viewer Viewer, int Stream)> viewers, StreamLedger[] ledgers,
+    private static LiveResult Summarize(ITarget target, LiveSpec spec, List<(IBenchViewer Viewer, int Stream)> viewers, StreamLedger[] ledgers,
         Delivery delivery, Measured measured, double connectSeconds)
     {
         long lost = 0, dup = 0, ooo = 0, corrupt = 0, afterDone = 0, doneMissing = 0, disconnected = 0;
@@ -212,7 +215,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
                 doneMissing++;
             }
 
-            disconnected += viewer.State == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected ? 0 : 1;
+            disconnected += viewer.Connected ? 0 : 1;
         }
 
         var usage = measured.End!.Keys

@@ -7,7 +7,7 @@ internal sealed record LiveSpec(string Name, int Streams, double Rate, int Viewe
     {
         var spec = scenario switch
         {
-            "light" => new LiveSpec("light", 10, 50, 1, 3, 20),
+            "light" => new LiveSpec("light", 10, 50, 1, 10, 20),
             "seed" => new LiveSpec("seed", 1000, 50, 1, 10, 20),
             "fanout" => new LiveSpec("fanout", 10, 50, 100, 3, 20),
             "ci" => new LiveSpec("ci", 10, 50, 2, 1, 4),

@@ -1,10 +1,17 @@
 using ReHome.Smoke;
 
 // The successor of `php artisan stream:smoke {thread} {run} --stream_id=…`; see SmokeOptions.Usage.
-if (args is [] || args.Any(a => a is "--help" or "-h"))
+// No argument is a run with what the environment gives (deploy/local-cluster.sh sets it); a missing setting is a
+// usage error (exit 2) that names it.
+if (args is ["--mint-token", ..])
+{
+    return MintToken.Run(args[1..], Environment.GetEnvironmentVariable, Console.Out, Console.Error);
+}
+
+if (args.Any(a => a is "--help" or "-h"))
 {
     Console.WriteLine(SmokeOptions.Usage);
-    return args is [] ? 2 : 0;
+    return 0;
 }
 
 SmokeOptions options;
@@ -26,16 +33,26 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
-SmokeCluster cluster;
+ISmokeBackend cluster;
 try
 {
-    cluster = await SmokeCluster.Connect(options.Redis, options.ClusterId, options.ServiceId, cancellationToken: stop.Token)
-        .WaitAsync(TimeSpan.FromSeconds(30), stop.Token);
-    Console.WriteLine($"PASS  connected to cluster '{options.ClusterId}' through Redis: {await cluster.ActiveSilos()} active silo(s)");
+    if (options.Http)
+    {
+        cluster = await SmokeHttp.Connect(options.Gateways[0], options.ServiceKey!, options.ThreadId is not null, options.User, stop.Token)
+            .WaitAsync(TimeSpan.FromSeconds(30), stop.Token);
+        Console.WriteLine($"PASS  the HTTP producer API of {options.Gateways[0]} takes the service key");
+    }
+    else
+    {
+        var orleans = await SmokeCluster.Connect(options.Redis!, options.ClusterId, options.ServiceId, cancellationToken: stop.Token)
+            .WaitAsync(TimeSpan.FromSeconds(30), stop.Token);
+        cluster = orleans;
+        Console.WriteLine($"PASS  connected to cluster '{options.ClusterId}' through Redis: {await orleans.ActiveSilos()} active silo(s)");
+    }
 }
 catch (Exception ex)
 {
-    Console.WriteLine($"FAIL  cluster: {ex.GetType().Name}: {ex.Message}");
+    Console.WriteLine($"FAIL  {(options.Http ? "gateway" : "cluster")}: {ex.GetType().Name}: {ex.Message}");
     return 1;
 }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ReHome.Smoke;
@@ -83,7 +84,13 @@ public sealed class ResumingViewer : IAsyncDisposable
     private async Task<HubConnection> Open(Uri gateway, CancellationToken cancellationToken)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(gateway, HubContract.Path), o => o.AccessTokenProvider = () => Task.FromResult<string?>(_accessToken()))
+            .WithUrl(new Uri(gateway, HubContract.Path), o =>
+            {
+                // As the browser client connects: one WebSocket request, so a load balancer needs no stickiness.
+                o.Transports = HttpTransportType.WebSockets;
+                o.SkipNegotiation = true;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(_accessToken());
+            })
             .Build();
         connection.On<TokenMessage>(HubContract.TokenEvent, message => Receive([message]));
         connection.On<TokenMessage[]>(HubContract.TokensEvent, Receive);

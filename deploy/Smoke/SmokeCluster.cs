@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
 using ReHome.Producer;
 
 namespace ReHome.Smoke;
@@ -10,7 +9,7 @@ namespace ReHome.Smoke;
 /// A backend's connection to the cluster: an Orleans client over Redis clustering with the thread streams and
 /// the producer SDK, as a service that streams answers would set it up.
 /// </summary>
-public sealed class SmokeCluster(IHost host) : IAsyncDisposable
+public sealed class SmokeCluster(IHost host) : ISmokeBackend
 {
     public IClusterClient Client => host.Services.GetRequiredService<IClusterClient>();
 
@@ -28,26 +27,23 @@ public sealed class SmokeCluster(IHost host) : IAsyncDisposable
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = clusterId;
-                o.ServiceId = serviceId;
-            });
-            client.UseRedisClustering(redis);
-
-            // As the gateway does: a call in flight through a silo that dies is never answered, so do not wait
-            // Orleans' default 30 s for it; the producer SDK retries it (by index, so nothing is numbered twice).
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));
-            client.AddReHomeStreams();
-        });
+        // The cluster's ids, the 3 s response timeout a producer should use, and the thread streams.
+        builder.UseOrleansClient(client => client.UseRedisClustering(redis).AddReHomeClient(clusterId, serviceId));
         builder.Services.AddReHomeProducer(producer);
 
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
         return new SmokeCluster(host);
     }
+
+    public async Task<string?> ThreadOwner(string threadId) =>
+        (await Client.GetGrain<IThreadGrain>(threadId).GetAccess())?.OwnerUserId;
+
+    public async Task<bool?> RunExists(string runId) => await Client.GetGrain<IRunGrain>(runId).GetInfo() is not null;
+
+    public async Task<StreamInfo> StreamInfo(string streamId) => await Client.GetGrain<IStreamGrain>(streamId).GetInfo();
+
+    public async Task<TokenPage> Tokens(string streamId) => await Client.GetGrain<IStreamGrain>(streamId).GetTokens(0);
 
     public async Task<int> ActiveSilos() =>
         (await Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count;

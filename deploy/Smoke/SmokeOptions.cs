@@ -6,12 +6,20 @@ public sealed record SmokeOptions
     public const string Usage = """
         Usage: ReHome.Smoke [thread] [run] [options]
 
-        Streams a message token by token through the producer SDK, watches it arrive through a real SignalR client
-        on a gateway, ends the stream, and checks the result. One line per check; exit code 0 only when all pass.
-        Missing thread or run ids are made up; a missing thread is created, owned by --user.
+        Streams a message token by token through the producer SDK (or the HTTP API), watches it arrive through a
+        real SignalR client on a gateway, ends the stream, and checks the result. One line per check; exit code 0
+        only when all pass. Missing thread or run ids are made up; a missing thread is created, owned by --user.
+        With the environment of deploy/local-cluster.sh, no argument is needed.
+        ReHome.Smoke --mint-token USER prints a viewer token instead (see --mint-token --help).
 
           --stream-id ID        stream id (default: new); with --concurrency N, ID-1 … ID-N
-          --redis CS            Redis connection string of the cluster      [env Redis__ConnectionString]
+          --producer sdk|http   sdk: the producer SDK, an Orleans client through Redis (default);
+                                http: the first gateway's HTTP producer API, no Redis (works with the embedded
+                                gateway); a thread id given is taken as existing and watched as --user
+                                                                            [env REHOME_SMOKE_PRODUCER]
+          --service-key KEY     with --producer http: a key of the gateway's Auth:ServiceKeys
+                                                                            [env Auth__ServiceKeys__0]
+          --redis CS            Redis connection string of the cluster (sdk) [env Redis__ConnectionString]
           --gateway URL         a gateway; repeat for more (the viewer fails over between them)
                                                                             [env REHOME_GATEWAYS, space separated]
           --signing-key KEY     the gateways' Auth:SigningKey, to sign the viewer's token [env Auth__SigningKey]
@@ -30,7 +38,9 @@ public sealed record SmokeOptions
     public string? ThreadId { get; init; }
     public string? RunId { get; init; }
     public string? StreamId { get; init; }
-    public required string Redis { get; init; }
+    public bool Http { get; init; }
+    public string? ServiceKey { get; init; }
+    public string? Redis { get; init; }
     public required IReadOnlyList<Uri> Gateways { get; init; }
     public string? SigningKey { get; init; }
     public string? Token { get; init; }
@@ -84,8 +94,14 @@ public sealed record SmokeOptions
             ThreadId = positional.ElementAtOrDefault(0),
             RunId = positional.ElementAtOrDefault(1),
             StreamId = One("stream-id"),
-            Redis = One("redis", "Redis__ConnectionString") is { Length: > 0 } redis ? redis
-                : throw new ArgumentException("--redis (or Redis__ConnectionString) is required."),
+            Http = One("producer", "REHOME_SMOKE_PRODUCER") switch
+            {
+                null or "sdk" => false,
+                "http" => true,
+                var other => throw new ArgumentException($"--producer must be sdk or http, not '{other}'."),
+            },
+            ServiceKey = One("service-key", "Auth__ServiceKeys__0"),
+            Redis = One("redis", "Redis__ConnectionString") is { Length: > 0 } redis ? redis : null,
             Gateways = gateways.Count > 0 ? [.. gateways.Select(ParseUrl)]
                 : throw new ArgumentException("--gateway (or REHOME_GATEWAYS) is required."),
             SigningKey = One("signing-key", "Auth__SigningKey"),
@@ -101,6 +117,16 @@ public sealed record SmokeOptions
             Issuer = One("issuer", "Auth__Issuer") ?? "rehome",
             Audience = One("audience", "Auth__Audience") ?? "rehome-gateway",
         };
+
+        if (!options.Http && options.Redis is null)
+        {
+            throw new ArgumentException("--redis (or Redis__ConnectionString) is required, or --producer http.");
+        }
+
+        if (options.Http && string.IsNullOrEmpty(options.ServiceKey))
+        {
+            throw new ArgumentException("--service-key (or Auth__ServiceKeys__0) is required with --producer http.");
+        }
 
         if (options.Token is null && string.IsNullOrEmpty(options.SigningKey))
         {
@@ -120,7 +146,7 @@ public sealed record SmokeOptions
 
     private static readonly HashSet<string> Known =
     [
-        "stream-id", "redis", "gateway", "signing-key", "token", "user", "concurrency", "tokens", "rate", "timeout",
+        "stream-id", "producer", "service-key", "redis", "gateway", "signing-key", "token", "user", "concurrency", "tokens", "rate", "timeout",
         "cluster-id", "service-id", "issuer", "audience",
     ];
 

@@ -7,7 +7,7 @@ namespace ReHome.Smoke;
 /// One smoke stream: make sure the thread exists, watch it through a gateway, stream a message token by token
 /// through the producer SDK, end it, and check what the viewer saw and what the stream's state says.
 /// </summary>
-public sealed class SmokeRun(SmokeCluster cluster, SmokeOptions options, TextWriter output, int index)
+public sealed class SmokeRun(ISmokeBackend cluster, SmokeOptions options, TextWriter output, int index)
 {
     /// <summary>Multi-byte text on purpose: emoji (surrogate pairs), CJK and accents must arrive intact.</summary>
     private static readonly string[] Words =
@@ -36,15 +36,15 @@ public sealed class SmokeRun(SmokeCluster cluster, SmokeOptions options, TextWri
             Pass($"viewer joined thread {threadId} as {user} via {viewer.Gateway}");
 
             step = "start";
-            var runExisted = await cluster.Client.GetGrain<IRunGrain>(runId).GetInfo() is not null;
+            var runExisted = await cluster.RunExists(runId);
             await cluster.Producer.StartStreamAsync(threadId, runId, streamId, cancellationToken);
-            var before = await cluster.Client.GetGrain<IStreamGrain>(streamId).GetInfo();
+            var before = await cluster.StreamInfo(streamId);
             if (before.LastSequence > 0 || before.Done)
             {
                 return Fail($"stream {streamId} already has {before.LastSequence} tokens (done: {before.Done}); pass a new --stream-id");
             }
 
-            Pass($"stream {streamId} started on {(runExisted ? "existing" : "new")} run {runId}");
+            Pass($"stream {streamId} started on {runExisted switch { true => "existing ", false => "new ", null => "" }}run {runId}");
 
             step = "stream";
             var sent = Enumerable.Range(0, options.Tokens).Select(i => Words[i % Words.Length]).ToArray();
@@ -54,7 +54,7 @@ public sealed class SmokeRun(SmokeCluster cluster, SmokeOptions options, TextWri
                 return Fail($"the producer SDK numbered the tokens {string.Join(",", sequences.Take(20))}…, not 1..{sent.Length}");
             }
 
-            Pass($"streamed {sent.Length} tokens at {options.Rate:0.#}/s through the producer SDK, numbered 1..{sent.Length}");
+            Pass($"streamed {sent.Length} tokens at {options.Rate:0.#}/s through {(options.Http ? "the HTTP producer API" : "the producer SDK")}, numbered 1..{sent.Length}");
 
             step = "end";
             var text = string.Concat(sent);
@@ -87,9 +87,8 @@ public sealed class SmokeRun(SmokeCluster cluster, SmokeOptions options, TextWri
             Pass($"viewer got {tokens.Length} tokens in order and done with the full text (send→shown p50 {Percentile(delays, 0.5):0.0} ms, p99 {Percentile(delays, 0.99):0.0} ms; {viewer.Stats})");
 
             step = "state";
-            var stream = cluster.Client.GetGrain<IStreamGrain>(streamId);
-            var info = await stream.GetInfo();
-            var page = await stream.GetTokens(0);
+            var info = await cluster.StreamInfo(streamId);
+            var page = await cluster.Tokens(streamId);
             if (!info.Done || info.Reason != StreamEndReason.Completed || info.LastSequence != sent.Length || page.FullResponse != text)
             {
                 return Fail($"stream state: done {info.Done}, reason {info.Reason}, last sequence {info.LastSequence}, full text matches: {page.FullResponse == text}");
@@ -99,7 +98,7 @@ public sealed class SmokeRun(SmokeCluster cluster, SmokeOptions options, TextWri
 
             step = "second end";
             var again = await cluster.Producer.EndStreamAsync(streamId, text, cancellationToken);
-            var after = await stream.GetInfo();
+            var after = await cluster.StreamInfo(streamId);
             if (again || after != info)
             {
                 return Fail($"a second end returned {again} and the state went from {info} to {after}");
@@ -116,8 +115,8 @@ public sealed class SmokeRun(SmokeCluster cluster, SmokeOptions options, TextWri
     /// <summary>Creates the thread when missing and returns who watches it: --user, else its owner.</summary>
     private async Task<string> EnsureThread(string threadId)
     {
-        var access = await cluster.Client.GetGrain<IThreadGrain>(threadId).GetAccess();
-        if (access is null)
+        var existingOwner = await cluster.ThreadOwner(threadId);
+        if (existingOwner is null)
         {
             var owner = options.User ?? "smoke";
             await cluster.Producer.ConfigureThreadAsync(threadId, new ThreadAccess("smoke", "smoke", owner, []));
@@ -125,8 +124,9 @@ public sealed class SmokeRun(SmokeCluster cluster, SmokeOptions options, TextWri
             return owner;
         }
 
-        Pass($"thread {threadId} exists, owned by {access.OwnerUserId}");
-        return options.User ?? access.OwnerUserId;
+        var user = options.User ?? existingOwner;
+        Pass($"thread {threadId} exists; watching it as {user}");
+        return user;
     }
 
     /// <summary>Sends at the configured pace without waiting for each token, as a model's tokens come; returns their numbers.</summary>

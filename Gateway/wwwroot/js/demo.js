@@ -1,5 +1,6 @@
 // The demo page: a token from the embedded gateway's dev endpoint (or ?access_token=…&thread=… when it has none),
-// the user's demo thread in a <rehome-ai-response>, and a button that starts a demo answer.
+// the user's demo thread in a <rehome-ai-response> (markdown, with a stop button), who else is watching, and a
+// button that starts a demo answer. ?renderer=text shows the answer as plain text.
 import { connect } from './rehome.js';
 
 const $ = id => document.getElementById(id);
@@ -8,6 +9,7 @@ const button = $('stream');
 const status = $('status');
 const chip = $('connection');
 const params = new URLSearchParams(location.search);
+answer.setAttribute('renderer', params.get('renderer') ?? 'markdown');
 
 main().catch(error => {
   status.textContent = `Something went wrong: ${error.message}`;
@@ -45,6 +47,8 @@ async function main() {
   $('thread').textContent = threadId;
   answer.setAttribute('thread-id', threadId);
   watchAnswer();
+  watchPresence(dev?.userId ?? subject(urlToken));
+  showSecondTabHint();
   if (dev) {
     button.hidden = false;
     button.disabled = false;
@@ -84,31 +88,61 @@ async function main() {
   }
 }
 
-/** Token count and pace while an answer streams; the button waits for the end. */
+/** Token count and pace while an answer streams, written at most once per frame; the button waits for the end. */
 function watchAnswer() {
   let tokens = 0;
   let firstAt = 0;
+  let frame = 0;
+  const showPace = () => {
+    frame = 0;
+    const seconds = (performance.now() - firstAt) / 1000;
+    status.textContent = seconds > 0.5 ? `${tokens} tokens · ${Math.round(tokens / seconds)} tokens/s` : `${tokens} tokens`;
+  };
+  const showNow = text => {
+    cancelAnimationFrame(frame);
+    frame = 0;
+    status.textContent = text;
+  };
   answer.addEventListener('rehome-stream', () => {
     tokens = 0;
     firstAt = 0;
     button.disabled = true;
-    status.textContent = '';
+    showNow('');
   });
   answer.addEventListener('rehome-token', () => {
     tokens++;
     firstAt ||= performance.now();
-    const seconds = (performance.now() - firstAt) / 1000;
-    status.textContent = seconds > 0.5 ? `${tokens} tokens · ${Math.round(tokens / seconds)} tokens/s` : `${tokens} tokens`;
+    frame ||= requestAnimationFrame(showPace);
   });
   answer.addEventListener('rehome-done', e => {
     button.disabled = false;
-    const how = e.detail.reason === 'completed' ? 'Done' : `Ended (${e.detail.reason ?? 'unknown'})`;
-    status.textContent = tokens > 0 ? `${how} · ${tokens} tokens` : how;
+    const how = e.detail.reason === 'completed' ? 'Done'
+      : e.detail.reason === 'cancelled' ? 'Stopped' : `Ended (${e.detail.reason ?? 'unknown'})`;
+    showNow(tokens > 0 ? `${how} · ${tokens} tokens` : how);
   });
   answer.addEventListener('rehome-error', e => {
     button.disabled = false;
     status.textContent = e.detail.message;
   });
+}
+
+/** Who else watches this thread, from agent.thread.presence: each user once, however many tabs. */
+function watchPresence(me) {
+  const presence = $('presence');
+  answer.addEventListener('rehome-presence', e => {
+    const { count, userIds } = e.detail;
+    const others = userIds.filter(id => id !== me);
+    presence.dataset.count = String(count);
+    presence.textContent = count === 0 ? 'Nobody is watching.'
+      : `${count} watching: ` + (others.length === 0 ? 'only you' : ['you', ...others].join(', '));
+  });
+}
+
+/** This thread belongs to this browser's demo user: a second tab shows the same answer, stop and presence live. */
+function showSecondTabHint() {
+  const link = $('second-tab');
+  link.href = location.href;
+  $('second-tab-hint').hidden = false;
 }
 
 async function devToken(userId) {

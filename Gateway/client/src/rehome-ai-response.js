@@ -1,18 +1,28 @@
-// <rehome-ai-response thread-id="…" [stream-id="…"]>: shows one AI answer as it streams in. With only thread-id it
-// follows whatever stream is live on the thread. Painting and scroll lock are AnswerView's.
-import { sharedClient } from './rehome-client.js';
+// <rehome-ai-response thread-id="…" [stream-id="…"] [renderer="markdown"] [stop-button]>: shows one AI answer as it
+// streams in. With only thread-id it follows whatever stream is live on the thread. Painting and scroll lock are
+// AnswerView's; how text becomes DOM is the renderer's.
+import { sharedClient, onSharedClientChange } from './rehome-client.js';
 import { StreamFollower } from './stream-follower.js';
 import { AnswerView } from './answer-view.js';
+import { rendererNamed } from './renderers.js';
 
 const endNotices = {
   cancelled: 'The answer was cancelled before it finished.',
   abandoned: 'The answer stopped arriving and was abandoned.',
 };
 
+/** "stopped by alice: too long" → "Stopped by alice: too long." */
+function cancelNotice(detail) {
+  return detail?.startsWith('stopped by ') ? `S${detail.slice(1)}.` : endNotices.cancelled;
+}
+
 export class ReHomeAiResponse extends HTMLElement {
-  static observedAttributes = ['thread-id', 'stream-id'];
+  static observedAttributes = ['thread-id', 'stream-id', 'renderer', 'stop-button'];
 
   #client = null;
+  #rendererFactory = null;
+  #unsubscribeShared = null;
+  #stopping = null;
   #activeClient = null;
   #pendingFollow = null;
   #generation = 0;
@@ -25,6 +35,22 @@ export class ReHomeAiResponse extends HTMLElement {
   constructor() {
     super();
     this.#view = new AnswerView(this, this.attachShadow({ mode: 'open' }));
+    this.#view.stopButton.addEventListener('click', () => this.stop().catch(() => { /* reported as rehome-error */ }));
+  }
+
+  /**
+   * How text becomes DOM: a factory `() => renderer` (see `registerRenderer`), or null for the `renderer`
+   * attribute's (`text`, the default, or `markdown`). Setting it starts the shown answer over.
+   */
+  get renderer() {
+    return this.#rendererFactory;
+  }
+
+  set renderer(factory) {
+    this.#rendererFactory = factory;
+    if (this.isConnected) {
+      this.#restart();
+    }
   }
 
   /** The client this element uses; by default the page's shared one (`ReHome.connect`). Set before connecting. */
@@ -63,22 +89,63 @@ export class ReHomeAiResponse extends HTMLElement {
     }
   }
 
+  /**
+   * Stops the shown stream for everyone watching it (`CancelStream`). Resolves with `{ streamId, cancelled, reason,
+   * detail }`: `cancelled` is false when it had already ended. The done event that follows ends the answer as usual.
+   * @param {string} [reason] shown to the other watchers after "stopped by <user>: "
+   */
+  async stop(reason = null) {
+    const streamId = this.#streamId;
+    if (!streamId || !this.#activeClient) {
+      return null;
+    }
+
+    this.#stopping ??= this.#activeClient.cancelStream(streamId, reason)
+      .catch(error => {
+        this.#emit('rehome-error', { code: error.code ?? 'error', message: error.message });
+        throw error;
+      })
+      .finally(() => {
+        this.#stopping = null;
+        this.#showStop();
+      });
+    this.#showStop();
+    return this.#stopping;
+  }
+
   connectedCallback() {
+    // A scroll box the keyboard can reach, named for assistive technology, unless the page said otherwise.
+    for (const [name, value] of [['tabindex', '0'], ['role', 'region'], ['aria-label', 'AI answer']]) {
+      if (!this.hasAttribute(name)) {
+        this.setAttribute(name, value);
+      }
+    }
+
+    this.#unsubscribeShared = onSharedClientChange(() => !this.#client && this.#restart());
     this.#restart();
   }
 
   disconnectedCallback() {
+    this.#unsubscribeShared?.();
+    this.#unsubscribeShared = null;
     this.#stop();
   }
 
   attributeChangedCallback(name, oldValue, newValue) {
-    if (oldValue !== newValue && this.isConnected) {
+    if (oldValue === newValue || !this.isConnected) {
+      return;
+    }
+
+    if (name === 'stop-button') {
+      this.#showStop();
+    } else {
       this.#restart();
     }
   }
 
   async #restart() {
     this.#stop();
+    this.#view.useRenderer(this.#rendererFactory ?? rendererNamed(this.getAttribute('renderer')));
     this.#view.clear();
     this.#setState('idle');
     const generation = this.#generation;
@@ -99,6 +166,7 @@ export class ReHomeAiResponse extends HTMLElement {
       onMessage: message => this.#onMessage(message),
       onJoined: streams => this.#onJoined(streams),
       onError: error => this.#fail(error),
+      onPresence: presence => this.#emit('rehome-presence', presence),
     });
     if (this.#pendingFollow) {
       this.follow(this.#pendingFollow);
@@ -188,15 +256,16 @@ export class ReHomeAiResponse extends HTMLElement {
       this.#view.replace(end.fullResponse);
     }
 
-    this.#view.notice(whole
-      ? endNotices[end.reason] ?? ''
-      : 'Part of this answer could not be replayed, and the full text is not available.');
+    this.#view.notice(!whole
+      ? 'Part of this answer could not be replayed, and the full text is not available.'
+      : end.reason === 'cancelled' ? cancelNotice(end.detail) : endNotices[end.reason] ?? '');
 
     this.#setState('done');
     this.#emit('rehome-done', {
       threadId: this.getAttribute('thread-id'),
       streamId: this.#streamId,
       reason: end.reason,
+      detail: end.detail,
       fullResponse: end.fullResponse,
       complete: whole,
       text: this.text,
@@ -241,8 +310,17 @@ export class ReHomeAiResponse extends HTMLElement {
   #setState(state) {
     if (state) {
       this.setAttribute('state', state);
-      this.toggleAttribute('aria-busy', state === 'streaming' || state === 'loading');
+      this.setAttribute('aria-busy', String(state === 'streaming' || state === 'loading'));
+      this.#showStop();
     }
+  }
+
+  /** The stop button shows while a stream the element shows is open, when the page asked for it. */
+  #showStop() {
+    const button = this.#view.stopButton;
+    button.hidden = !this.hasAttribute('stop-button') || this.getAttribute('state') !== 'streaming';
+    button.disabled = this.#stopping !== null;
+    button.textContent = this.#stopping ? 'Stopping…' : 'Stop';
   }
 
   #emit(type, detail) {

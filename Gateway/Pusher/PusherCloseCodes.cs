@@ -1,0 +1,32 @@
+namespace ReHome.Gateway.Pusher;
+
+/// <summary>
+/// The protocol's close codes that the endpoint uses. pusher-js acts on the range: 4000–4099 it does not reconnect,
+/// 4100–4199 it reconnects after backing off, 4200–4299 it reconnects at once.
+/// </summary>
+internal static class PusherCloseCodes
+{
+    /// <summary>No app has this key (or no app is configured).</summary>
+    public const int AppDoesNotExist = 4001;
+
+    /// <summary>The request path is not <c>/app/{key}</c> with a key.</summary>
+    public const int PathNotFound = 4005;
+
+    /// <summary>The client asked for a protocol version other than 7.</summary>
+    public const int UnsupportedProtocol = 4007;
+
+    /// <summary>The client sent no <c>protocol</c> query parameter.</summary>
+    public const int NoProtocolVersion = 4008;
+
+    /// <summary>The client fell <see cref="PusherOptions.OutboundQueueLimit"/> messages behind: back off, then reconnect.</summary>
+    public const int OverCapacity = 4100;
+
+    /// <summary>The gateway is stopping: reconnect at once (to another gateway).</summary>
+    public const int ReconnectImmediately = 4200;
+
+    /// <summary>The client answered no ping within <see cref="PusherOptions.PongTimeout"/>.</summary>
+    public const int PongNotReceived = 4201;
+
+    /// <summary>In <c>pusher:error</c> only: a message over <see cref="PusherOptions.MessagesPerSecond"/> was refused.</summary>
+    public const int RateLimited = 4301;
+}

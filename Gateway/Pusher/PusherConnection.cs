@@ -1,0 +1,393 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using ReHome.Gateway.Telemetry;
+
+namespace ReHome.Gateway.Pusher;
+
+/// <summary>
+/// One pusher-js / Echo client on one WebSocket: the protocol's handshake, heartbeats, subscriptions and errors.
+/// Everything it sends goes through its own bounded outbound queue and one writer loop, so a slow client holds up
+/// only itself; one that falls <see cref="PusherOptions.OutboundQueueLimit"/> messages behind is closed with 4100.
+/// </summary>
+internal sealed partial class PusherConnection
+{
+    /// <summary>How long a closing socket may take to finish its close handshake before it is aborted.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
+
+    private readonly WebSocket _socket;
+    private readonly PusherOptions _options;
+    private readonly IThreadSubscriptions _subscriptions;
+    private readonly GatewayMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<ReadOnlyMemory<byte>> _outbound;
+    private readonly Dictionary<string, ChannelSubscription> _channels = [];
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly InboundRate _rate;
+    private long _lastHeardTicks;
+    private int _pinged;
+    private (int Code, string Reason)? _close;
+    private volatile bool _abandonQueue;
+
+    public PusherConnection(WebSocket socket, string socketId, PusherOptions options, IThreadSubscriptions subscriptions,
+        GatewayMetrics metrics, TimeProvider time, ILogger logger)
+    {
+        _socket = socket;
+        SocketId = socketId;
+        _options = options;
+        _subscriptions = subscriptions;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _outbound = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(options.OutboundQueueLimit)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _rate = new InboundRate(options.MessagesPerSecond, options.MessageBurst, time);
+        OpenedAt = time.GetUtcNow();
+        _lastHeardTicks = OpenedAt.UtcTicks;
+    }
+
+    public string SocketId { get; }
+
+    public DateTimeOffset OpenedAt { get; }
+
+    /// <summary>True while the connection holds a confirmed subscription to <paramref name="channel"/>.</summary>
+    public bool IsSubscribed(string channel)
+    {
+        lock (_channels)
+        {
+            return _channels.ContainsKey(channel);
+        }
+    }
+
+    /// <summary>Runs the connection until the socket closes; leaves every channel on the way out.</summary>
+    public async Task Run(CancellationToken stopping)
+    {
+        _metrics.ConnectionOpened();
+        using var onStop = stopping.Register(() => Close(PusherCloseCodes.ReconnectImmediately, "The gateway is stopping; reconnect."));
+        var writer = Task.Run(WriteLoop);
+        try
+        {
+            Send(PusherFrames.ConnectionEstablished(SocketId, _options.ActivityTimeout));
+            await ReceiveLoop();
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // The client went away without a close handshake, or the connection was aborted: nothing to answer.
+        }
+        finally
+        {
+            await LeaveAll();
+            // Answers the client's close (or ends after an abort); nothing queued is worth sending any more.
+            Close((int)WebSocketCloseStatus.NormalClosure, "");
+            await writer;
+            _metrics.ConnectionClosed();
+            _lifetime.Dispose();
+        }
+    }
+
+    /// <summary>Queues frames in order; a client too far behind to take them is closed (4100).</summary>
+    public void Send(params ReadOnlySpan<ReadOnlyMemory<byte>> frames)
+    {
+        foreach (var frame in frames)
+        {
+            if (!_outbound.Writer.TryWrite(frame))
+            {
+                if (_close is null)
+                {
+                    LogBehind(SocketId, _options.OutboundQueueLimit);
+                    Close(PusherCloseCodes.OverCapacity, "The client fell too far behind; reconnect and catch up.", abandonQueue: true);
+                }
+
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes with a protocol code: the queue is sent first unless <paramref name="abandonQueue"/>, then the close
+    /// frame; a client that does not finish the handshake within a few seconds is cut off.
+    /// </summary>
+    public void Close(int code, string reason, bool abandonQueue = true)
+    {
+        lock (_outbound)
+        {
+            if (_close is not null)
+            {
+                return;
+            }
+
+            _close = (code, reason);
+        }
+
+        _abandonQueue = abandonQueue;
+        _outbound.Writer.TryComplete();
+        try
+        {
+            _lifetime.CancelAfter(CloseGrace);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already finished.
+        }
+    }
+
+    /// <summary>Pings a client that has been silent for the activity timeout; closes one that stays silent (4201).</summary>
+    public void CheckActivity(DateTimeOffset now)
+    {
+        var silent = now - new DateTimeOffset(Interlocked.Read(ref _lastHeardTicks), TimeSpan.Zero);
+        if (silent >= _options.ActivityTimeout + _options.PongTimeout)
+        {
+            Close(PusherCloseCodes.PongNotReceived, "Pong reply not received.");
+        }
+        else if (silent >= _options.ActivityTimeout && Interlocked.Exchange(ref _pinged, 1) == 0)
+        {
+            Send(PusherFrames.Heartbeat(PusherEvents.Ping));
+        }
+    }
+
+    private async Task ReceiveLoop()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxMessageBytes + 1);
+        try
+        {
+            while (true)
+            {
+                var length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length > _options.MaxMessageBytes)
+                    {
+                        Close((int)WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {_options.MaxMessageBytes} bytes.");
+                        await DrainUntilClosed(buffer);
+                        return;
+                    }
+
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(length, _options.MaxMessageBytes + 1 - length), _lifetime.Token);
+                    length += result.Count;
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                if (length > _options.MaxMessageBytes)
+                {
+                    Close((int)WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {_options.MaxMessageBytes} bytes.");
+                    await DrainUntilClosed(buffer);
+                    return;
+                }
+
+                Interlocked.Exchange(ref _lastHeardTicks, _time.GetUtcNow().UtcTicks);
+                Interlocked.Exchange(ref _pinged, 0);
+                if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    Send(PusherFrames.Error(null, "Binary messages are not supported; send JSON text."));
+                    continue;
+                }
+
+                await Handle(buffer.AsMemory(0, length));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>After the gateway sent a close, reads (and ignores) what is still in flight until the client's close arrives.</summary>
+    private async Task DrainUntilClosed(byte[] buffer)
+    {
+        while ((await _socket.ReceiveAsync(buffer.AsMemory(), _lifetime.Token)).MessageType != WebSocketMessageType.Close)
+        {
+        }
+    }
+
+    private async Task Handle(ReadOnlyMemory<byte> text)
+    {
+        if (!PusherMessage.TryParse(text, out var message))
+        {
+            Send(PusherFrames.Error(null, "Invalid message format: expected a JSON object with an \"event\" name."));
+            return;
+        }
+
+        var isHeartbeat = message.Event is PusherEvents.Ping or PusherEvents.Pong;
+        if (!isHeartbeat && !_rate.TryTake())
+        {
+            LogRateLimited(SocketId, message.Event);
+            Send(message.Event == PusherEvents.Subscribe && message.Channel is { } refused
+                ? PusherFrames.SubscriptionError(refused, "LimitExceeded", $"Too many messages: at most {_options.MessagesPerSecond}/s.", 429)
+                : PusherFrames.Error(PusherCloseCodes.RateLimited, $"Too many messages: at most {_options.MessagesPerSecond}/s; '{message.Event}' was dropped."));
+            return;
+        }
+
+        switch (message.Event)
+        {
+            case PusherEvents.Ping:
+                Send(PusherFrames.Heartbeat(PusherEvents.Pong));
+                break;
+            case PusherEvents.Pong:
+                break;
+            case PusherEvents.Subscribe:
+                await Subscribe(message.Channel, message.Auth);
+                break;
+            case PusherEvents.Unsubscribe:
+                await Unsubscribe(message.Channel);
+                break;
+            case var name when name.StartsWith(PusherEvents.ClientEventPrefix, StringComparison.Ordinal):
+                Send(PusherFrames.Error(null, "Client events are not accepted: the channels here carry the model's answer only."));
+                break;
+            default:
+                Send(PusherFrames.Error(null, $"Unsupported event '{message.Event}'."));
+                break;
+        }
+    }
+
+    private async Task Subscribe(string? channel, string? auth)
+    {
+        if (channel is null)
+        {
+            Send(PusherFrames.Error(null, "pusher:subscribe needs data.channel."));
+            return;
+        }
+
+        var threadId = ThreadChannelName.Parse(channel, out var refusal, out var status);
+        if (threadId is null)
+        {
+            Send(PusherFrames.SubscriptionError(channel, status == 400 ? "InvalidChannel" : "ChannelRefused", refusal!, status));
+            return;
+        }
+
+        if (!ChannelSignature.IsValid(auth, _options.AppKey!, _options.AppSecret!, SocketId, channel))
+        {
+            LogRefused(SocketId, channel);
+            Send(PusherFrames.SubscriptionError(channel, "AuthError",
+                auth is null ? "Private channels need data.auth from the app's /broadcasting/auth." : "Invalid signature: the auth does not sign this socket id and channel with this app's secret.",
+                401));
+            return;
+        }
+
+        lock (_channels)
+        {
+            if (_channels.ContainsKey(channel))
+            {
+                Send(PusherFrames.SubscriptionSucceeded(channel));
+                return;
+            }
+
+            if (_channels.Count >= _options.MaxChannelsPerConnection)
+            {
+                Send(PusherFrames.SubscriptionError(channel, "LimitExceeded", $"A connection may hold at most {_options.MaxChannelsPerConnection} channels.", 429));
+                return;
+            }
+        }
+
+        var subscription = new ChannelSubscription(this, channel, threadId);
+        try
+        {
+            await _subscriptions.Join(threadId, subscription);
+        }
+        catch (Exception ex)
+        {
+            LogJoinFailed(ex, threadId);
+            Send(PusherFrames.SubscriptionError(channel, "Unavailable", "The cluster did not answer; subscribe again.", 503));
+            return;
+        }
+
+        lock (_channels)
+        {
+            _channels[channel] = subscription;
+        }
+
+        subscription.Confirm();
+        _metrics.ThreadJoined();
+    }
+
+    private async Task Unsubscribe(string? channel)
+    {
+        ChannelSubscription? subscription;
+        lock (_channels)
+        {
+            if (channel is null || !_channels.Remove(channel, out subscription))
+            {
+                return;
+            }
+        }
+
+        await Leave(subscription);
+    }
+
+    private async Task LeaveAll()
+    {
+        ChannelSubscription[] held;
+        lock (_channels)
+        {
+            held = [.. _channels.Values];
+            _channels.Clear();
+        }
+
+        foreach (var subscription in held)
+        {
+            await Leave(subscription);
+        }
+    }
+
+    private async Task Leave(ChannelSubscription subscription)
+    {
+        _metrics.ThreadLeft();
+        try
+        {
+            await _subscriptions.Leave(subscription.ThreadId, subscription);
+        }
+        catch (Exception ex)
+        {
+            LogLeaveFailed(ex, subscription.ThreadId);
+        }
+    }
+
+    private async Task WriteLoop()
+    {
+        var reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_lifetime.Token) && !_abandonQueue)
+            {
+                while (!_abandonQueue && reader.TryRead(out var frame))
+                {
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _lifetime.Token);
+                }
+            }
+
+            if (_close is { } close && _socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync((WebSocketCloseStatus)close.Code, close.Reason, _lifetime.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The socket is gone, or was aborted after the close grace; the receive loop ends the connection.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pusher socket {SocketId} fell {Limit} messages behind; closing it with 4100.")]
+    private partial void LogBehind(string socketId, int limit);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pusher socket {SocketId} was refused {Channel}: bad signature.")]
+    private partial void LogRefused(string socketId, string channel);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pusher socket {SocketId} sent too many messages; dropped {Event}.")]
+    private partial void LogRateLimited(string socketId, string @event);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining thread {ThreadId} for a Pusher client failed.")]
+    private partial void LogJoinFailed(Exception exception, string threadId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaving thread {ThreadId} for a Pusher client failed.")]
+    private partial void LogLeaveFailed(Exception exception, string threadId);
+}

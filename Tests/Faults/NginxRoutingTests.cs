@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using ReHome.Smoke;
+using ReHome.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ReHome.Tests.Faults;
+
+/// <summary>
+/// deploy/nginx/rehome.conf, run by the real nginx in front of the two real gateways: viewers connect through it
+/// with one WebSocket request each (as the browser client does) and a token from deploy/demo.sh, land on both
+/// gateways with no stickiness, and get every token a backend streams through the same front door.
+/// </summary>
+[Collection(ProcessClusterCollection.Name)]
+public sealed class NginxRoutingTests(ProcessClusterFixture fixture, ITestOutputHelper output)
+{
+    [SkippableFact]
+    public async Task Through_nginx_viewers_spread_over_both_gateways_without_stickiness_and_see_every_token_in_order()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var nginx = FindNginx();
+        await fixture.EnsureHealthy();
+        var directory = Directory.CreateTempSubdirectory("rehome-nginx-").FullName;
+        var port = RedisServer.FreePort();
+        var conf = await Run("bash", [Path.Combine(GatewayFixture.SolutionDirectory(), "deploy", "nginx", "render.sh"), directory, port.ToString(),
+            .. fixture.GatewayUrls.Select(u => $"127.0.0.1:{u.Port}")]);
+        using var server = Process.Start(new ProcessStartInfo(nginx, ["-c", conf.Trim(), "-g", "daemon off;"]) { RedirectStandardError = true })!;
+        try
+        {
+            var front = new Uri($"http://127.0.0.1:{port}");
+            using var http = new HttpClient { BaseAddress = front };
+            http.DefaultRequestHeaders.Add("X-Service-Key", fixture.ServiceKey);
+            await Eventually.True(async () => (await TryGet(http, "/health")) == 200, TimeSpan.FromSeconds(20), "nginx answers");
+
+            var threadId = "t-nginx-" + Guid.NewGuid().ToString("N")[..8];
+            (await http.PutAsJsonAsync($"/api/v1/threads/{threadId}", new { ownerUserId = "nginx-viewer", memberUserIds = Array.Empty<string>() })).EnsureSuccessStatusCode();
+            // The documented token command (deploy/demo.sh token), signing with the gateways' shared key.
+            var token = (await Run("bash", [Path.Combine(GatewayFixture.SolutionDirectory(), "deploy", "demo.sh"), "token", "nginx-viewer", "1"],
+                new() { ["REHOME_SIGNING_KEY"] = fixture.SigningKey })).Trim();
+            var viewers = new List<ResumingViewer>();
+            for (var i = 0; i < 12; i++)
+            {
+                var viewer = await ResumingViewer.Connect([front], () => token);
+                await viewer.Join(threadId);
+                viewers.Add(viewer);
+            }
+
+            var started = await http.PostAsJsonAsync("/api/v1/streams", new { threadId, runId = "r-" + Guid.NewGuid().ToString("N")[..8] });
+            var streamId = (await started.Content.ReadFromJsonAsync<Started>())!.StreamId;
+            var tokens = Enumerable.Range(1, 40).Select(i => $"w{i} ").ToArray();
+            foreach (var text in tokens)
+            {
+                (await http.PostAsJsonAsync($"/api/v1/streams/{streamId}/tokens", new { token = text })).EnsureSuccessStatusCode();
+            }
+
+            (await http.PostAsJsonAsync($"/api/v1/streams/{streamId}/end", new { })).EnsureSuccessStatusCode();
+            await Task.WhenAll(viewers.Select(v => v.Stream(streamId).WhenDone)).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.All(viewers, v => Assert.Equal(tokens, v.Read(streamId, s => s.Tokens.ToArray())));
+            Assert.All(viewers, v => Assert.Equal(0, v.Stats.Reconnects));
+            await Task.WhenAll(viewers.Select(v => v.DisposeAsync().AsTask()));
+
+            // nginx logs a WebSocket when it closes, with the gateway it went to: one upgrade each, on both gateways
+            // (least_conn spreads them), and no token in the log (the query string is left out).
+            var hubLog = Path.Combine(directory, "rehome-hub.log");
+            var upgrades = await Eventually.Get(async () => (await File.ReadAllLinesAsync(hubLog)).Where(l => l.Contains("GET /hubs/agent HTTP/1.1\" 101")).ToArray(),
+                lines => lines.Length >= viewers.Count, TimeSpan.FromSeconds(20), "nginx logged every viewer's WebSocket");
+            Assert.Equal(viewers.Count, upgrades.Length);
+            var perGateway = fixture.GatewayUrls.Select(url => upgrades.Count(l => l.EndsWith($"\"127.0.0.1:{url.Port}\"", StringComparison.Ordinal))).ToArray();
+            output.WriteLine($"WebSockets per gateway: {string.Join(", ", perGateway)}");
+            Assert.Equal(viewers.Count, perGateway.Sum());
+            var errors = await File.ReadAllTextAsync(Path.Combine(directory, "error.log"));
+            Assert.All(perGateway, count => Assert.True(count >= 3,
+                $"each gateway took a share of the viewers: {string.Join(", ", perGateway)}. nginx's errors:{Environment.NewLine}{errors}"));
+            Assert.DoesNotContain(await File.ReadAllLinesAsync(hubLog), l => l.Contains("access_token", StringComparison.Ordinal));
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<int> TryGet(HttpClient http, string path)
+    {
+        try
+        {
+            using var response = await http.GetAsync(path);
+            return (int)response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return 0;
+        }
+    }
+
+    private static string FindNginx()
+    {
+        var nginx = new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists);
+        if (nginx is null)
+        {
+            Assert.False(RedisServer.IsCi, "CI=true but nginx is missing (apt-get install nginx)");
+            Skip.If(true, "nginx is not installed; the nginx routing test is skipped.");
+        }
+
+        return nginx!;
+    }
+
+    private static async Task<string> Run(string file, string[] arguments, Dictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? [])
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed: {await process.StandardError.ReadToEndAsync()}");
+        return output;
+    }
+
+    private sealed record Started(string StreamId);
+}

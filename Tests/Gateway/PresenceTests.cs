@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Gateway;
+
+/// <summary>Presence on one gateway: who watches a thread, each user once, on join, leave and disconnect.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class PresenceTests(GatewayFixture gateway)
+{
+    [Fact]
+    public async Task A_user_with_three_tabs_counts_once_and_drops_out_when_the_last_tab_closes()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        await using var bob = await Tab.Open(gateway, "bob", threadId);
+        await bob.WaitFor(["bob"]);
+
+        var alices = new List<Tab>();
+        for (var i = 0; i < 3; i++)
+        {
+            alices.Add(await Tab.Open(gateway, "alice", threadId));
+        }
+
+        await bob.WaitFor(["alice", "bob"]);
+        foreach (var tab in alices)
+        {
+            // A tab that joined gets the current presence at once, though its own join changed nothing.
+            await tab.WaitFor(["alice", "bob"]);
+        }
+
+        Assert.Equal(["alice", "bob"], (await bob.Get(threadId)).UserIds);
+
+        await alices[0].DisposeAsync();
+        await alices[1].Connection.InvokeAsync(HubContract.LeaveThread, threadId);
+        Assert.Equal(2, (await bob.Get(threadId)).Count);
+
+        await alices[2].DisposeAsync();
+        await bob.WaitFor(["bob"]);
+        Assert.Equal(1, (await bob.Get(threadId)).Count);
+        await alices[1].DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Presence_is_only_for_those_who_may_watch_the_thread()
+    {
+        var threadId = await gateway.NewThread("alice");
+        await using var mallory = await Viewer.Connect(gateway, "mallory");
+
+        var error = await Assert.ThrowsAsync<HubException>(() => mallory.Connection.InvokeAsync<PresenceMessage>(HubContract.GetPresence, threadId));
+
+        Assert.StartsWith("forbidden", Viewer.ServerMessage(error));
+    }
+
+    /// <summary>A browser tab: a connection that joined the thread and records every presence event.</summary>
+    private sealed class Tab : IAsyncDisposable
+    {
+        private readonly ConcurrentQueue<PresenceMessage> _events = new();
+
+        private Tab(HubConnection connection) => Connection = connection;
+
+        public HubConnection Connection { get; }
+
+        public static async Task<Tab> Open(GatewayFixture gateway, string userId, string threadId)
+        {
+            var tab = new Tab(gateway.Connection(userId));
+            tab.Connection.On<PresenceMessage>(HubContract.PresenceEvent, tab._events.Enqueue);
+            await tab.Connection.StartAsync();
+            await tab.Connection.InvokeAsync<ThreadStream[]>(HubContract.JoinThread, threadId);
+            return tab;
+        }
+
+        public Task<PresenceMessage> Get(string threadId) => Connection.InvokeAsync<PresenceMessage>(HubContract.GetPresence, threadId);
+
+        public Task WaitFor(string[] users) => Eventually.True(
+            () => Task.FromResult(_events.LastOrDefault() is { } last && last.UserIds.SequenceEqual(users) && last.Count == users.Length),
+            because: $"the last presence event lists {string.Join(", ", users)}; got {string.Join(" | ", _events.Select(e => string.Join(",", e.UserIds)))}");
+
+        public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using k8s;
+using k8s.Models;
+using ReHome.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
+
+namespace ReHome.Tests.Operations;
+
+/// <summary>
+/// The Kubernetes manifests as <c>kubectl kustomize</c> renders them, read into the Kubernetes API's own models
+/// (strict: a misspelt or misplaced field fails), and the compose file's shape. Offline: no cluster, no engine.
+/// </summary>
+public sealed class DeploymentFilesTests
+{
+    private static readonly string Repository = GatewayFixture.SolutionDirectory();
+
+    [SkippableFact]
+    public void The_kubernetes_manifests_render_and_every_field_is_one_the_api_knows()
+    {
+        var objects = Render();
+
+        var kinds = objects.Select(o => ((IKubernetesObject)o).Kind).Order().ToArray();
+        Assert.Equal(["ConfigMap", "Deployment", "Deployment", "HorizontalPodAutoscaler", "Ingress", "PodDisruptionBudget", "PodDisruptionBudget",
+            "Role", "RoleBinding", "Service", "Service", "Service", "ServiceAccount", "StatefulSet"], kinds);
+        Assert.All(objects.OfType<IMetadata<V1ObjectMeta>>(), o => Assert.Equal("rehome", o.Metadata.NamespaceProperty));
+        // Every container states what it needs and what it may take.
+        Assert.All(objects.OfType<V1Deployment>().Select(d => d.Spec.Template.Spec).Concat(objects.OfType<V1StatefulSet>().Select(s => s.Spec.Template.Spec))
+            .SelectMany(pod => pod.Containers), c =>
+            {
+                Assert.True(c.Resources.Requests.ContainsKey("cpu") && c.Resources.Requests.ContainsKey("memory"), $"{c.Name} requests cpu and memory");
+                Assert.True(c.Resources.Limits.ContainsKey("cpu") && c.Resources.Limits.ContainsKey("memory"), $"{c.Name} has limits");
+            });
+    }
+
+    [SkippableFact]
+    public void Silos_run_orleans_kubernetes_hosting_with_the_pod_identity_and_the_rbac_it_needs()
+    {
+        var objects = Render();
+        var silo = objects.OfType<V1Deployment>().Single(d => d.Metadata.Name == "rehome-silo");
+        var pod = silo.Spec.Template;
+        var container = pod.Spec.Containers.Single();
+        var env = container.Env.ToDictionary(e => e.Name);
+
+        Assert.Equal("true", env["Silo__Kubernetes"].Value);
+        Assert.Equal("metadata.name", env["POD_NAME"].ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("metadata.namespace", env["POD_NAMESPACE"].ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("status.podIP", env["POD_IP"].ValueFrom.FieldRef.FieldPath);
+        // The agent finds its peers by these labels, which must match Orleans:ServiceId and Orleans:ClusterId.
+        var config = objects.OfType<V1ConfigMap>().Single();
+        Assert.Equal(config.Data["Orleans__ServiceId"], pod.Metadata.Labels["orleans/serviceId"]);
+        Assert.Equal(config.Data["Orleans__ClusterId"], pod.Metadata.Labels["orleans/clusterId"]);
+        Assert.Equal(config.Metadata.Name, container.EnvFrom.Single().ConfigMapRef.Name);
+        Assert.Equal("/health/ready", container.ReadinessProbe.HttpGet.Path);
+        Assert.Equal("/health", container.LivenessProbe.HttpGet.Path);
+
+        var binding = objects.OfType<V1RoleBinding>().Single();
+        Assert.Equal(pod.Spec.ServiceAccountName, binding.Subjects.Single().Name);
+        var role = objects.OfType<V1Role>().Single(r => r.Metadata.Name == binding.RoleRef.Name);
+        var pods = role.Rules.Single(r => r.Resources.Contains("pods"));
+        Assert.Superset(new HashSet<string> { "get", "list", "watch", "patch" }, pods.Verbs.ToHashSet());
+    }
+
+    [SkippableFact]
+    public void Gateways_are_ready_on_health_ready_scale_on_cpu_and_each_kind_has_a_disruption_budget_while_redis_keeps_an_aof_on_a_volume()
+    {
+        var objects = Render();
+        var gateway = objects.OfType<V1Deployment>().Single(d => d.Metadata.Name == "rehome-gateway");
+        var container = gateway.Spec.Template.Spec.Containers.Single();
+        Assert.Equal("/health/ready", container.ReadinessProbe.HttpGet.Path);
+        Assert.Contains(container.Env, e => e.Name == "Auth__SigningKey" && e.ValueFrom.SecretKeyRef.Name == "rehome-secrets");
+
+        var hpa = objects.OfType<V2HorizontalPodAutoscaler>().Single();
+        Assert.Equal(("Deployment", "rehome-gateway"), (hpa.Spec.ScaleTargetRef.Kind, hpa.Spec.ScaleTargetRef.Name));
+        Assert.True(hpa.Spec.MinReplicas >= 2);
+
+        var budgets = objects.OfType<V1PodDisruptionBudget>().ToDictionary(b => b.Spec.Selector.MatchLabels["app.kubernetes.io/name"]);
+        Assert.Equal(["rehome-gateway", "rehome-silo"], budgets.Keys.Order());
+        foreach (var deployment in objects.OfType<V1Deployment>())
+        {
+            Assert.Equal(deployment.Spec.Selector.MatchLabels["app.kubernetes.io/name"], deployment.Spec.Template.Metadata.Labels["app.kubernetes.io/name"]);
+        }
+
+        var redis = objects.OfType<V1StatefulSet>().Single();
+        var args = redis.Spec.Template.Spec.Containers.Single().Args;
+        Assert.Equal("yes", args[args.IndexOf("--appendonly") + 1]);
+        var volume = redis.Spec.VolumeClaimTemplates.Single();
+        Assert.Equal("/data", redis.Spec.Template.Spec.Containers.Single().VolumeMounts.Single(m => m.Name == volume.Metadata.Name).MountPath);
+    }
+
+    [SkippableFact]
+    public void The_compose_stack_has_redis_with_aof_two_silos_two_gateways_nginx_and_prometheus_with_readiness_checks()
+    {
+        var file = new YamlStream();
+        file.Load(new StringReader(File.ReadAllText(Path.Combine(Repository, "docker-compose.yml"))));
+        var services = (YamlMappingNode)((YamlMappingNode)file.Documents[0].RootNode)["services"];
+        string Scalar(YamlNode node, params string[] path) =>
+            ((YamlScalarNode)path.Aggregate(node, (n, key) => ((YamlMappingNode)n)[key])).Value!;
+
+        Assert.Superset(new HashSet<string> { "redis", "silo", "gateway", "nginx", "prometheus", "redis-exporter", "nginx-exporter" },
+            services.Children.Keys.Select(k => ((YamlScalarNode)k).Value!).ToHashSet());
+        Assert.Contains("--appendonly", ((YamlSequenceNode)services["redis"]["command"]).Select(n => ((YamlScalarNode)n).Value));
+        foreach (var name in new[] { "silo", "gateway" })
+        {
+            Assert.Equal("2", Scalar(services, name, "scale"));
+            var check = string.Join(" ", ((YamlSequenceNode)services[name]["healthcheck"]["test"]).Select(n => ((YamlScalarNode)n).Value));
+            Assert.Contains("GET /health/ready ", check);
+        }
+
+        Assert.Equal("./deploy/compose/nginx.conf:/etc/nginx/conf.d/default.conf:ro", ((YamlScalarNode)((YamlSequenceNode)services["nginx"]["volumes"])[0]).Value);
+        var prometheus = File.ReadAllText(Path.Combine(Repository, "deploy", "prometheus", "prometheus.yml"));
+        foreach (var job in new[] { "rehome-silo", "rehome-gateway", "redis", "nginx" })
+        {
+            Assert.Contains($"job_name: {job}", prometheus);
+        }
+    }
+
+    /// <summary><c>kubectl kustomize deploy/kubernetes</c>, each document read into its typed model, unknown fields refused.</summary>
+    private static List<object> Render()
+    {
+        var kubectl = new[] { "/usr/bin/kubectl", "/usr/local/bin/kubectl" }.FirstOrDefault(File.Exists);
+        if (kubectl is null)
+        {
+            Assert.False(RedisServer.IsCi, "CI=true but kubectl is missing (apt-get install kubectl)");
+            Skip.If(true, "kubectl is not installed; the Kubernetes manifest checks are skipped.");
+        }
+
+        var start = new ProcessStartInfo(kubectl!, ["kustomize", Path.Combine(Repository, "deploy", "kubernetes")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "kubectl kustomize finished");
+        Assert.True(process.ExitCode == 0, $"kubectl kustomize failed: {error.Result}");
+        return KubernetesYaml.LoadAllFromString(output.Result, strict: true);
+    }
+}

@@ -1,0 +1,120 @@
+using Microsoft.Extensions.DependencyInjection;
+using ReHome.Gateway.Pusher;
+using Xunit.Abstractions;
+
+namespace ReHome.Tests.Pusher;
+
+/// <summary>
+/// The real laravel-echo on the real pusher-js, in Node, against the gateway: authorized by the stand-in Laravel
+/// app's <c>/broadcasting/auth</c>, as a Laravel page's Echo is.
+/// </summary>
+[Collection(PusherCollection.Name)]
+public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelper output)
+{
+    [SkippableFact]
+    public async Task Echo_receives_a_whole_stream_in_order_as_agent_thread_token_events_with_the_seeds_fields()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("alice");
+        gateway.App.Allow(threadId, "alice");
+        await using var echo = NodeEcho.Start(gateway, "alice", threadId, output);
+        await echo.WaitFor("subscribed");
+
+        var tokens = Enumerable.Range(1, 300).Select(i => $"t{i} ").ToArray();
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await Task.WhenAll(tokens.Select(token => gateway.Producer.StreamTokenAsync(streamId, token)));
+        await gateway.Producer.EndStreamAsync(streamId, string.Concat(tokens));
+        await echo.WaitForDone(streamId);
+
+        var events = echo.Events.Where(e => e.GetProperty("streamId").GetString() == streamId).ToArray();
+        var tokenEvents = events[..^1];
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), tokenEvents.Select(e => e.GetProperty("sequence").GetInt64()));
+        Assert.Equal(tokens, tokenEvents.Select(e => e.GetProperty("token").GetString()));
+        Assert.All(tokenEvents, e => Assert.False(e.GetProperty("done").GetBoolean()));
+        Assert.All(tokenEvents, e => Assert.Equal(threadId, e.GetProperty("threadId").GetString()));
+
+        var done = events[^1];
+        Assert.True(done.GetProperty("done").GetBoolean());
+        Assert.Equal(300, done.GetProperty("sequence").GetInt64());
+        Assert.Equal(string.Concat(tokens), done.GetProperty("full_response").GetString());
+        Assert.Equal(string.Concat(tokens), done.GetProperty("fullResponse").GetString());
+        Assert.Equal("completed", done.GetProperty("reason").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, done.GetProperty("token").ValueKind);
+    }
+
+    [SkippableFact]
+    public async Task A_forged_signature_is_refused_with_a_401_subscription_error_and_the_socket_subscribes_to_nothing()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("alice");
+        gateway.App.Allow(threadId, "alice");
+        await using var echo = NodeEcho.Start(gateway, "alice", threadId, output, authMode: "forged");
+
+        var refused = await echo.WaitFor("subscription_error");
+
+        Assert.Equal(401, refused.GetProperty("error").GetProperty("status").GetInt32());
+        Assert.Equal("AuthError", refused.GetProperty("error").GetProperty("type").GetString());
+        await AssertSubscribedToNothing(echo, threadId);
+    }
+
+    [SkippableFact]
+    public async Task The_apps_genuine_signature_for_another_thread_does_not_open_this_one()
+    {
+        gateway.App.SkipIfMissing();
+        var allowed = await gateway.NewThread("alice");
+        var other = await gateway.NewThread("bob");
+        gateway.App.Allow(allowed, "alice");
+        gateway.App.Allow(other, "bob");
+        await using var echo = NodeEcho.Start(gateway, "alice", other, output, authMode: "borrowed:" + allowed);
+
+        var refused = await echo.WaitFor("subscription_error");
+
+        Assert.Equal(401, refused.GetProperty("error").GetProperty("status").GetInt32());
+        await AssertSubscribedToNothing(echo, other);
+    }
+
+    [SkippableFact]
+    public async Task A_user_the_app_refuses_gets_its_403_as_the_subscription_error()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("bob");
+        gateway.App.Allow(threadId, "bob");
+        await using var echo = NodeEcho.Start(gateway, "mallory", threadId, output);
+
+        var refused = await echo.WaitFor("subscription_error");
+
+        Assert.Equal(403, refused.GetProperty("error").GetProperty("status").GetInt32());
+        await AssertSubscribedToNothing(echo, threadId);
+    }
+
+    [SkippableFact]
+    public async Task Echo_and_hub_viewers_of_a_thread_share_the_gateways_one_subscription_and_both_get_the_stream()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("alice");
+        gateway.App.Allow(threadId, "alice");
+        await using var echo = NodeEcho.Start(gateway, "alice", threadId, output);
+        await using var hub = await Infrastructure.Viewer.Connect(gateway, "alice");
+        await hub.Join(threadId);
+        await echo.WaitFor("subscribed");
+        Assert.Equal(1, await PusherProtocolTests.SubscriptionCount(gateway, threadId));
+
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "shared");
+        await gateway.Producer.EndStreamAsync(streamId);
+
+        await echo.WaitForDone(streamId);
+        await hub.WaitForDone(streamId);
+        Assert.Equal("shared", echo.Events.Single(e => !e.GetProperty("done").GetBoolean()).GetProperty("token").GetString());
+    }
+
+    /// <summary>No confirmed channel on the gateway for this client's socket, and no Orleans subscription for the thread.</summary>
+    private async Task AssertSubscribedToNothing(NodeEcho echo, string threadId)
+    {
+        var connected = await echo.WaitFor("connected");
+        var socketId = connected.GetProperty("socketId").GetString()!;
+        Assert.False(gateway.Services.GetRequiredService<PusherConnections>().Holds(socketId, TestSignatures.Channel(threadId)));
+        Assert.Equal(0, await PusherProtocolTests.SubscriptionCount(gateway, threadId));
+        Assert.Empty(echo.Events);
+    }
+}

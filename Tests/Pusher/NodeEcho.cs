@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace ReHome.Tests.Pusher;
+
+/// <summary>
+/// <c>Tests/Pusher/js/echo-client.mjs</c>: Laravel Echo on pusher-js, in Node, watching one thread's private channel.
+/// Every line it prints is kept; tests wait for the lines they expect.
+/// </summary>
+public sealed class NodeEcho : IAsyncDisposable
+{
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
+    private readonly Process _node;
+    private readonly List<JsonElement> _lines = [];
+    private readonly ITestOutputHelper _output;
+    private readonly SemaphoreSlim _changed = new(0);
+
+    private NodeEcho(Process node, ITestOutputHelper output)
+    {
+        _node = node;
+        _output = output;
+    }
+
+    /// <param name="authMode"><c>app</c>, <c>forged</c> or <c>borrowed:{threadId}</c> (see the script).</param>
+    public static NodeEcho Start(PusherGatewayFixture gateway, string userId, string threadId, ITestOutputHelper output, string authMode = "app", string appKey = PusherGatewayFixture.AppKey)
+    {
+        var start = new ProcessStartInfo("node")
+        {
+            ArgumentList = { "echo-client.mjs" },
+            WorkingDirectory = Path.Combine(LaravelStandIn.PusherTestsDirectory, "js"),
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["GATEWAY_HOST"] = gateway.BaseAddress.Host;
+        start.Environment["GATEWAY_PORT"] = gateway.BaseAddress.Port.ToString();
+        start.Environment["APP_KEY"] = appKey;
+        start.Environment["APP_URL"] = gateway.App.Address.ToString().TrimEnd('/');
+        start.Environment["USER_ID"] = userId;
+        start.Environment["THREAD_ID"] = threadId;
+        start.Environment["AUTH_MODE"] = authMode;
+        var node = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
+        var echo = new NodeEcho(node, output);
+        node.OutputDataReceived += (_, e) => echo.Add(e.Data);
+        node.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.WriteLine("[node stderr] " + e.Data);
+            }
+        };
+        node.BeginOutputReadLine();
+        node.BeginErrorReadLine();
+        return echo;
+    }
+
+    public JsonElement[] Lines
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    /// <summary>The <c>agent.thread.token</c> events received, in order.</summary>
+    public JsonElement[] Events => [.. Lines.Where(l => Type(l) == "token").Select(l => l.GetProperty("event"))];
+
+    /// <summary>Waits for a line of <paramref name="type"/> matching <paramref name="match"/>, and returns it.</summary>
+    public async Task<JsonElement> WaitFor(string type, Func<JsonElement, bool>? match = null, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        while (true)
+        {
+            var found = Lines.FirstOrDefault(l => Type(l) == type && (match is null || match(l)));
+            if (found.ValueKind != JsonValueKind.Undefined)
+            {
+                return found;
+            }
+
+            if (_node.HasExited)
+            {
+                throw new InvalidOperationException($"The Echo client exited ({_node.ExitCode}) before printing '{type}'.");
+            }
+
+            try
+            {
+                await _changed.WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The Echo client printed no '{type}' line in time; it printed:\n{string.Join('\n', Lines.Select(l => l.GetRawText()))}");
+            }
+        }
+    }
+
+    /// <summary>Waits until the done event of <paramref name="streamId"/> arrived.</summary>
+    public Task<JsonElement> WaitForDone(string streamId, TimeSpan? timeout = null) =>
+        WaitFor("token", l => l.GetProperty("event").GetProperty("done").GetBoolean() && l.GetProperty("event").GetProperty("streamId").GetString() == streamId, timeout);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _node.StandardInput.Close();
+            await _node.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or InvalidOperationException)
+        {
+            _node.Kill(entireProcessTree: true);
+            await _node.WaitForExitAsync();
+        }
+
+        _node.Dispose();
+    }
+
+    private static string? Type(JsonElement line) => line.GetProperty("type").GetString();
+
+    private void Add(string? line)
+    {
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            return;
+        }
+
+        try
+        {
+            var element = JsonDocument.Parse(line).RootElement.Clone();
+            lock (_lines)
+            {
+                _lines.Add(element);
+            }
+        }
+        catch (JsonException)
+        {
+            _output.WriteLine("[node] " + line);
+            return;
+        }
+
+        _changed.Release();
+    }
+}

@@ -1,0 +1,219 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Streams.Core;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Pusher;
+
+/// <summary>The Pusher endpoint's protocol, frame by frame, over a bare WebSocket.</summary>
+[Collection(PusherCollection.Name)]
+public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
+{
+    [Fact]
+    public async Task The_handshake_gives_a_socket_id_in_pushers_format_and_the_activity_timeout_in_seconds()
+    {
+        await using var socket = await RawPusherSocket.Connect(gateway.WebSocketUri());
+        var established = await socket.Receive();
+
+        Assert.Equal("pusher:connection_established", established.GetProperty("event").GetString());
+        Assert.Equal(JsonValueKind.String, established.GetProperty("data").ValueKind);
+        var data = RawPusherSocket.Data(established);
+        Assert.Matches(SocketIdFormat(), data.GetProperty("socket_id").GetString());
+        Assert.Equal((int)PusherGatewayFixture.ActivityTimeout.TotalSeconds, data.GetProperty("activity_timeout").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("no-such-key", "?protocol=7", 4001)]
+    [InlineData(PusherGatewayFixture.AppKey, "", 4008)]
+    [InlineData(PusherGatewayFixture.AppKey, "?protocol=6", 4007)]
+    public async Task A_refused_connection_gets_a_pusher_error_then_a_close_with_the_same_code(string key, string query, int code)
+    {
+        await using var socket = await RawPusherSocket.Connect(gateway.WebSocketUri(key, query));
+
+        var error = await socket.Receive();
+        Assert.Equal("pusher:error", error.GetProperty("event").GetString());
+        Assert.Equal(code, RawPusherSocket.Data(error).GetProperty("code").GetInt32());
+        Assert.Equal(code, await socket.WaitForClose());
+    }
+
+    [Fact]
+    public async Task A_client_ping_is_answered_with_a_pong()
+    {
+        var (socket, _) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        await socket.Send(new { @event = "pusher:ping", data = new { } });
+
+        var pong = await socket.ReceiveSkippingPings();
+        Assert.Equal("pusher:pong", pong.GetProperty("event").GetString());
+    }
+
+    [Fact]
+    public async Task A_silent_client_is_pinged_after_the_activity_timeout_and_closed_with_4201_when_it_stays_silent()
+    {
+        var (socket, _) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+        var opened = DateTime.UtcNow;
+
+        var ping = await socket.Receive(TimeSpan.FromSeconds(10));
+        Assert.Equal("pusher:ping", ping.GetProperty("event").GetString());
+        Assert.True(DateTime.UtcNow - opened >= PusherGatewayFixture.ActivityTimeout - TimeSpan.FromMilliseconds(100), "pinged before the activity timeout");
+
+        Assert.Equal(4201, await socket.WaitForClose(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_client_that_answers_the_ping_stays_connected()
+    {
+        var (socket, _) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        for (var i = 0; i < 2; i++)
+        {
+            await socket.ReceiveEvent("pusher:ping", TimeSpan.FromSeconds(10));
+            await socket.Send(new { @event = "pusher:pong", data = new { } });
+        }
+
+        // Two pings answered spans more than the activity and pong timeouts together: still open.
+        await socket.Send(new { @event = "pusher:ping", data = new { } });
+        Assert.Equal("pusher:pong", (await socket.ReceiveEvent("pusher:pong")).GetProperty("event").GetString());
+    }
+
+    [Theory]
+    [InlineData("agent.thread.t1", 403)]
+    [InlineData("presence-agent.thread.t1", 403)]
+    [InlineData("private-encrypted-agent.thread.t1", 403)]
+    [InlineData("private-orders.42", 403)]
+    [InlineData("private-agent.thread.not/an/id", 400)]
+    public async Task Channels_other_than_a_threads_private_channel_are_refused_with_a_subscription_error(string channel, int status)
+    {
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
+
+        var error = await socket.ReceiveEvent("pusher:subscription_error");
+        Assert.Equal(channel, error.GetProperty("channel").GetString());
+        Assert.Equal(status, RawPusherSocket.Data(error).GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(RawPusherSocket.Data(error).GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task A_subscription_without_auth_or_with_a_wrong_signature_is_refused_with_401_and_takes_no_subscription()
+    {
+        var threadId = await gateway.NewThread("alice");
+        var channel = TestSignatures.Channel(threadId);
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel } });
+        var missing = await socket.ReceiveEvent("pusher:subscription_error");
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel, secret: "another-app-secret-0123456") } });
+        var wrong = await socket.ReceiveEvent("pusher:subscription_error");
+
+        Assert.Equal(401, RawPusherSocket.Data(missing).GetProperty("status").GetInt32());
+        Assert.Equal("AuthError", RawPusherSocket.Data(wrong).GetProperty("type").GetString());
+        Assert.Equal(401, RawPusherSocket.Data(wrong).GetProperty("status").GetInt32());
+        Assert.Equal(0, await SubscriptionCount(gateway, threadId));
+    }
+
+    [Fact]
+    public async Task Subscribing_takes_the_threads_one_orleans_subscription_and_unsubscribing_releases_it()
+    {
+        var threadId = await gateway.NewThread("alice");
+        var channel = TestSignatures.Channel(threadId);
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
+        var succeeded = await socket.ReceiveEvent("pusher_internal:subscription_succeeded");
+        Assert.Equal(channel, succeeded.GetProperty("channel").GetString());
+        Assert.Equal(1, await SubscriptionCount(gateway, threadId));
+
+        await socket.Send(new { @event = "pusher:unsubscribe", data = new { channel } });
+        await Eventually.True(async () => await SubscriptionCount(gateway, threadId) == 0, because: "the last unsubscribe releases the thread");
+    }
+
+    [Fact]
+    public async Task A_connection_holds_at_most_the_configured_number_of_channels()
+    {
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        for (var i = 0; i < 4; i++)
+        {
+            var channel = TestSignatures.Channel(await gateway.NewThread("alice"));
+            await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
+            var answer = await socket.ReceiveSkippingPings();
+            if (i < 3)
+            {
+                Assert.Equal("pusher_internal:subscription_succeeded", answer.GetProperty("event").GetString());
+            }
+            else
+            {
+                Assert.Equal("pusher:subscription_error", answer.GetProperty("event").GetString());
+                Assert.Equal(429, RawPusherSocket.Data(answer).GetProperty("status").GetInt32());
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"event":"client-typing","channel":"private-agent.thread.t1","data":{}}""", "Client events")]
+    [InlineData("""{"event":"pusher:signin","data":{}}""", "Unsupported event")]
+    [InlineData("""{"event":"something-else","data":{}}""", "Unsupported event")]
+    [InlineData("""not json""", "Invalid message format")]
+    [InlineData("""{"data":{}}""", "Invalid message format")]
+    public async Task Client_events_unknown_events_and_garbage_get_a_pusher_error_and_the_connection_stays_open(string message, string says)
+    {
+        var (socket, _) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        await socket.SendText(message);
+        var error = await socket.ReceiveEvent("pusher:error");
+        Assert.StartsWith(says, RawPusherSocket.Data(error).GetProperty("message").GetString());
+
+        await socket.Send(new { @event = "pusher:ping", data = new { } });
+        await socket.ReceiveEvent("pusher:pong");
+    }
+
+    [Fact]
+    public async Task A_message_over_the_size_limit_closes_the_connection_with_1009()
+    {
+        var (socket, _) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        await socket.Send(new { @event = "pusher:ping", data = new { padding = new string('x', 11 * 1024) } });
+
+        Assert.Equal(1009, await socket.WaitForClose());
+    }
+
+    [Fact]
+    public async Task Messages_over_the_rate_are_dropped_with_4301_and_heartbeats_still_pass()
+    {
+        var (socket, _) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+
+        // The burst is 20; unsubscribing from nothing answers nothing, so the first answer is the refusal.
+        for (var i = 0; i < 25; i++)
+        {
+            await socket.Send(new { @event = "pusher:unsubscribe", data = new { channel = "private-agent.thread.none" } });
+        }
+
+        var error = await socket.ReceiveEvent("pusher:error");
+        Assert.Equal(4301, RawPusherSocket.Data(error).GetProperty("code").GetInt32());
+        await socket.Send(new { @event = "pusher:ping", data = new { } });
+        await socket.ReceiveEvent("pusher:pong");
+    }
+
+    public static async Task<int> SubscriptionCount(GatewayFixture gateway, string threadId)
+    {
+        var subscriptions = gateway.Services.GetRequiredService<IClusterClient>().ServiceProvider
+            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
+            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
+        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
+    }
+
+    [GeneratedRegex(@"\A\d+\.\d+\z")]
+    private static partial Regex SocketIdFormat();
+}

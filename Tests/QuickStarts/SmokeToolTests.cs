@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.SignalR.Client;
+using ReHome.Tests.Infrastructure;
+using ReHome.Tests.Pusher;
+using Xunit.Abstractions;
+
+namespace ReHome.Tests.QuickStarts;
+
+/// <summary>The smoke command against the embedded gateway (<c>--producer http</c>), and its viewer-token minting.</summary>
+[Collection(PusherCollection.Name)]
+public sealed class SmokeToolTests(PusherGatewayFixture gateway, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Smoke_over_the_http_producer_api_passes_every_check_against_the_embedded_gateway()
+    {
+        var (exit, text) = await Smoke(new Dictionary<string, string>(), "--producer", "http", "--gateway", gateway.BaseAddress.ToString(),
+            "--service-key", GatewayFixture.ServiceKey, "--signing-key", GatewayFixture.SigningKey, "--tokens", "25");
+
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain("FAIL", text);
+        Assert.Contains("streamed 25 tokens at 50/s through the HTTP producer API, numbered 1..25", text);
+        Assert.Contains("viewer got 25 tokens in order and done with the full text", text);
+        Assert.Contains("a second end is idempotent", text);
+    }
+
+    [Fact]
+    public async Task Smoke_with_no_arguments_runs_from_the_environment()
+    {
+        var (exit, text) = await Smoke(new Dictionary<string, string>
+        {
+            ["REHOME_SMOKE_PRODUCER"] = "http",
+            ["REHOME_GATEWAYS"] = gateway.BaseAddress.ToString(),
+            ["Auth__ServiceKeys__0"] = GatewayFixture.ServiceKey,
+            ["Auth__SigningKey"] = GatewayFixture.SigningKey,
+        });
+
+        Assert.Equal(0, exit);
+        Assert.Contains("a second end is idempotent", text);
+    }
+
+    [Fact]
+    public async Task A_minted_viewer_token_opens_the_hub_for_that_user()
+    {
+        var threadId = await gateway.NewThread("carol");
+        var (exit, text) = await Smoke(new Dictionary<string, string> { ["Auth__SigningKey"] = GatewayFixture.SigningKey }, "--mint-token", "carol", "--hours", "2");
+        Assert.Equal(0, exit);
+
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(gateway.BaseAddress, HubContract.Path), o => o.AccessTokenProvider = () => Task.FromResult<string?>(text.Trim()))
+            .Build();
+        await hub.StartAsync();
+        var streams = await hub.InvokeAsync<ThreadStream[]>(HubContract.JoinThread, threadId);
+        Assert.Empty(streams);
+    }
+
+    private async Task<(int Exit, string Output)> Smoke(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        // Only what the test gives: nothing of the machine's own ReHome settings leaks in.
+        var variables = new[] { "Redis__ConnectionString", "REHOME_GATEWAYS", "Auth__SigningKey", "Auth__ServiceKeys__0", "REHOME_SMOKE_PRODUCER" }
+            .ToDictionary(name => name, name => environment.GetValueOrDefault(name));
+        foreach (var (name, value) in environment)
+        {
+            variables[name] = value;
+        }
+
+        var (exit, text, errors) = await Command.Run(Command.Dotnet, [BuiltApps.Smoke, .. args], variables);
+        output.WriteLine(text + errors);
+        return (exit, text);
+    }
+}

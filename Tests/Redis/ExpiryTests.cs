@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using ReHome.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace ReHome.Tests.Redis;
+
+/// <summary>Threads, runs and streams delete their Redis keys (state and reminders) once their retention has passed.</summary>
+[Collection(ExpiryRedisCollection.Name)]
+public sealed class ExpiryTests(ExpiryRedisFixture fixture)
+{
+    [SkippableFact]
+    public async Task A_finished_conversation_leaves_no_key_in_redis_once_thread_run_and_stream_retention_pass()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (threadId, runId, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b"]);
+        await grain.End("ab");
+        Assert.NotEmpty(await fixture.StateKeys(threadId));
+        Assert.NotEmpty(await fixture.StateKeys(runId));
+        Assert.NotEmpty(await fixture.StateKeys(streamId));
+        Assert.NotEmpty(await Reminders(threadId));
+        Assert.NotEmpty(await Reminders(runId));
+
+        await Eventually.Get(() => Leftovers(threadId, runId, streamId), left => left.Length == 0, TimeSpan.FromSeconds(60),
+            "thread, run and stream keys and their reminders are deleted");
+
+        var thread = fixture.Client.GetGrain<IThreadGrain>(threadId);
+        Assert.Null(await thread.GetAccess());
+        Assert.False(await thread.CanAccess("owner-1"));
+        Assert.Empty(await thread.GetStreams());
+        Assert.Null(await fixture.Client.GetGrain<IRunGrain>(runId).GetInfo());
+        // Reading them activated the grains again, and wrote nothing.
+        Assert.Equal("", await Leftovers(threadId, runId));
+    }
+
+    [SkippableFact]
+    public async Task An_expired_thread_refuses_new_streams_until_configured_again()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var threadId = await fixture.NewThread("alice");
+
+        await Eventually.Get(() => Leftovers(threadId), left => left.Length == 0, TimeSpan.FromSeconds(60), "the idle thread is deleted");
+
+        var stream = fixture.Client.GetGrain<IStreamGrain>("s-" + Guid.NewGuid().ToString("N"));
+        await Assert.ThrowsAsync<ThreadNotFoundException>(() => stream.Start(threadId, "r-" + Guid.NewGuid().ToString("N")));
+        await fixture.Client.GetGrain<IThreadGrain>(threadId).Configure(new ThreadAccess(null, null, "alice", []));
+        await stream.Start(threadId, "r-" + Guid.NewGuid().ToString("N"));
+        await stream.End("");
+    }
+
+    [SkippableFact]
+    public async Task A_thread_in_use_outlives_its_retention_several_times_over()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var threadId = await fixture.NewThread("bob");
+        var thread = fixture.Client.GetGrain<IThreadGrain>(threadId);
+        // Listed by the thread for as long as the thread was never deleted (a re-configured thread lists nothing).
+        var stream = fixture.Client.GetGrain<IStreamGrain>("s-" + Guid.NewGuid().ToString("N"));
+        var streamId = (await stream.Start(threadId, "r-" + Guid.NewGuid().ToString("N"))).StreamId;
+
+        // Activity (a configure) every quarter second for more than twice the retention.
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < ExpiryRedisFixture.ThreadRetention * 2.5)
+        {
+            await thread.Configure(new ThreadAccess(null, null, "bob", []));
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+
+        Assert.NotEmpty(await fixture.StateKeys(threadId));
+        Assert.True(await thread.CanAccess("bob"));
+        Assert.Equal([streamId], (await thread.GetStreams()).Select(s => s.StreamId));
+        await stream.End("");
+    }
+
+    /// <summary>
+    /// Every key and reminder entry that still names one of these grain keys, except the thread feed's pub-sub
+    /// record: Orleans' pulling agent registers itself there as the feed's producer and unregisters only when it
+    /// stops (a silo's graceful shutdown or a queue moving), so that record outlives the thread until then
+    /// (deploy/README.md, "Redis memory").
+    /// </summary>
+    private async Task<string> Leftovers(params string[] grainKeys)
+    {
+        var left = new List<string>();
+        foreach (var key in grainKeys)
+        {
+            left.AddRange((await fixture.StateKeys(key)).Select(k => k.ToString())
+                .Where(k => !k.Contains("/pubsubrendezvous/", StringComparison.Ordinal)).Select(k => $"key {k}"));
+            left.AddRange((await Reminders(key)).Select(r => "reminder " + r));
+        }
+
+        return string.Join(", ", left);
+    }
+
+    /// <summary>Reminder entries (a sorted set per service) that name this grain key.</summary>
+    private async Task<RedisValue[]> Reminders(string grainKey)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var db = connection.GetDatabase();
+        var tables = connection.GetServer(connection.GetEndPoints()[0]).Keys(pattern: "*/reminders").ToArray();
+        // Redis deletes a sorted set with no member left.
+        Assert.True(tables.Length <= 1, $"one reminder table: {string.Join(", ", tables)}");
+        var members = tables.Length == 0 ? [] : await db.SortedSetRangeByRankAsync(tables[0]);
+        return [.. members.Where(m => m.ToString().Contains(grainKey, StringComparison.Ordinal))];
+    }
+}

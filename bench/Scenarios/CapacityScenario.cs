@@ -1,0 +1,54 @@
+using ReHome.Bench.Hosting;
+using ReHome.Bench.Measure;
+
+namespace ReHome.Bench.Scenarios;
+
+/// <summary>One step of the capacity search: a live run at one offered load.</summary>
+public sealed record CapacityStep(int Streams, double OfferedPerSecond, double DeliveredPerSecond, Percentiles DelayMs, bool Clean, double ServerCpuPercent, bool Passed);
+
+/// <summary>The highest offered load that met the latency target with nothing lost, and every step tried.</summary>
+public sealed record CapacityResult(string Target, double RatePerStream, double TargetP99Ms, int CapacityStreams, double CapacityTokensPerSecond, IReadOnlyList<CapacityStep> Steps);
+
+/// <summary>
+/// Steps the offered load up (streams × rate, one viewer each) on one running system and finds the highest load at
+/// which delay p99 stays within the target and every token arrives once, in order, intact. The search stops after two
+/// failing steps in a row, so one noisy step does not end it; the capacity is the highest step that passed below that.
+/// </summary>
+internal sealed class CapacityScenario(BenchOptions options, Jwt jwt)
+{
+    public const double TargetP99Ms = 50;
+
+    private static readonly int[] DefaultSteps = [25, 50, 100, 150, 200, 250, 300, 350, 400, 500, 600, 800, 1000, 1200];
+
+    public async Task<CapacityResult> Run(ITarget target, string tag)
+    {
+        var rate = options.Rate ?? 50;
+        var steps = options.Streams is { } max ? DefaultSteps.Where(s => s < max).Append(max).ToArray() : DefaultSteps;
+        var noProfile = new Profiler(new HashSet<string>(), options.Profiler, options.Output);
+        var results = new List<CapacityStep>();
+        var capacity = 0;
+        var failuresInARow = 0;
+        foreach (var streams in steps)
+        {
+            var spec = new LiveSpec("capacity", streams, rate, 1, options.Warmup ?? 3, options.Duration ?? 10);
+            var live = await new LiveScenario(options, jwt, noProfile).Run(target, spec, $"{tag}c{streams}");
+            var serverCpu = live.Processes.Where(p => !p.Name.StartsWith("bench", StringComparison.Ordinal) && !p.Name.StartsWith("machine", StringComparison.Ordinal))
+                .Sum(p => p.CpuPercentOfOneCore);
+            var passed = live.Clean && live.DelayMs.P99 <= TargetP99Ms && live.DeliveredPerSecond >= 0.95 * live.ExpectedDeliveredPerSecond;
+            results.Add(new CapacityStep(streams, live.OfferedPerSecond, live.DeliveredPerSecond, live.DelayMs, live.Clean, Math.Round(serverCpu, 1), passed));
+            Console.WriteLine($"   {target.Name}: {streams} streams ({live.OfferedPerSecond}/s): p50 {live.DelayMs.P50} ms, p99 {live.DelayMs.P99} ms, " +
+                $"clean {live.Clean}, server CPU {serverCpu:0.#} % -> {(passed ? "pass" : "fail")}");
+            if (passed)
+            {
+                capacity = streams;
+                failuresInARow = 0;
+            }
+            else if (++failuresInARow == 2)
+            {
+                break;
+            }
+        }
+
+        return new CapacityResult(target.Name, rate, TargetP99Ms, capacity, capacity * rate, results);
+    }
+}

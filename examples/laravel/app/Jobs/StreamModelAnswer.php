@@ -1,0 +1,88 @@
+<?php
+
+declare(strict_types=1);
+
+namespace App\Jobs;
+
+use App\Services\ReHome\Exceptions\StreamCancelledException;
+use App\Services\ReHome\StreamingService;
+use Generator;
+use Illuminate\Bus\Queueable;
+use Illuminate\Contracts\Queue\ShouldQueue;
+use Illuminate\Foundation\Bus\Dispatchable;
+use Illuminate\Queue\InteractsWithQueue;
+use Illuminate\Queue\SerializesModels;
+use Illuminate\Support\Facades\Http;
+
+/**
+ * Streams a model's answer to the thread's viewers: StreamModelAnswer::dispatch($threadId, $runId, $prompt).
+ *
+ * The model is any OpenAI-compatible chat completions endpoint with streaming (config/services.php 'model').
+ * ReHome numbers, stores and fans out the tokens; Echo clients on private-agent.thread.{id} receive them as
+ * `.agent.thread.token` events, exactly as from the old StreamingService.
+ */
+final class StreamModelAnswer implements ShouldQueue
+{
+    use Dispatchable;
+    use InteractsWithQueue;
+    use Queueable;
+    use SerializesModels;
+
+    /** A second try would ask the model again and stream a second answer; a failed one is cancelled instead. */
+    public int $tries = 1;
+
+    public function __construct(
+        public readonly string $threadId,
+        public readonly string $runId,
+        public readonly string $prompt,
+    ) {
+    }
+
+    public function handle(StreamingService $rehome): void
+    {
+        try {
+            // Start, one streamToken per model token, and endStream with the full text; cancels the stream if the model fails.
+            $rehome->streamAnswer($this->threadId, $this->runId, $this->modelTokens());
+        } catch (StreamCancelledException) {
+            // The user pressed stop: leaving the generator closes the model's response.
+        }
+    }
+
+    /** @return Generator<int, string> The model's tokens as they arrive (server-sent events). */
+    private function modelTokens(): Generator
+    {
+        $model = config('services.model');
+        $response = Http::withToken($model['key'])
+            ->withOptions(['stream' => true])
+            ->timeout(300)
+            ->post(rtrim($model['url'], '/') . '/chat/completions', [
+                'model' => $model['name'],
+                'stream' => true,
+                'messages' => [['role' => 'user', 'content' => $this->prompt]],
+            ])
+            ->throw();
+
+        $body = $response->toPsrResponse()->getBody();
+        $buffer = '';
+        while (!$body->eof()) {
+            $buffer .= $body->read(8192);
+            while (($end = strpos($buffer, "\n")) !== false) {
+                $line = trim(substr($buffer, 0, $end));
+                $buffer = substr($buffer, $end + 1);
+                if (!str_starts_with($line, 'data:')) {
+                    continue;
+                }
+
+                $data = trim(substr($line, 5));
+                if ($data === '[DONE]') {
+                    return;
+                }
+
+                $token = json_decode($data, true, flags: JSON_THROW_ON_ERROR)['choices'][0]['delta']['content'] ?? null;
+                if (is_string($token) && $token !== '') {
+                    yield $token;
+                }
+            }
+        }
+    }
+}

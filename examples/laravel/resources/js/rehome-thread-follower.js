@@ -1,0 +1,120 @@
+// Catching up for an Echo client of ReHome. pusher-js has no resume: after a reconnect, Echo subscribes again and
+// receives only what is published from then on, and a page that subscribes mid-answer missed its beginning.
+// followThread() keeps the seed component's listener and adds what it lacks: on every (re)subscription it asks the
+// gateway's token page what the thread's streams hold past what this page has seen, and it drops duplicates and
+// fills gaps by sequence, so onToken sees each stream's tokens once each, in order, then its done event.
+//
+//   import { followThread } from './rehome-thread-follower.js';
+//   const stop = followThread(window.Echo, threadId, {
+//     tokenPage: `${gatewayUrl}/app/${appKey}`,   // the gateway's Pusher app
+//     onToken: (e) => e.done ? finish(e.full_response) : append(e.token),
+//   });
+//
+// The token page takes the same channel authorization as the subscription, fetched from the app's
+// /broadcasting/auth for the current socket (Echo's auth headers and CSRF token are reused).
+
+export function followThread(echo, threadId, options) {
+  const channelName = `private-agent.thread.${threadId}`;
+  const authEndpoint = options.authEndpoint ?? echo.options.authEndpoint ?? '/broadcasting/auth';
+  const streams = new Map();            // streamId → { last, done }
+  let queue = Promise.resolve();        // live events and catch-ups, one at a time, in arrival order
+  let stopped = false;
+
+  const run = (work) => {
+    queue = queue.then(work).catch((error) => options.onError?.(error));
+  };
+
+  const deliver = (event) => {
+    const seen = streams.get(event.streamId) ?? { last: 0, done: false };
+    streams.set(event.streamId, seen);
+    if (seen.done || (!event.done && event.sequence <= seen.last)) {
+      return;                           // a duplicate (the live copy of what a page already gave)
+    }
+    if (event.done) {
+      seen.done = true;
+    } else {
+      seen.last = event.sequence;
+    }
+    options.onToken(event);
+  };
+
+  const post = async (path, body) => {
+    const response = await fetch(`${options.tokenPage}/${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body),
+    });
+    if (!response.ok) {
+      const problem = await response.json().catch(() => ({}));
+      throw new Error(`token page ${path}: ${response.status} ${problem.code ?? ''} ${problem.detail ?? ''}`.trim());
+    }
+    return response.json();
+  };
+
+  const authorize = async () => {
+    const headers = { ...(echo.options.auth?.headers ?? {}), 'Content-Type': 'application/x-www-form-urlencoded' };
+    const response = await fetch(authEndpoint, {
+      method: 'POST',
+      headers,
+      credentials: 'same-origin',
+      body: new URLSearchParams({ socket_id: echo.socketId(), channel_name: channelName }),
+    });
+    if (!response.ok) {
+      throw new Error(`${authEndpoint} answered ${response.status}`);
+    }
+    return { socket_id: echo.socketId(), channel_name: channelName, auth: (await response.json()).auth };
+  };
+
+  // Everything the thread's streams hold past what this page has: open streams, and streams it saw but not their end.
+  const catchUp = async () => {
+    const signed = await authorize();
+    const { streams: listed } = await post('streams', signed);
+    for (const stream of listed) {
+      const seen = streams.get(stream.streamId);
+      if (seen?.done || (!seen && stream.done)) {
+        continue;
+      }
+      await fill(signed, stream.streamId, seen?.last ?? 0);
+    }
+  };
+
+  const fill = async (signed, streamId, after) => {
+    const page = await post('tokens', { ...signed, stream_id: streamId, after: String(after) });
+    if (!page.complete && page.firstSequence > after + 1) {
+      options.onIncomplete?.(page);     // older tokens are gone from the replay window; fullResponse arrives with done
+    }
+    const base = { threadId: page.threadId, runId: page.runId, streamId, fullResponse: null, full_response: null, reason: null, detail: null };
+    page.tokens.forEach((token, i) => deliver({ ...base, sequence: page.firstSequence + i, token, done: false }));
+    if (page.done) {
+      deliver({ ...base, sequence: page.lastSequence, token: null, done: true, fullResponse: page.fullResponse,
+        full_response: page.fullResponse, reason: page.reason, detail: page.detail });
+    }
+  };
+
+  const channel = echo.private(`agent.thread.${threadId}`)
+    .subscribed(() => { if (!stopped) run(catchUp); })
+    .listen('.agent.thread.token', (event) => {
+      if (stopped) {
+        return;
+      }
+      run(async () => {
+        const seen = streams.get(event.streamId);
+        const last = seen?.last ?? 0;
+        // A token past the next one, or a done event past the last token seen: something is missing.
+        if (!seen?.done && event.sequence > (event.done ? last : last + 1)) {
+          await fill(await authorize(), event.streamId, last);   // a jump: fetch what is missing first
+        }
+        deliver(event);
+      });
+    });
+
+  if (channel.subscription?.subscribed) {
+    run(catchUp);                       // subscribed before this call: no subscription_succeeded is coming
+  }
+
+  return () => {
+    stopped = true;
+    channel.stopListening('.agent.thread.token');
+    echo.leave(`agent.thread.${threadId}`);
+  };
+}
