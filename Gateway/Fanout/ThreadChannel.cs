@@ -27,11 +27,10 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     /// <summary>
-    /// How long a fill waits for the grain. A call in flight to a silo that just died is never answered, and the
-    /// thread's events wait behind the fill: give up sooner than the client's response timeout and let the next
-    /// event or probe try again, by then on the grain's new activation.
+    /// How long a fill waits for the grain before it asks again (see <see cref="GetTokens"/>). A call in flight to a
+    /// silo that just died is never answered, and the thread's events wait behind the fill.
     /// </summary>
-    private static readonly TimeSpan FillTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan FillHedgeDelay = TimeSpan.FromSeconds(1);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _arrivals = new();
@@ -156,7 +155,8 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     private async Task ForwardAfter(Task previous, ThreadEvent item)
     {
-        await previous;
+        // Never faults (see below), so one failed event cannot stop the ones behind it.
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         using var delivery = DeliveryTracing.StartDelivery(item);
         await _gate.WaitAsync();
         try
@@ -342,7 +342,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         TokenPage page;
         try
         {
-            page = await _grains.GetGrain<IStreamGrain>(streamId).GetTokens(progress.Last).AsTask().WaitAsync(FillTimeout);
+            page = await GetTokens(streamId, progress.Last);
         }
         catch (StreamNotFoundException)
         {
@@ -374,6 +374,40 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                 page.FullResponse, Reasons.Name(page.Reason), page.Detail)], null);
             progress.Done = true;
         }
+    }
+
+    /// <summary>
+    /// The grain's tokens after <paramref name="after"/>. Unanswered after <see cref="FillHedgeDelay"/>, the same call
+    /// is sent again (a silo that just died holds the first one, and the second reaches the grain's new activation)
+    /// and the first answer wins. The first call is never abandoned: on a starved machine a grain that answers in
+    /// more than the delay must still fill the gap, not see every fill given up and retried behind a growing backlog.
+    /// </summary>
+    private async Task<TokenPage> GetTokens(string streamId, long after)
+    {
+        var grain = _grains.GetGrain<IStreamGrain>(streamId);
+        var first = grain.GetTokens(after).AsTask();
+        using (var hedge = new CancellationTokenSource())
+        {
+            if (await Task.WhenAny(first, Task.Delay(FillHedgeDelay, _time, hedge.Token)) == first)
+            {
+                await hedge.CancelAsync();
+                return await first;
+            }
+        }
+
+        var second = grain.GetTokens(after).AsTask();
+        var answered = await Task.WhenAny(first, second);
+        var other = answered == first ? second : first;
+        if (!answered.IsCompletedSuccessfully)
+        {
+            // That one failed (its silo died); the other may still answer, and its failure is the one to report.
+            _ = answered.Exception;
+            return await other;
+        }
+
+        _ = other.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return answered.Result;
     }
 
     private StreamProgress Track(string streamId, long baseline)
