@@ -189,10 +189,42 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     public Task OnCompletedAsync() => Task.CompletedTask;
 
+    /// <summary>
+    /// Orleans reports a delivery it could not make, such as a pulling agent that took the thread's queue over
+    /// (a silo restarted) and no longer caches what this subscription was owed (<c>QueueCacheMissException</c>):
+    /// it goes on from the newest event, so the events in between never come. Catch up from the grains at once,
+    /// behind the events already taken, rather than wait for the stream's next event or the silent-stream probe.
+    /// </summary>
     public Task OnErrorAsync(Exception ex)
     {
         LogStreamError(ex, _threadId);
+        lock (_arrivals)
+        {
+            _forwarding = CatchUpAfter(_forwarding);
+        }
+
         return Task.CompletedTask;
+    }
+
+    private async Task CatchUpAfter(Task previous)
+    {
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _gate.WaitAsync();
+        try
+        {
+            if (_handle is not null)
+            {
+                await CatchUp();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogCheckFailed(ex, _threadId);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>
@@ -260,9 +292,15 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
 
         _handle = await _stream.SubscribeAsync(this);
+        await CatchUp();
+    }
 
-        // Whatever was published while unsubscribed: the tracked streams from where they were, and streams that
-        // started meanwhile from their first token.
+    /// <summary>
+    /// Whatever the subscription missed: the tracked streams from where they were, and streams that started
+    /// meanwhile (and were never seen) from their first token.
+    /// </summary>
+    private async Task CatchUp()
+    {
         foreach (var info in await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams())
         {
             if (_progress.TryGetValue(info.StreamId, out var progress))
