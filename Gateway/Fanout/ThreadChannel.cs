@@ -40,7 +40,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         _subscriptions = cluster.ServiceProvider.GetRequiredService<IStreamSubscriptionManagerAdmin>()
             .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
         _dispatcher = new ThreadDispatcher(threadId, metrics, time);
-        _sequencer = new ThreadSequencer(new GrainTokenSource(cluster), _dispatcher, time, new GatewaySequencerEvents(metrics, logger));
+        _sequencer = new ThreadSequencer(new GrainTokenSource(cluster, time), _dispatcher, time, new GatewaySequencerEvents(metrics, logger));
         _metrics = metrics;
         _logger = logger;
         _closed = closed;
@@ -128,8 +128,9 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     private async Task ForwardAfter(Task previous, ThreadEvent item)
     {
+        // Never faults (see below), so one failed event cannot stop the ones behind it.
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         using var delivery = DeliveryTracing.StartDelivery(item);
-        await previous;
         await _gate.WaitAsync();
         try
         {
@@ -160,10 +161,42 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
 
     public Task OnCompletedAsync() => Task.CompletedTask;
 
+    /// <summary>
+    /// Orleans reports a delivery it could not make, such as a pulling agent that took the thread's queue over (a silo
+    /// restarted) and no longer caches what this subscription was owed (<c>QueueCacheMissException</c>): it goes on
+    /// from the newest event, so the events in between never come. Catch up from the grains at once, behind the
+    /// events already taken, rather than wait for the stream's next event or the silent-stream probe.
+    /// </summary>
     public Task OnErrorAsync(Exception ex)
     {
         LogFeedError(ex, _threadId);
+        lock (_arrivals)
+        {
+            _forwarding = CatchUpAfter(_forwarding);
+        }
+
         return Task.CompletedTask;
+    }
+
+    private async Task CatchUpAfter(Task previous)
+    {
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _gate.WaitAsync();
+        try
+        {
+            if (_handle is not null)
+            {
+                await _sequencer.CatchUp(await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams());
+            }
+        }
+        catch (Exception ex)
+        {
+            LogCheckFailed(ex, _threadId);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace ReHome.Feed;
 /// memory streams, whose agents poll their queue grains on a timer. Silos and clients register it under the same
 /// provider name and queue count (<see cref="ClientBuilderExtensions.AddReHomeStreams"/>).
 /// </summary>
-public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapter
+public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapter, IQueueAdapterCache
 {
     private readonly IGrainFactory _grains;
     private readonly ThreadFeedOptions _options;
@@ -48,7 +48,10 @@ public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapt
 
     public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(this);
 
-    public IQueueAdapterCache GetQueueAdapterCache() => _cache;
+    public IQueueAdapterCache GetQueueAdapterCache() => this;
+
+    /// <summary>Orleans' simple cache per queue, guarded against cursors placed where it has purged (see <see cref="ThreadFeedCache"/>).</summary>
+    public IQueueCache CreateQueueCache(QueueId queueId) => new ThreadFeedCache(_cache.CreateQueueCache(queueId));
 
     public IStreamQueueMapper GetStreamQueueMapper() => _mapper;
 

@@ -17,6 +17,8 @@ public static class ProducerServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        services.AddMetrics();
+        services.AddSingleton<ProducerMetrics>();
         services.AddSingleton<IStreamProducer, StreamProducer>();
         return services;
     }

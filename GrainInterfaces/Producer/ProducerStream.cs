@@ -10,14 +10,18 @@ internal sealed class ProducerStream
     private readonly IStreamGrain _grain;
     private readonly Retry _retry;
     private readonly int _maxBatch;
+    private readonly TimeSpan _attemptTimeout;
+    private readonly ProducerMetrics _metrics;
     private readonly SendQueue<(string Token, TaskCompletionSource<long> Sent)> _queue;
 
     /// <summary>Tokens after the grain's last stored sequence, ending at <see cref="_lastSequence"/>. Touched only by the sender.</summary>
     private readonly List<string> _unstored = [];
     private long _lastSequence;
 
-    public ProducerStream(IStreamGrain grain, long lastSequence, Retry retry, int maxBatch)
+    public ProducerStream(IStreamGrain grain, long lastSequence, Retry retry, int maxBatch, TimeSpan attemptTimeout, ProducerMetrics metrics)
     {
+        _attemptTimeout = attemptTimeout;
+        _metrics = metrics;
         _grain = grain;
         _lastSequence = lastSequence;
         _retry = retry;
@@ -104,12 +108,12 @@ internal sealed class ProducerStream
             {
                 try
                 {
-                    return await _grain.AppendMany(first, tokens);
+                    return await AppendOnce(first, tokens);
                 }
                 catch (SequenceGapException gap)
                 {
                     await Resend(gap);
-                    return await _grain.AppendMany(first, tokens);
+                    return await AppendOnce(first, tokens);
                 }
             }, Retry.IsTransient, CancellationToken.None);
         }
@@ -143,11 +147,18 @@ internal sealed class ProducerStream
 
             var start = (int)(next - firstUnstored);
             var chunk = _unstored.GetRange(start, Math.Min(_maxBatch, _unstored.Count - start)).ToArray();
-            var ack = await _grain.AppendMany(next, chunk);
+            var ack = await AppendOnce(next, chunk);
+            _metrics.Resent(chunk.Length);
             next += chunk.Length;
             Forget(ack.DurableThrough);
         }
     }
+
+    /// <summary>
+    /// One try of an append. Past <c>attemptTimeout</c> the answer is no longer awaited (a <see cref="TimeoutException"/>,
+    /// retried): the call may still land, which a resend under the same numbers is safe against.
+    /// </summary>
+    private Task<AppendAck> AppendOnce(long first, string[] tokens) => _grain.AppendMany(first, tokens).AsTask().WaitAsync(_attemptTimeout);
 
     private void Forget(long durableThrough)
     {
@@ -161,7 +172,7 @@ internal sealed class ProducerStream
     {
         if (_lastSequence < 0)
         {
-            var info = await _retry.Run("GetInfo", () => _grain.GetInfo().AsTask(), Retry.IsTransient, CancellationToken.None);
+            var info = await _retry.Run("GetInfo", () => _grain.GetInfo().AsTask().WaitAsync(_attemptTimeout), Retry.IsTransient, CancellationToken.None);
             _lastSequence = info.LastSequence;
         }
     }

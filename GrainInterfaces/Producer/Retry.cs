@@ -6,11 +6,12 @@ namespace ReHome.Producer;
 internal sealed partial class Retry(StreamProducerOptions options, ILogger logger)
 {
     /// <summary>
-    /// Anything but a deliberate refusal is treated as transient: a dying silo surfaces as timeouts, rejected
-    /// messages or connection errors, and all of them are worth another try until the deadline.
+    /// Anything but a deliberate refusal or a bad argument is treated as transient: a dying silo surfaces as
+    /// timeouts, rejected messages, connection errors and cancellations Orleans makes itself ("Message expired
+    /// before placement" is an <see cref="OperationCanceledException"/>), and all of them are worth another try
+    /// until the deadline. Only the caller's own cancellation is final; <see cref="Run{T}"/> checks that token.
     /// </summary>
-    public static bool IsTransient(Exception ex) =>
-        ex is not (ReHomeException or OperationCanceledException or ArgumentException);
+    public static bool IsTransient(Exception ex) => ex is not (ReHomeException or ArgumentException);
 
     /// <summary>Also retries a failed durable write (start, end, cancel): those are idempotent and worth waiting for storage to return.</summary>
     public static bool IsTransientOrStorage(Exception ex) => IsTransient(ex) || ex is StorageUnavailableException;

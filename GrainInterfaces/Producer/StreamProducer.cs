@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace ReHome.Producer;
 
-internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProducerOptions> options, ILogger<StreamProducer> logger)
+internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProducerOptions> options, ProducerMetrics metrics, ILogger<StreamProducer> logger)
     : IStreamProducer
 {
     private readonly ConcurrentDictionary<string, ProducerStream> _streams = new();
@@ -94,5 +94,5 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
         _streams.GetOrAdd(streamId, id => NewStream(grains.GetGrain<IStreamGrain>(id), lastSequence: -1));
 
     private ProducerStream NewStream(IStreamGrain grain, long lastSequence) =>
-        new(grain, lastSequence, _retry, _options.MaxBatchTokens);
+        new(grain, lastSequence, _retry, _options.MaxBatchTokens, _options.AttemptTimeout, metrics);
 }

@@ -106,8 +106,14 @@ internal sealed partial class StreamGrain
             await _tombstones.WriteStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
         }
 
+        if (_storedVersionUnknown)
+        {
+            await Reconcile(settled: true, change: null);
+        }
+
         await _chunks.Clear();
         await _state.ClearStateAsync();
+        _everStored = false;
         var threadId = _live.ThreadId;
 
         _publisher?.Stop();

@@ -10,12 +10,25 @@ namespace ReHome.Grains;
 // - A crash loses from storage at most the tokens since the last checkpoint. The stored state then reads
 //   "open, not settled", which marks it interrupted: numbers past the stored ones may have been handed out,
 //   so index-less appends are refused and producers resend with explicit numbers (the producer SDK does).
+// - A write that times out may still be applied later (Redis paused, then resumed). The grain then no longer
+//   knows the stored version, so before its next write, and whenever a write conflicts, it re-reads the stored
+//   state and its version and writes over it if it is an earlier version of its own (see StoredVersion). It
+//   never drops the tokens it holds. Only a state another activation wrote makes it deactivate.
 internal sealed partial class StreamGrain
 {
+    /// <summary>A write that reconciles again after this many conflicts in a row gives up: something else keeps writing.</summary>
+    private const int MaxReconciles = 3;
+
     /// <summary>Every write waits for the one before it, so the last write started is the last one stored.</summary>
     private Task _writes = Task.CompletedTask;
     private long _durableThrough;
     private bool _storedSettled;
+
+    /// <summary>A write failed without saying whether it was applied; the stored version must be read before the next.</summary>
+    private bool _storedVersionUnknown;
+
+    /// <summary>This activation has read or written a stored record, so a missing one was deleted by someone else.</summary>
+    private bool _everStored;
     private bool _interrupted;
     private bool _checkpointScheduled;
     private bool _deactivating;
@@ -115,31 +128,85 @@ internal sealed partial class StreamGrain
             // The earlier write's caller handles its failure; this write stores the newer state regardless.
         }
 
+        for (var reconciles = 0; ; reconciles++)
+        {
+            if (_storedVersionUnknown)
+            {
+                await Reconcile(settled, change);
+            }
+
+            var (snapshot, sealing) = Snapshot(settled, change);
+            try
+            {
+                // Chunks first: a head is stored only once every chunk it names is.
+                await _chunks.Store(sealing);
+                _state.State = snapshot;
+                await _state.WriteStateAsync();
+            }
+            catch (InconsistentStateException) when (reconciles < MaxReconciles)
+            {
+                // The version moved under this write: most likely an earlier write of ours that timed out was applied since.
+                _storedVersionUnknown = true;
+                LogWriteConflicted(StreamId, snapshot.LastSequence);
+                continue;
+            }
+            catch (InconsistentStateException)
+            {
+                StepAside();
+                throw;
+            }
+            catch
+            {
+                // Timed out or failed in transit: it may still be applied later.
+                _storedVersionUnknown = true;
+                throw;
+            }
+
+            change?.Invoke(_live);
+            _durableThrough = snapshot.LastSequence;
+            _storedSettled = settled;
+            _everStored = true;
+            await _chunks.HeadStored(snapshot);
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Reads what storage holds and its version. An earlier version of this activation's own state is written over
+    /// by the caller; anything else was written by another activation, and this one deactivates.
+    /// </summary>
+    private async Task Reconcile(bool settled, Action<StreamState>? change)
+    {
+        await _state.ReadStateAsync();
+        var stored = _state.State;
+        if (!StoredVersion.IsEarlierVersionOf(stored, _state.RecordExists, _everStored, Snapshot(settled, change).Head, _history.Get))
+        {
+            StepAside();
+            throw new InconsistentStateException(
+                $"Stream '{StreamId}' found state written by another activation (stored sequence {stored.LastSequence}, phase {stored.Phase}).");
+        }
+
+        LogReconciled(StreamId, stored.LastSequence, _history.LastSequence);
+        _storedVersionUnknown = false;
+        _everStored |= _state.RecordExists;
+    }
+
+    /// <summary>Another activation wrote this grain's state (a duplicate during a failover): let a fresh activation read the truth.</summary>
+    private void StepAside()
+    {
+        LogDuplicateActivation(StreamId, _history.LastSequence);
+        DeactivateOnIdle();
+    }
+
+    /// <summary>The head to store now, and the chunks that filled since the last checkpoint, to store before it.</summary>
+    private (StreamState Head, IReadOnlyList<(long Index, StreamTokenChunk Chunk)> Sealing) Snapshot(bool settled, Action<StreamState>? change)
+    {
         var snapshot = Copy(_live);
         change?.Invoke(snapshot);
         snapshot.LastSequence = _history.LastSequence;
         var sealing = _chunks.Checkpoint(_history, snapshot);
         snapshot.Settled = settled;
-
-        // Chunks first: a head is stored only once every chunk it names is.
-        await _chunks.Store(sealing);
-        _state.State = snapshot;
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch (InconsistentStateException)
-        {
-            // Someone else wrote this grain's state (a duplicate activation during a failover, or a write
-            // that timed out yet landed). Let a fresh activation read the truth.
-            DeactivateOnIdle();
-            throw;
-        }
-
-        change?.Invoke(_live);
-        _durableThrough = snapshot.LastSequence;
-        _storedSettled = settled;
-        await _chunks.HeadStored(snapshot);
+        return (snapshot, sealing);
     }
 
     private static StreamState Copy(StreamState s) => new()
@@ -162,4 +229,13 @@ internal sealed partial class StreamGrain
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream {StreamId} could not store its {Operation}.")]
     private partial void LogDurableWriteFailed(Exception exception, string streamId, string operation);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A write of stream {StreamId} through sequence {Sequence} conflicted with the stored version; reading it to reconcile.")]
+    private partial void LogWriteConflicted(string streamId, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stream {StreamId} reconciled with storage: it holds an earlier write of this activation (through sequence {StoredSequence}); writing over it with sequence {Sequence}.")]
+    private partial void LogReconciled(string streamId, long storedSequence, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} found its stored state written by another activation; deactivating with sequence {Sequence} in memory so the next call reads the stored state.")]
+    private partial void LogDuplicateActivation(string streamId, long sequence);
 }

@@ -66,6 +66,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         _history.Restore(stored.LastSequence, await _chunks.Restore(stored));
         _durableThrough = stored.LastSequence;
         _storedSettled = stored.Settled;
+        _everStored = _state.RecordExists;
         _interrupted = stored.Phase == StreamPhase.Open && !stored.Settled;
         if (_interrupted)
         {
@@ -378,7 +379,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         return new ThreadEventPublisher(_live.ThreadId, _live.RunId, StreamId, e => stream.OnNextAsync(e), _time, _logger);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} was interrupted by a silo failure after stored sequence {Sequence}; appends without an index are refused until the producer resumes.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} resumes from stored sequence {Sequence}: its previous activation ended without storing its last state (its silo failed, or it found another activation's state). Appends without an index are refused until the producer resumes.")]
     private partial void LogInterrupted(string streamId, long sequence);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {StreamId} ended ({Reason}) at sequence {Sequence}.")]

@@ -21,6 +21,10 @@ public static class ServiceDefaults
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         // It logs every unhealthy probe as an error, including those of every start; the checks log their changes (HealthTransitions).
         builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
+        if (ClusterDefaults.RedisConnectionString(builder.Configuration) is not null)
+        {
+            builder.AddTimestampedConsole();
+        }
 
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter("Microsoft.Orleans")

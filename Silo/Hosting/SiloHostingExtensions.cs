@@ -29,14 +29,7 @@ public static class SiloHostingExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         DashboardHosting.AddSettings(builder.Services);
 
-        // Faster failure detection than Orleans' defaults (5 s probes, 3 misses): a dead silo costs viewers a stall
-        // of roughly ProbeTimeout × NumMissedProbesLimit. Overridable under "Membership".
-        builder.Services.Configure<ClusterMembershipOptions>(o =>
-        {
-            o.ProbeTimeout = TimeSpan.FromSeconds(2);
-            o.NumMissedProbesLimit = 2;
-        });
-        builder.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Membership"));
+        builder.AddFailoverDefaults();
         // Orleans' reminder settings (MinimumReminderPeriod, RefreshReminderListPeriod, …); tests shorten the first.
         builder.Services.Configure<ReminderOptions>(builder.Configuration.GetSection("Reminders"));
 
@@ -49,7 +42,7 @@ public static class SiloHostingExtensions
             silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
             AddStorage(silo, redis, streams.TombstoneRetention);
             AddThreadFeeds(silo, streams);
-            var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(2));
+            var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500));
             silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
             silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Orleans.Providers.Streams.Common;
 using Orleans.Runtime;
@@ -66,9 +67,6 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
             ["Redis__ConnectionString"] = _redis.ConnectionString,
             ["Orleans__ClusterId"] = ClusterId,
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
-            ["Logging__Console__FormatterName"] = "simple",
-            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
-            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
 
         for (var i = 1; i <= SiloCount; i++)
@@ -136,8 +134,49 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     /// <summary>The silo process where the grain is active now.</summary>
     public async Task<ChildProcess?> SiloOf(IAddressable grain)
     {
-        var address = await Cluster.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
+        var address = await Patiently.Call(() => Cluster.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(grain).AsTask());
         return address is null ? null : _silos.FirstOrDefault(s => s.SiloPort == address.Endpoint.Port).Process;
+    }
+
+    /// <summary>Where each silo's log ends now; <see cref="SiloLogsSince"/> reads what they log after.</summary>
+    public long[] SiloLogMarks() => [.. _silos.Select(s => File.Exists(s.Process.LogFile) ? new FileInfo(s.Process.LogFile).Length : 0L)];
+
+    /// <summary>The lines the silos logged after <paramref name="marks"/>, as "silo1: line".</summary>
+    public IEnumerable<string> SiloLogsSince(long[] marks)
+    {
+        for (var i = 0; i < _silos.Count; i++)
+        {
+            var process = _silos[i].Process;
+            using var log = new FileStream(process.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            log.Seek(Math.Min(marks[i], log.Length), SeekOrigin.Begin);
+            using var reader = new StreamReader(log);
+            while (reader.ReadLine() is { } line)
+            {
+                yield return $"{process.Name}: {line}";
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until the cluster no longer lists <paramref name="silo"/> as active (its death is declared in the
+    /// membership table) and says how long after <paramref name="since"/> (a <see cref="Stopwatch"/> timestamp) that was.
+    /// </summary>
+    public async Task<TimeSpan> DeclaredDead(ChildProcess silo, long since)
+    {
+        var port = _silos.Single(s => s.Process == silo).SiloPort;
+        var management = Cluster.Client.GetGrain<IManagementGrain>(0);
+        await Eventually.True(async () =>
+        {
+            try
+            {
+                return !(await management.GetHosts(onlyActive: true)).Keys.Any(address => address.Endpoint.Port == port);
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), $"{silo.Name} declared dead");
+        return Stopwatch.GetElapsedTime(since);
     }
 
     /// <summary>What each process logged last, for a failure message.</summary>

@@ -30,8 +30,8 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
 
         // A stream started during the outage, straight on the grain (as the first attempt of any producer) and
         // through the producer SDK (which retries what it judges transient).
-        var grainStart = Measure(() => client.GetGrain<IStreamGrain>("s-down-" + Guid.NewGuid().ToString("N")).Start(thread, "r-down-1"));
-        var sdkStart = Measure(() => producer.StartStreamAsync(thread, "r-down-2"));
+        var grainStart = Timed.Outcome(() => client.GetGrain<IStreamGrain>("s-down-" + Guid.NewGuid().ToString("N")).Start(thread, "r-down-1"));
+        var sdkStart = Timed.Outcome(() => producer.StartStreamAsync(thread, "r-down-2"));
         var raw = await grainStart;
 
         // And through the HTTP API: a 503 problem saying nothing changed, not a 500 or a hang.
@@ -83,20 +83,5 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
             $"(retry timeout 60 s) {sdk.Outcome} after {sdk.Took.TotalSeconds:0.0} s; {load.StallEnds(downAt)}; {load.Summary()}");
         Assert.True(longest < TimeSpan.FromSeconds(5), $"Running streams stalled {longest.TotalSeconds:0.0} s during the outage. {load.Summary()}");
         Assert.True(raw.Took < TimeSpan.FromSeconds(8), $"A start during the outage took {raw.Took.TotalSeconds:0.0} s to answer.");
-    }
-
-    private static async Task<(string Outcome, TimeSpan Took)> Measure(Func<Task> call)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            await call();
-            return ("success", Stopwatch.GetElapsedTime(started));
-        }
-        catch (Exception ex)
-        {
-            var code = ex is ReHomeException typed ? $" ({typed.Code})" : "";
-            return ($"{ex.GetType().Name}{code}: {ex.Message.Split('\n')[0]}", Stopwatch.GetElapsedTime(started));
-        }
     }
 }

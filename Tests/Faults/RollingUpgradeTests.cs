@@ -48,9 +48,9 @@ public sealed class RollingUpgradeTests(ProcessClusterFixture fixture, ITestOutp
         {
             await load.Finish(TimeSpan.FromSeconds(120));
         }
-        catch (TimeoutException)
+        catch (TimeoutException ex)
         {
-            Assert.Fail($"Not every stream completed after the roll. {load.Summary()}{Environment.NewLine}{fixture.Tails()}");
+            Assert.Fail($"Not every stream completed after the roll. {load.Summary()}{Environment.NewLine}{ex.Message}{Environment.NewLine}{fixture.Tails()}");
         }
 
         await load.Verify();

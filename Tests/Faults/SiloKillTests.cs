@@ -7,14 +7,20 @@ namespace ReHome.Tests.Faults;
 [Collection(ProcessClusterCollection.Name)]
 public sealed class SiloKillTests(ProcessClusterFixture fixture, ITestOutputHelper output)
 {
-    /// <summary>What a dead silo may cost a viewer: detection, reactivation and the producer's retry, with room for a loaded CI machine.</summary>
-    private static readonly TimeSpan StallBudget = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// What a dead silo may cost a viewer after it is declared dead: the producer's next try (at most 250 ms apart),
+    /// reactivation, the resend and the gateways' fills take well under a second on a quiet machine; the rest is room
+    /// for a loaded shared one. Detection itself is Orleans' and slows down on purpose when a silo's own health is
+    /// degraded (it then trusts its probes less), so it is measured and reported, not budgeted.
+    /// </summary>
+    private static readonly TimeSpan StallAfterDetectionBudget = TimeSpan.FromSeconds(5);
 
     [SkippableFact]
     public async Task Kill_9_of_a_silo_mid_stream_loses_repeats_and_reorders_nothing()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
         await fixture.EnsureHealthy();
+        using var resent = new ResentTokens(fixture.Cluster.Client.ServiceProvider);
         await using var load = await StreamLoad.Start(fixture, streams: 50, viewersPerStream: 2, tokensPerStream: 400);
         await load.WaitSent(100);
 
@@ -22,9 +28,10 @@ public sealed class SiloKillTests(ProcessClusterFixture fixture, ITestOutputHelp
         var ids = load.StreamIds.ToArray();
         var hosts = await Task.WhenAll(ids.Select(id => fixture.SiloOf(fixture.Cluster.Client.GetGrain<IStreamGrain>(id))));
         var victim = hosts.OfType<ChildProcess>().GroupBy(p => p).MaxBy(g => g.Count())!;
-        var onVictim = ids.Where((_, i) => hosts[i] == victim.Key).ToArray();
+        var onVictim = ids.Where((_, i) => hosts[i] == victim.Key).ToHashSet();
         var killedAt = Stopwatch.GetTimestamp();
         await victim.Key.Kill();
+        var declared = fixture.DeclaredDead(victim.Key, killedAt);
 
         try
         {
@@ -36,15 +43,23 @@ public sealed class SiloKillTests(ProcessClusterFixture fixture, ITestOutputHelp
         }
 
         await load.Verify();
+        var detection = await declared;
+        var stalls = load.ViewerStalls().Select(s => (s.StreamId, s.Viewer, OnFailed: onVictim.Contains(s.StreamId), s.Stall)).ToArray();
+        StallFigures.Record("silo kill -9", stalls);
         var (longest, _, _) = load.Stalls();
-        FaultReport.Write(output, "silo kill -9", $"killed {victim.Key.Name} hosting {victim.Count()} of 50 streams; " +
-            $"all done {Stopwatch.GetElapsedTime(killedAt).TotalSeconds:0.0} s after the kill; longest stall of its streams' viewers " +
-            $"{load.LongestStall(onVictim).TotalMilliseconds:0} ms, of the others' {load.LongestStall(ids.Except(onVictim)).TotalMilliseconds:0} ms; {load.StallEnds(killedAt)}; {load.ProducerStalls(killedAt)}; {load.Summary()}");
+        FaultReport.Write(output, "silo kill -9", $"killed {victim.Key.Name} hosting {onVictim.Count} of 50 streams; declared dead " +
+            $"{detection.TotalSeconds:0.00} s after the kill; all done {Stopwatch.GetElapsedTime(killedAt).TotalSeconds:0.0} s after it; " +
+            $"viewers' longest stalls: all {StallFigures.Describe([.. stalls.Select(s => s.Stall)])}, " +
+            $"of its streams {StallFigures.Describe([.. stalls.Where(s => s.OnFailed).Select(s => s.Stall)])}, " +
+            $"of the others {StallFigures.Describe([.. stalls.Where(s => !s.OnFailed).Select(s => s.Stall)])}; " +
+            $"{load.StallEnds(killedAt)}; {load.ProducerStalls(killedAt)}; {resent.Count} tokens resent; {load.Summary()}");
         foreach (var line in load.WorstStalls(killedAt, 12))
         {
             output.WriteLine(line + (onVictim.Any(line.StartsWith) ? " (on the killed silo)" : ""));
         }
 
-        Assert.True(longest < StallBudget, $"A viewer stalled {longest.TotalSeconds:0.0} s (budget {StallBudget.TotalSeconds} s). {load.Summary()}");
+        Assert.True(longest < detection + StallAfterDetectionBudget,
+            $"A viewer stalled {longest.TotalSeconds:0.0} s, {(longest - detection).TotalSeconds:0.0} s more than detection took " +
+            $"(budget {StallAfterDetectionBudget.TotalSeconds} s). {load.Summary()}");
     }
 }

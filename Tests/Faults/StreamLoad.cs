@@ -46,7 +46,7 @@ internal sealed class StreamLoad : IAsyncDisposable
             for (var v = 0; v < viewersPerStream; v++)
             {
                 var viewer = await ResumingViewer.Connect(fixture.GatewayUrls, () => token, gatewayOf(s, v));
-                await viewer.Join(threadId);
+                await Patiently.Call(() => viewer.Join(threadId));
                 viewers.Add(viewer);
             }
 
@@ -65,18 +65,61 @@ internal sealed class StreamLoad : IAsyncDisposable
         Eventually.True(() => Task.FromResult(Sent >= tokens), TimeSpan.FromSeconds(60), $"{tokens} tokens sent per stream");
 
     /// <summary>Sends the rest, ends every stream through the SDK and waits until every viewer shows the end.</summary>
+    /// <exception cref="TimeoutException">Its message names the streams not ended and the viewers not done.</exception>
     public async Task Finish(TimeSpan timeout)
     {
         await _pump;
         var producer = _fixture.Cluster.Producer;
-        await Task.WhenAll(_streams.Select(async s =>
+        try
         {
-            s.Sequences = await Task.WhenAll(s.Sends);
-            s.Ended = await producer.EndStreamAsync(s.StreamId);
-        })).WaitAsync(timeout);
+            await Task.WhenAll(_streams.Select(async s =>
+            {
+                s.Sequences = await Task.WhenAll(s.Sends);
+                s.Ended = await producer.EndStreamAsync(s.StreamId);
+            })).WaitAsync(timeout);
 
-        var views = _streams.SelectMany(s => s.Viewers.Select(v => v.Stream(s.StreamId).WhenDone));
-        await Task.WhenAll(views).WaitAsync(timeout);
+            var views = _streams.SelectMany(s => s.Viewers.Select(v => v.Stream(s.StreamId).WhenDone));
+            await Task.WhenAll(views).WaitAsync(timeout);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"Not finished within {timeout.TotalSeconds:0} s.{Environment.NewLine}{await Unfinished()}", ex);
+        }
+    }
+
+    /// <summary>Each stream its producer has not ended, and each viewer not done, with what it shows and what the grain holds.</summary>
+    private async Task<string> Unfinished()
+    {
+        var lines = new List<string>();
+        foreach (var s in _streams)
+        {
+            var waiting = s.Viewers.Select((viewer, index) => (viewer, index))
+                .Where(x => !x.viewer.Read(s.StreamId, view => view.Done)).ToArray();
+            if (s.Ended && waiting.Length == 0)
+            {
+                continue;
+            }
+
+            string held;
+            try
+            {
+                var page = await _fixture.Cluster.Client.GetGrain<IStreamGrain>(s.StreamId).GetTokens(s.Tokens.Length);
+                held = $"its grain holds {page.LastSequence}{(page.Done ? ", ended" : ", open")}";
+            }
+            catch (Exception ex)
+            {
+                held = $"its grain did not answer ({ex.GetType().Name})";
+            }
+
+            lines.Add($"{s.StreamId} on {s.ThreadId}: sent {Volatile.Read(ref s.SentCount)}, acked {s.Sends.Count(t => t is { IsCompletedSuccessfully: true })}" +
+                $"{(s.Ended ? ", ended" : ", not ended")}; {held}");
+            foreach (var (viewer, index) in waiting)
+            {
+                lines.Add($"  viewer {index} on {viewer.Gateway}: shows {viewer.Read(s.StreamId, view => view.Last)}, not done");
+            }
+        }
+
+        return string.Join(Environment.NewLine, lines);
     }
 
     /// <summary>
@@ -112,6 +155,10 @@ internal sealed class StreamLoad : IAsyncDisposable
         var stalls = _streams.SelectMany(s => s.Viewers.Select(v => v.Read(s.StreamId, view => view.LongestStall))).Order().ToArray();
         return (stalls[^1], stalls[stalls.Length / 2], stalls.Count(s => s > TimeSpan.FromSeconds(1)));
     }
+
+    /// <summary>Each viewer's longest stall, with its stream.</summary>
+    public IEnumerable<(string StreamId, int Viewer, TimeSpan Stall)> ViewerStalls() =>
+        _streams.SelectMany(s => s.Viewers.Select((v, i) => (s.StreamId, i, v.Read(s.StreamId, view => view.LongestStall))));
 
     /// <summary>The longest stall of any viewer of these streams.</summary>
     public TimeSpan LongestStall(IEnumerable<string> streamIds)

@@ -12,6 +12,12 @@ namespace ReHome.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
+    /// <summary>How long a start may take, reading back its append-only file included.</summary>
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+
     private Process? _process;
 
     private readonly string? _dataDirectory;
@@ -84,7 +90,9 @@ public sealed class RedisServer : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        // Ready once it answers a command: a server restarted with its append-only file refuses commands with
+        // "LOADING" until the file is read back, which takes a while on a busy machine.
+        var deadline = DateTime.UtcNow + ReadyTimeout;
         while (true)
         {
             try
@@ -93,12 +101,15 @@ public sealed class RedisServer : IAsyncDisposable
                 await connection.GetDatabase().PingAsync();
                 return;
             }
-            catch (RedisConnectionException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            catch (Exception ex) when ((ex is RedisConnectionException || IsLoading(ex)) && DateTime.UtcNow < deadline && !_process.HasExited)
             {
                 await Task.Delay(50);
             }
         }
     }
+
+    private static bool IsLoading(Exception ex) =>
+        ex is RedisServerException && ex.Message.StartsWith("LOADING", StringComparison.Ordinal);
 
     /// <summary>Kills the server; its data is gone (persistence is off).</summary>
     public void Stop()
@@ -125,6 +136,15 @@ public sealed class RedisServer : IAsyncDisposable
         _process?.Dispose();
         _process = null;
     }
+
+    /// <summary>
+    /// Freezes the server (SIGSTOP), as a stalled host or a long fork would: connections stay open and commands pile
+    /// up unanswered, so clients time out, and Redis applies them all when it is resumed.
+    /// </summary>
+    public void Pause() => ChildProcess.Signal(_process ?? throw new InvalidOperationException("redis-server is not running."), SigStop);
+
+    /// <summary>Lets a paused server run again (SIGCONT).</summary>
+    public void Resume() => ChildProcess.Signal(_process ?? throw new InvalidOperationException("redis-server is not running."), SigCont);
 
     public ValueTask DisposeAsync()
     {

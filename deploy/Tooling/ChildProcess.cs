@@ -166,11 +166,14 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    public static void Terminate(Process process)
+    public static void Terminate(Process process) => Signal(process, SigTerm);
+
+    /// <summary>Sends a POSIX signal (SIGTERM 15, SIGSTOP 19, SIGCONT 18 on Linux).</summary>
+    public static void Signal(Process process, int signal)
     {
-        if (kill(process.Id, SigTerm) != 0)
+        if (kill(process.Id, signal) != 0)
         {
-            throw new InvalidOperationException($"kill -TERM {process.Id} failed (errno {Marshal.GetLastPInvokeError()}).");
+            throw new InvalidOperationException($"kill -{signal} {process.Id} failed (errno {Marshal.GetLastPInvokeError()}).");
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace ReHome.Tooling;
@@ -173,7 +174,22 @@ public sealed class ResumingViewer : IAsyncDisposable
                     after = stream.Last;
                 }
 
-                var page = await Connection.InvokeAsync<TokenPageMessage>(HubContract.GetTokens, stream.StreamId, after, _disposed.Token);
+                var connection = Connection;
+                TokenPageMessage page;
+                try
+                {
+                    page = await connection.InvokeAsync<TokenPageMessage>(HubContract.GetTokens, stream.StreamId, after, _disposed.Token);
+                }
+                catch (HubException ex) when (ex.Message.Contains("unavailable:", StringComparison.Ordinal)
+                    && ReferenceEquals(connection, _connection) && connection.State == HubConnectionState.Connected)
+                {
+                    // The gateway is up but its cluster did not answer in time (a silo restarting): ask again, as the
+                    // browser client's silence probe does. Nothing else would: the gap may be the stream's last.
+                    await Task.Delay(pause, _disposed.Token);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                    continue;
+                }
+
                 Stats.Fill();
                 bool progressed;
                 lock (_lock)

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using ReHome.Grains;
+using ReHome.Tests.Infrastructure;
+
+namespace ReHome.Tests.Redis;
+
+/// <summary>
+/// A stream whose stored version moved under it. A write that timed out while Redis hung is applied when Redis
+/// resumes, so the grain's next write conflicts; the grain must tell its own late write from another activation's.
+/// These tests move the version the way each case does, through the silo's own grain storage on real Redis.
+/// </summary>
+[Collection(RedisClusterCollection.Name)]
+public sealed class StorageReconcileTests(RedisClusterFixture fixture)
+{
+    [SkippableFact]
+    public async Task Its_own_write_applied_late_is_written_over_with_every_token_it_holds_and_no_reset()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b", "c"]);
+        await StoredThrough(streamId, 3);
+
+        // The stored state is this activation's own, but at a version the grain did not see written.
+        await RewriteStored(streamId, state => state);
+        await grain.AppendMany(4, ["d", "e"]);
+
+        var stored = await StoredThrough(streamId, 5);
+        Assert.Equal(["a", "b", "c", "d", "e"], stored.Tokens);
+        // Not reset: a reactivation would have come back interrupted and refused numbering without an index.
+        Assert.Equal(6, await grain.Append("f"));
+        Assert.Equal(["a", "b", "c", "d", "e", "f"], (await grain.GetTokens(0)).Tokens);
+    }
+
+    [SkippableFact]
+    public async Task An_end_of_its_own_applied_late_lets_the_retried_end_succeed()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b"]);
+        await StoredThrough(streamId, 2);
+
+        // The end's first attempt timed out in the client, then Redis applied it.
+        await RewriteStored(streamId, state =>
+        {
+            state.Phase = StreamPhase.Ended;
+            state.Reason = StreamEndReason.Completed;
+            state.FullResponse = "ab";
+            state.Settled = true;
+            return state;
+        });
+
+        Assert.True(await grain.End("ab", 2));
+        Assert.False(await grain.End("ab", 2));
+        var (_, stored) = await fixture.ReadStoredStream(streamId);
+        Assert.Equal(StreamPhase.Ended, stored.Phase);
+        Assert.Equal("ab", stored.FullResponse);
+    }
+
+    [SkippableFact]
+    public async Task State_another_activation_wrote_makes_the_grain_deactivate_and_read_it()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b"]);
+        await StoredThrough(streamId, 2);
+
+        // A duplicate activation numbered 3 and 4 with text this one never saw.
+        await RewriteStored(streamId, state => WithTokens(state, ["a", "b", "X", "Y"]));
+        await grain.AppendMany(3, ["c"]);
+
+        // The grain deactivates on finding another activation's state; the next activation reads it.
+        await Eventually.True(async () => (await grain.GetTokens(0)).Tokens.SequenceEqual(["a", "b", "X", "Y"]),
+            because: "the grain steps aside and its next activation reads the stored state");
+        await Assert.ThrowsAsync<StreamConflictException>(() => grain.AppendMany(3, ["c"]).AsTask());
+    }
+
+    private IGrainStorage Storage => fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
+
+    /// <summary>Writes the stored state again through grain storage, which gives it a new version (ETag).</summary>
+    private async Task RewriteStored(string streamId, Func<StreamState, StreamState> change)
+    {
+        var grainId = fixture.Client.GetGrain<IStreamGrain>(streamId).GetGrainId();
+        var state = new GrainState<StreamState>();
+        await Storage.ReadStateAsync("stream", grainId, state);
+        state.State = change(state.State ?? throw new InvalidOperationException($"{streamId} has no stored state."));
+        await Storage.WriteStateAsync("stream", grainId, state);
+    }
+
+    private async Task<StreamState> StoredThrough(string streamId, long sequence) =>
+        (await Eventually.Get(() => fixture.ReadStoredStream(streamId), s => s.State.LastSequence >= sequence,
+            because: $"a checkpoint through {sequence}")).State;
+
+    private static StreamState WithTokens(StreamState state, string[] tokens)
+    {
+        var history = new TokenHistory(100, 10_000);
+        foreach (var token in tokens)
+        {
+            history.Append(token);
+        }
+
+        (state.TokenText, state.TokenLengths) = history.Pack();
+        state.LastSequence = tokens.Length;
+        return state;
+    }
+}
