@@ -38,7 +38,7 @@ public sealed class RevocationTests(GatewayFixture gateway)
         var join = await Assert.ThrowsAsync<HubException>(() => bob.Join(threadId));
         Assert.StartsWith("forbidden", Viewer.ServerMessage(join));
         var tokens = await Assert.ThrowsAsync<HubException>(() => bob.GetTokens(streamId, 0));
-        Assert.StartsWith("forbidden", Viewer.ServerMessage(tokens));
+        Assert.StartsWith("stream_not_found", Viewer.ServerMessage(tokens));
     }
 
     [Fact]
