@@ -61,7 +61,15 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         if (_context is not null)
         {
-            await _context.CloseAsync();
+            try
+            {
+                await _context.CloseAsync();
+            }
+            catch (PlaywrightException ex) when (ex.GetType().Name == "TargetClosedException")
+            {
+                // Chromium is already gone (it can exit first as the run winds down): nothing is left to close.
+                // Playwright keeps that exception type internal, so it is matched by name.
+            }
         }
 
         _playwright?.Dispose();
