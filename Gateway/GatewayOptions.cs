@@ -19,11 +19,26 @@ public sealed class GatewayOptions
     public TimeSpan SilentStreamProbe { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// For this long after a silo disappears, an open stream silent for <see cref="FailoverSilentStreamProbe"/> is
+    /// asked for its state. A pulling agent's delivery that went through the dead silo is never answered, and the
+    /// agent waits out the silos' response timeout (5 s) before it delivers that thread again; the window covers
+    /// detection plus that timeout.
+    /// </summary>
+    public TimeSpan FailoverProbeWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The silence that gets an open stream probed during <see cref="FailoverProbeWindow"/>; checked twice as often.
+    /// A flowing stream is never silent this long, so only stalled or pausing streams are asked, once per period.
+    /// </summary>
+    public TimeSpan FailoverSilentStreamProbe { get; set; } = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>
     /// Origins (<c>https://app.example.com</c>) whose pages may use the hub and load the browser client from this
     /// gateway. Credentials are allowed for exactly these origins, so <c>*</c> is refused. Empty: same origin only.
     /// </summary>
     public string[] AllowedOrigins { get; set; } = [];
 
+    /// <summary>
     /// Messages (a token, a done event, or a batch of them) that may wait for one connection's socket. When a
     /// connection's queue is full, its queued messages are dropped and it is sent <c>agent.thread.behind</c> for
     /// each stream they carried; it catches up with <c>GetTokens</c>. No other connection ever waits for it.

@@ -3,9 +3,14 @@ using Microsoft.Extensions.Options;
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
-/// Keeps the fan-out honest in the background: every <see cref="GatewayOptions.SubscriptionCheckInterval"/> it
-/// checks each thread subscription against Orleans (at once when the cluster connection recovers), and every
-/// <see cref="GatewayOptions.SilentStreamProbe"/> it asks silent open streams for their state.
+/// Keeps the fan-out honest in the background, in two loops that never wait for each other:
+/// <list type="bullet">
+/// <item>every <see cref="GatewayOptions.SubscriptionCheckInterval"/> (and at once when the cluster connection
+/// changes) it checks each thread subscription against Orleans;</item>
+/// <item>it asks open streams silent for <see cref="GatewayOptions.SilentStreamProbe"/> for their state, and for
+/// <see cref="GatewayOptions.FailoverProbeWindow"/> after a silo disappears, those silent for
+/// <see cref="GatewayOptions.FailoverSilentStreamProbe"/>.</item>
+/// </list>
 /// </summary>
 internal sealed class SubscriptionKeeper(
     ThreadFanout fanout,
@@ -15,28 +20,69 @@ internal sealed class SubscriptionKeeper(
 {
     private static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = 16 };
 
-    private volatile bool _verifyNow;
+    private readonly WakeUp _verifyNow = new();
+    private readonly WakeUp _siloLost = new();
+    private long _failoverUntilTicks;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        connection.Changed += () => _verifyNow = true;
-        var settings = options.Value;
-        var tick = settings.SilentStreamProbe < settings.SubscriptionCheckInterval ? settings.SilentStreamProbe : settings.SubscriptionCheckInterval;
-        var lastVerified = time.GetUtcNow();
-        using var timer = new PeriodicTimer(tick, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        connection.Changed += _verifyNow.Set;
+        connection.SiloLost += () =>
         {
-            var verify = _verifyNow || time.GetUtcNow() - lastVerified >= settings.SubscriptionCheckInterval;
-            if (verify)
+            Interlocked.Exchange(ref _failoverUntilTicks, (time.GetUtcNow() + options.Value.FailoverProbeWindow).UtcTicks);
+            _siloLost.Set();
+        };
+        return Task.WhenAll(Verify(stoppingToken), Probe(stoppingToken));
+    }
+
+    private async Task Verify(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await _verifyNow.Wait(options.Value.SubscriptionCheckInterval, time, stoppingToken);
+
+            // Several at a time. A check's grain call can wait out its timeout (its silo just died); it holds no
+            // lock meanwhile, so the thread's events and probes go on.
+            await Parallel.ForEachAsync(fanout.Channels, Parallelism, (channel, _) => new ValueTask(channel.VerifySubscription()));
+        }
+    }
+
+    private async Task Probe(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var settings = options.Value;
+            var failover = time.GetUtcNow().UtcTicks < Interlocked.Read(ref _failoverUntilTicks);
+            var silentFor = failover ? settings.FailoverSilentStreamProbe : settings.SilentStreamProbe;
+
+            // Not awaited: a channel whose probe waits on a dead silo is skipped until it is done, and the others
+            // are probed on time.
+            foreach (var channel in fanout.Channels)
             {
-                _verifyNow = false;
-                lastVerified = time.GetUtcNow();
+                channel.StartProbe(silentFor);
             }
 
-            // Several at a time: a check whose grain call waits out its timeout (its silo just died) must not hold up
-            // the probes of every other thread.
-            await Parallel.ForEachAsync(fanout.Channels, Parallelism,
-                (channel, _) => new ValueTask(channel.Check(verify, settings.SilentStreamProbe)));
+            await _siloLost.Wait(silentFor / 2, time, stoppingToken);
+        }
+    }
+
+    /// <summary>A wait that ends after its period, or earlier when set.</summary>
+    private sealed class WakeUp
+    {
+        private TaskCompletionSource _set = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Set() => Volatile.Read(ref _set).TrySetResult();
+
+        public async Task Wait(TimeSpan period, TimeProvider time, CancellationToken cancellationToken)
+        {
+            var set = Volatile.Read(ref _set);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(set.Task, Task.Delay(period, time, stop.Token));
+            stop.Cancel();
+            if (set.Task.IsCompleted)
+            {
+                Interlocked.CompareExchange(ref _set, new(TaskCreationOptions.RunContinuationsAsynchronously), set);
+            }
         }
     }
 }

@@ -28,6 +28,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _arrivals = new();
     private Task _forwarding = Task.CompletedTask;
+    private Task _probing = Task.CompletedTask;
     private StreamSubscriptionHandle<ThreadEvent>? _handle;
     private bool _isClosed;
 
@@ -199,31 +200,60 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
     }
 
-    /// <summary>
-    /// Re-creates the subscription if Orleans no longer has it, then catches up on what was missed;
-    /// and asks silent open streams for their state.
-    /// </summary>
-    public async Task Check(bool verifySubscription, TimeSpan silentFor)
+    /// <summary>Re-creates the subscription if Orleans no longer has it, then catches up on what was missed.</summary>
+    public async Task VerifySubscription()
     {
-        await _gate.WaitAsync();
         try
         {
-            if (_handle is null)
+            // Asked without the gate: the answer can take the client's response timeout when the stream's pub-sub
+            // grain was on a silo that just died, and the thread's events must not wait for it.
+            if (_handle is not { } handle
+                || (await _subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(_threadId)))
+                    .Any(s => s.SubscriptionId == handle.HandleId))
             {
                 return;
             }
 
-            if (verifySubscription)
+            await _gate.WaitAsync();
+            try
             {
-                var current = await _subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(_threadId));
-                if (!current.Any(s => s.SubscriptionId == _handle.HandleId))
+                if (_handle == handle)
                 {
                     await Resubscribe();
-                    return;
                 }
             }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogCheckFailed(ex, _threadId);
+        }
+    }
 
-            await _sequencer.ProbeSilent(silentFor);
+    /// <summary>
+    /// Starts asking the thread's open streams silent longer than <paramref name="silentFor"/> for their state,
+    /// unless the previous probe is still waiting for an answer. Called by one loop only.
+    /// </summary>
+    public void StartProbe(TimeSpan silentFor)
+    {
+        if (_probing.IsCompleted)
+        {
+            _probing = Probe(silentFor);
+        }
+    }
+
+    private async Task Probe(TimeSpan silentFor)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_handle is not null)
+            {
+                await _sequencer.ProbeSilent(silentFor);
+            }
         }
         catch (Exception ex)
         {

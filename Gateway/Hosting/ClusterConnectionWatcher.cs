@@ -2,12 +2,16 @@ namespace ReHome.Gateway;
 
 /// <summary>
 /// Hears from the Orleans client when its connection to the cluster drops or recovers. After a loss, Orleans may
-/// already have deleted this client's stream subscriptions, so the fan-out checks them at once.
+/// already have deleted this client's stream subscriptions, so the fan-out checks them at once; after a silo
+/// disappears, deliveries in flight through it are lost, so the fan-out probes stalled streams quickly for a while.
 /// </summary>
 internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnectionWatcher> logger, IHostApplicationLifetime lifetime) : IClusterConnectionStatusObserver
 {
     /// <summary>Raised after the connection recovers or the set of reachable silos changes.</summary>
     public event Action? Changed;
+
+    /// <summary>Raised when fewer silos are reachable than before: one died or is leaving.</summary>
+    public event Action? SiloLost;
 
     public void NotifyClusterConnectionLost()
     {
@@ -25,6 +29,11 @@ internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnection
     public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
     {
         LogGatewayCount(previousNumberOfGateways, currentNumberOfGateways, connectionRecovered);
+        if (currentNumberOfGateways < previousNumberOfGateways)
+        {
+            SiloLost?.Invoke();
+        }
+
         Changed?.Invoke();
     }
 

@@ -18,6 +18,9 @@ public static class GatewayServices
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
             .Validate(o => o.ConnectionQueueLimit >= 1 && o.BehindTimeout > TimeSpan.Zero,
                 "Gateway:ConnectionQueueLimit must be at least 1 and Gateway:BehindTimeout positive.")
+            .Validate(o => o.SubscriptionCheckInterval > TimeSpan.Zero && o.SilentStreamProbe > TimeSpan.Zero
+                    && o.FailoverSilentStreamProbe > TimeSpan.Zero && o.FailoverProbeWindow >= TimeSpan.Zero,
+                "Gateway:SubscriptionCheckInterval, SilentStreamProbe and FailoverSilentStreamProbe must be positive, and FailoverProbeWindow not negative.")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();
