@@ -147,7 +147,19 @@ internal sealed class ProducerStream
 
             var start = (int)(next - firstUnstored);
             var chunk = _unstored.GetRange(start, Math.Min(_maxBatch, _unstored.Count - start)).ToArray();
-            var ack = await AppendOnce(next, chunk);
+            AppendAck ack;
+            try
+            {
+                ack = await AppendOnce(next, chunk);
+            }
+            catch (SequenceGapException again) when (again.ExpectedSequence < next)
+            {
+                // The grain lost what this resend had just put back (its silo went too, as in a rolling restart):
+                // start again from where it stands now.
+                next = again.ExpectedSequence;
+                continue;
+            }
+
             _metrics.Resent(chunk.Length);
             next += chunk.Length;
             Forget(ack.DurableThrough);
