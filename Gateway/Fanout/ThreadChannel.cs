@@ -11,7 +11,7 @@ namespace ReHome.Gateway.Fanout;
 /// fill) and <see cref="ThreadDispatcher"/> (to each viewer). An access change takes the users who lost access out.
 /// </summary>
 /// <remarks>
-/// Everything runs under one gate, in event order. Events are taken without making Orleans wait (see
+/// Everything that touches the sequencer or the viewers runs under one gate, in event order (a subscription check asks Orleans outside it). Events are taken without making Orleans wait (see
 /// <see cref="OnNextAsync"/>).
 /// </remarks>
 internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
