@@ -1,0 +1,145 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using ReHome.Producer;
+
+namespace ReHome.Tests.Producer;
+
+/// <summary>
+/// The SDK's resend after a grain came back without tokens it had acknowledged, against a grain that forgets
+/// everything it holds just before chosen calls (its silo died, nothing was checkpointed yet).
+/// </summary>
+public sealed class ResendTests
+{
+    private static readonly Retry Quick = new(new StreamProducerOptions
+    {
+        RetryTimeout = TimeSpan.FromSeconds(10),
+        FirstRetryDelay = TimeSpan.FromMilliseconds(1),
+        MaxRetryDelay = TimeSpan.FromMilliseconds(5),
+    }, NullLogger.Instance);
+
+    private static readonly ProducerMetrics Metrics =
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+
+    [Fact]
+    public async Task Tokens_a_restarted_grain_lost_are_resent_under_their_numbers_before_the_next_append()
+    {
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [4]);
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics);
+
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Equal(i, await producer.Enqueue($"t{i} "));
+        }
+
+        Assert.Equal(4, await producer.Enqueue("t4 "));
+
+        Assert.Equal(["t1 ", "t2 ", "t3 ", "t4 "], grain.Stored);
+    }
+
+    [Fact]
+    public async Task A_grain_that_restarts_again_mid_resend_is_resent_from_where_it_stands()
+    {
+        // Calls 1-5 append t1..t5 one by one. Before call 6 (t6) the grain forgets: gap, expected 1. The resend puts
+        // back t1-t2 (call 7), then the grain forgets again before call 8 (t3-t4), as when a rolling restart takes
+        // its next silo too. The resend must start over at 1 rather than fail the append.
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [6, 8]);
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics);
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.Equal(i, await producer.Enqueue($"t{i} "));
+        }
+
+        Assert.Equal(6, await producer.Enqueue("t6 "));
+        Assert.True(await producer.End(null, CancellationToken.None));
+
+        Assert.Equal(["t1 ", "t2 ", "t3 ", "t4 ", "t5 ", "t6 "], grain.Stored);
+        Assert.True(grain.Ended);
+        Assert.Equal(2, grain.Forgotten);
+    }
+
+    [Fact]
+    public async Task Tokens_the_grain_had_reported_durable_and_then_lost_fail_the_append_with_the_gap()
+    {
+        // Nothing is kept to resend them with: the producer must say so, not number new tokens after a hole.
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [3]) { Durable = true };
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics);
+        await producer.Enqueue("t1 ");
+        await producer.Enqueue("t2 ");
+
+        var gap = await Assert.ThrowsAsync<SequenceGapException>(() => producer.Enqueue("t3 "));
+
+        Assert.Equal(1, gap.ExpectedSequence);
+        Assert.Empty(grain.Stored);
+    }
+
+    /// <summary>
+    /// <see cref="IStreamGrain.AppendMany"/>'s contract in memory: resent tokens with the same text are skipped, a
+    /// number past the next one is a gap naming the next expected number.
+    /// </summary>
+    private sealed class ForgetfulStreamGrain(IReadOnlyCollection<int> forgetBeforeCalls) : IStreamGrain
+    {
+        private int _calls;
+
+        public List<string> Stored { get; } = [];
+
+        public bool Ended { get; private set; }
+
+        public int Forgotten { get; private set; }
+
+        /// <summary>Acknowledge appended tokens as stored, so the producer need not keep them.</summary>
+        public bool Durable { get; init; }
+
+        public ValueTask<AppendAck> AppendMany(long firstSequence, string[] tokens)
+        {
+            if (forgetBeforeCalls.Contains(++_calls))
+            {
+                Stored.Clear();
+                Forgotten++;
+            }
+
+            var expected = Stored.Count + 1;
+            if (firstSequence > expected)
+            {
+                throw new SequenceGapException("s", expected, firstSequence);
+            }
+
+            for (var i = 0; i < tokens.Length; i++)
+            {
+                var sequence = firstSequence + i;
+                if (sequence <= Stored.Count)
+                {
+                    Assert.Equal(Stored[(int)sequence - 1], tokens[i]);
+                }
+                else
+                {
+                    Stored.Add(tokens[i]);
+                }
+            }
+
+            return ValueTask.FromResult(new AppendAck(Stored.Count, Durable ? Stored.Count : 0));
+        }
+
+        public Task<bool> End(string? fullResponse, long? expectedLastSequence = null)
+        {
+            if (expectedLastSequence > Stored.Count)
+            {
+                throw new SequenceGapException("s", Stored.Count + 1, expectedLastSequence.Value + 1);
+            }
+
+            var first = !Ended;
+            Ended = true;
+            return Task.FromResult(first);
+        }
+
+        public Task<StreamInfo> Start(string threadId, string runId) => throw new NotSupportedException();
+
+        public ValueTask<long> Append(string token) => throw new NotSupportedException();
+
+        public Task<bool> Cancel(string reason) => throw new NotSupportedException();
+
+        public ValueTask<TokenPage> GetTokens(long afterSequence) => throw new NotSupportedException();
+
+        public ValueTask<StreamInfo> GetInfo() => throw new NotSupportedException();
+    }
+}
