@@ -72,10 +72,11 @@ public sealed class StreamOptions
     /// <summary>
     /// Longest a pulling agent's read of a thread-feed queue waits while the queue is empty. A read returns as soon
     /// as an event is queued, so this is not a delay on delivery: it sets how often an idle queue is asked (and the
-    /// agent's housekeeping runs). Must stay well under the silos' response timeout (30 s).
+    /// agent's housekeeping runs), one wake-up per queue per period. The read is a grain call, so it must end well
+    /// within the silos' response timeout (5 s): at most 60 % of it (<see cref="StreamOptionsValidator"/>).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
-    public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// Most published events of one thread that the silo delivers to a subscriber in one call. Events queue while a

@@ -125,10 +125,10 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     break;
                 case "idle":
                     var mode = target is ReHomeTarget rehome ? (rehome.Embedded ? "embedded" : "cluster") : "baseline";
-                    var idle = await IdleScenario.Run(target, mode, options.Warmup ?? 30, options.Duration ?? 30);
+                    var idle = await IdleScenario.Run(target, mode, options.Warmup ?? IdleScenario.DefaultWarmup, options.Duration ?? 30, profiler);
                     section.Results.Add(idle);
                     Console.WriteLine($"   {target.Name} ({mode}): " + string.Join(", ", idle.Processes.Select(p =>
-                        $"{p.Name} {p.CpuPercentOfOneCore} % CPU, {p.ContextSwitchesPerSecond} switches/s, {p.AllocatedKbPerSecond} KB/s")));
+                        $"{p.Name} {p.CpuPercentOfOneCore} % CPU, {p.ContextSwitchesPerSecond} switches/s, {p.AllocatedKbPerSecond} KB/s, {p.WorkItemsPerSecond} work items/s")));
                     break;
                 case "capacity":
                     var capacity = await new CapacityScenario(options, jwt).Run(target, tag);

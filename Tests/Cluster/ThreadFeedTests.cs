@@ -3,14 +3,18 @@ using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Cluster;
 
-/// <summary>A cluster whose thread-feed reads wait 10 s on an empty queue.</summary>
+/// <summary>A cluster whose thread-feed reads wait 10 s on an empty queue (with a response timeout that allows it).</summary>
 public sealed class LongFeedWaitFixture : ClusterFixture
 {
     public static readonly TimeSpan ReadWait = TimeSpan.FromSeconds(10);
 
     protected override short SiloCount => 1;
 
-    protected override Dictionary<string, string?> Settings => new() { ["Streams:PollingPeriod"] = ReadWait.ToString() };
+    protected override Dictionary<string, string?> Settings => new()
+    {
+        ["Streams:PollingPeriod"] = ReadWait.ToString(),
+        ["Messaging:ResponseTimeout"] = (ReadWait * 2).ToString(),
+    };
 }
 
 [CollectionDefinition(Name)]

@@ -73,7 +73,15 @@ internal static class GcProbe
     }
 
     /// <summary>Bytes the process has allocated since it started (its <c>dotnet_gc_heap_total_allocated_bytes_total</c>), or null.</summary>
-    public static async Task<long?> AllocatedBytes(ChildProcess process)
+    public static Task<long?> AllocatedBytes(ChildProcess process) => Total(process, "dotnet_gc_heap_total_allocated_bytes_total");
+
+    /// <summary>
+    /// Thread-pool work items the process has run since it started, or null. When idle, each is a wake-up: a worker
+    /// taken from its sleep, which then spins before it sleeps again.
+    /// </summary>
+    public static Task<long?> WorkItems(ChildProcess process) => Total(process, "dotnet_thread_pool_work_item_count_total");
+
+    private static async Task<long?> Total(ChildProcess process, string metric)
     {
         if (process.HttpBase is null || !process.IsDotnet)
         {
@@ -84,7 +92,7 @@ internal static class GcProbe
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             var text = await http.GetStringAsync(process.HttpBase + "/metrics");
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal));
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(metric, StringComparison.Ordinal));
             return line is null ? null : (long)Value(line);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)

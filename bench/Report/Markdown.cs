@@ -127,19 +127,22 @@ internal static class Markdown
     private static string Peaks(LiveResult x) =>
         string.Join(" + ", x.Processes.Where(p => IsServer(p.Name)).Select(p => $"{p.PeakRssMb:0} ({p.Name})"));
 
+    /// <summary>A figure read from the process's metrics endpoint; blank where it has none (Redis).</summary>
+    private static string Optional(double value) => double.IsNaN(value) ? "" : Format(value);
+
     private static void Idle(StringBuilder md, List<IdleResult> results)
     {
         var any = results[0];
         md.AppendLine(CultureInfo.InvariantCulture, $"No streams, no viewers, no producer: {any.WarmupSeconds} s after start, {any.DurationSeconds} s measured.");
         md.AppendLine();
-        md.AppendLine("| system | process | CPU, % of one core | context switches/s | allocated KB/s |");
-        md.AppendLine("|---|---|---:|---:|---:|");
+        md.AppendLine("| system | process | CPU, % of one core | context switches/s | allocated KB/s | thread-pool work items/s |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|");
         foreach (var result in results)
         {
             foreach (var p in result.Processes)
             {
                 md.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {result.Target} ({result.Mode}) | {p.Name} | {Format(p.CpuPercentOfOneCore)} | {Format(p.ContextSwitchesPerSecond)} | {(double.IsNaN(p.AllocatedKbPerSecond) ? "" : Format(p.AllocatedKbPerSecond))} |");
+                    $"| {result.Target} ({result.Mode}) | {p.Name} | {Format(p.CpuPercentOfOneCore)} | {Format(p.ContextSwitchesPerSecond)} | {Optional(p.AllocatedKbPerSecond)} | {Optional(p.WorkItemsPerSecond)} |");
             }
         }
 
