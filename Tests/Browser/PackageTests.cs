@@ -86,6 +86,8 @@ public sealed class PackageTests(GatewayFixture gateway, BrowserFixture browser,
             await page.WaitForFunctionAsync("() => window.finished === 'completed'");
 
             Assert.Equal(string.Concat(tokens), await page.EvalOnSelectorAsync<string>("rehome-ai-response", "e => e.text"));
+            // The element renders on the next animation frame after the done event.
+            await page.WaitForFunctionAsync("() => document.querySelector('rehome-ai-response').shadowRoot.querySelectorAll('h1, li').length === 3");
             Assert.Equal("Built with esbuild|one,two", await page.EvalOnSelectorAsync<string>("rehome-ai-response",
                 "e => e.shadowRoot.querySelector('h1').textContent + '|' + [...e.shadowRoot.querySelectorAll('li')].map(li => li.textContent).join(',')"));
             Assert.Equal("""{"definedOnImport":true,"stop":"function","state":"connecting"}""", await page.EvaluateAsync<string>("() => JSON.stringify(window.checks)"));
