@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using ReHome.Producer;
 
 namespace ReHome.Tests.Producer;
@@ -11,12 +10,7 @@ namespace ReHome.Tests.Producer;
 /// </summary>
 public sealed class ResendTests
 {
-    private static readonly Retry Quick = new(new StreamProducerOptions
-    {
-        RetryTimeout = TimeSpan.FromSeconds(10),
-        FirstRetryDelay = TimeSpan.FromMilliseconds(1),
-        MaxRetryDelay = TimeSpan.FromMilliseconds(5),
-    }, NullLogger.Instance);
+    private static readonly Retry Quick = RetryTests.Quick;
 
     private static readonly ProducerMetrics Metrics =
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());

@@ -5,7 +5,8 @@ namespace ReHome.Tests.Producer;
 
 public sealed class RetryTests
 {
-    private static readonly Retry Quick = new(new StreamProducerOptions
+    /// <summary>Retries at once and often, so a test's retries take milliseconds.</summary>
+    internal static readonly Retry Quick = new(new StreamProducerOptions
     {
         RetryTimeout = TimeSpan.FromSeconds(10),
         FirstRetryDelay = TimeSpan.FromMilliseconds(1),
