@@ -11,6 +11,7 @@ public sealed class CounterProbe : IDisposable
 {
     private readonly MeterListener _listener = new();
     private long _total;
+    private long _added;
 
     public CounterProbe(IServiceProvider app, string instrument)
     {
@@ -22,11 +23,21 @@ public sealed class CounterProbe : IDisposable
                 listener.EnableMeasurementEvents(published);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+        _listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+        {
+            Interlocked.Add(ref _total, value);
+            if (value > 0)
+            {
+                Interlocked.Add(ref _added, value);
+            }
+        });
         _listener.Start();
     }
 
     public long Total => Interlocked.Read(ref _total);
+
+    /// <summary>The increments alone: for an up-down counter, what was added whatever went away meanwhile.</summary>
+    public long Added => Interlocked.Read(ref _added);
 
     public void Dispose() => _listener.Dispose();
 }
