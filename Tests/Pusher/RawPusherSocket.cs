@@ -137,7 +137,10 @@ public sealed class RawPusherSocket : IAsyncDisposable
         }
     }
 
-    /// <summary>The next message that is not the gateway's own <c>pusher:ping</c> (the tests' heartbeats are short).</summary>
+    /// <summary>
+    /// The next message that is not the gateway's own <c>pusher:ping</c>, answering each ping with a pong as pusher-js
+    /// does (a test that reads for longer than the activity and pong timeouts would otherwise be closed with 4201).
+    /// </summary>
     public async Task<JsonElement> ReceiveSkippingPings(TimeSpan? timeout = null)
     {
         while (true)
@@ -147,6 +150,8 @@ public sealed class RawPusherSocket : IAsyncDisposable
             {
                 return message;
             }
+
+            await Send(new { @event = "pusher:pong", data = new { } });
         }
     }
 
