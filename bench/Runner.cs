@@ -142,9 +142,9 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     Console.WriteLine($"   {target.Name}: {connections.Connected} connected, {connections.HeapBytesPerConnection} heap bytes and {connections.RssBytesPerConnection} RSS bytes each");
                     break;
                 case "streams":
-                    var streams = await new StreamsScenario(options).Run(target, options.Streams ?? 10_000, options.TokensPerStream ?? 100, tag);
+                    var streams = await new StreamsScenario(options, Path.GetDirectoryName(logs)!).Run(target, options.Streams ?? 10_000, options.TokensPerStream ?? 100, tag);
                     section.Results.Add(streams);
-                    Console.WriteLine($"   {target.Name}: {streams.HeapBytesPerStream} heap bytes per stream ({streams.HeapBytesPerStreamExcludingText} without text), {streams.RssBytesPerStream} RSS bytes");
+                    Console.WriteLine($"   {target.Name}: {streams.HeapBytesPerStream} heap bytes per stream ({streams.HeapBytesPerStreamExcludingText} without text, {streams.LiveBytesPerStreamExcludingText} live without text), {streams.RssBytesPerStream} RSS bytes");
                     break;
                 case "append":
                     var cases = await new AppendScenario(options.Duration ?? 5).Run((ReHomeTarget)target, tag);

@@ -42,7 +42,13 @@ internal static class GcProbe
         }
     }
 
-    public static async Task<long> HeapAfterFullGc(ChildProcess process)
+    public static async Task<long> HeapAfterFullGc(ChildProcess process) => (await HeapSizesAfterFullGc(process)).Size;
+
+    /// <summary>
+    /// The managed heap after a forced full GC: its size, and the bytes of live objects in it (the size less the free
+    /// space between them, which depends on whether that GC compacted and which the next allocations fill).
+    /// </summary>
+    public static async Task<(long Size, long Live)> HeapSizesAfterFullGc(ChildProcess process)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var before = await Read(http, process);
@@ -69,7 +75,7 @@ internal static class GcProbe
             throw new InvalidOperationException($"No full GC happened in {process.Name} within 20 s.");
         }
 
-        return after.Heap;
+        return (after.Heap, after.Heap - after.Fragmentation);
     }
 
     /// <summary>Bytes the process has allocated since it started (its <c>dotnet_gc_heap_total_allocated_bytes_total</c>), or null.</summary>
@@ -101,10 +107,10 @@ internal static class GcProbe
         }
     }
 
-    private static async Task<(long Gen2, long Heap)> Read(HttpClient http, ChildProcess process)
+    private static async Task<(long Gen2, long Heap, long Fragmentation)> Read(HttpClient http, ChildProcess process)
     {
         var text = await http.GetStringAsync(process.HttpBase + "/metrics");
-        long gen2 = 0, heap = 0;
+        long gen2 = 0, heap = 0, fragmentation = 0;
         foreach (var line in text.Split('\n'))
         {
             if (line.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal) && line.Contains("\"gen2\""))
@@ -115,9 +121,13 @@ internal static class GcProbe
             {
                 heap += (long)Value(line);
             }
+            else if (line.StartsWith("dotnet_gc_last_collection_heap_fragmentation_size_bytes{", StringComparison.Ordinal))
+            {
+                fragmentation += (long)Value(line);
+            }
         }
 
-        return (gen2, heap);
+        return (gen2, heap, fragmentation);
     }
 
     private static double Value(string line)

@@ -202,6 +202,7 @@ internal static class Markdown
         Row(md, "managed heap per stream, bytes", r?.HeapBytesPerStream, b?.HeapBytesPerStream);
         Row(md, "of which token text (2 B per UTF-16 unit), bytes", r?.TextBytesPerStream, b?.TextBytesPerStream);
         Row(md, "managed heap per stream excluding text, bytes", r?.HeapBytesPerStreamExcludingText, b?.HeapBytesPerStreamExcludingText);
+        Row(md, "live objects per stream excluding text (heap less free space), bytes", r?.LiveBytesPerStreamExcludingText, b?.LiveBytesPerStreamExcludingText);
         Row(md, "RSS per stream, bytes", r?.RssBytesPerStream, b?.RssBytesPerStream);
         Row(md, "Redis memory delta MB", r?.RedisDeltaMb, b?.RedisDeltaMb);
         Row(md, "setup s", r?.SetupSeconds, b?.SetupSeconds);

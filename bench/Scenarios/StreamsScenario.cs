@@ -17,15 +17,17 @@ public sealed record StreamsResult(
     double RssBytesPerStream,
     double TextBytesPerStream,
     double HeapBytesPerStreamExcludingText,
+    double LiveBytesPerStreamExcludingText,
     double? RedisDeltaMb,
     long ProducerFailures,
     string? FirstError);
 
 /// <summary>
 /// Memory per open stream: the stream host's managed heap (after a full GC) and RSS before and after starting N
-/// streams (each with its own run, 50 per thread) and appending T tokens to each, left open.
+/// streams (each with its own run, 50 per thread) and appending T tokens to each, left open. The heap is reported
+/// twice: its size, and its live objects (the size less free space, which varies with whether that GC compacted).
 /// </summary>
-internal sealed class StreamsScenario(BenchOptions options)
+internal sealed class StreamsScenario(BenchOptions options, string reportDirectory)
 {
     private const int StreamsPerThread = 50;
 
@@ -40,9 +42,14 @@ internal sealed class StreamsScenario(BenchOptions options)
         await producer.StartStream($"t{tag}-warm", $"r{tag}-warm", $"s{tag}-warm");
         await producer.Send($"s{tag}-warm", "warm");
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var heap0 = await GcProbe.HeapAfterFullGc(host);
+        var (heap0, live0) = await GcProbe.HeapSizesAfterFullGc(host);
         var rss0 = ProcStats.Rss(host.Pid);
         var redis0 = await RedisUsed(target);
+        if (options.GcDump)
+        {
+            // The picture before, so that a diff of the two by type shows what the streams added.
+            await GcProbe.Dump(host, reportDirectory, $"{target.Name}-streams-{host.Name}-{tag}-before");
+        }
 
         var clock = Stopwatch.StartNew();
         await Bounded.ForEach(Enumerable.Range(0, threads), 32, t => producer.ConfigureThread($"t{tag}-{t}", "nobody", []));
@@ -70,12 +77,12 @@ internal sealed class StreamsScenario(BenchOptions options)
 
         // Past the write-behind checkpoint, so stored copies are in the picture too.
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var heap1 = await GcProbe.HeapAfterFullGc(host);
+        var (heap1, live1) = await GcProbe.HeapSizesAfterFullGc(host);
         var rss1 = ProcStats.Rss(host.Pid);
         var redis1 = await RedisUsed(target);
         if (options.GcDump)
         {
-            await GcProbe.Dump(host, options.Output, $"{target.Name}-streams-{host.Name}-{tag}");
+            await GcProbe.Dump(host, reportDirectory, $"{target.Name}-streams-{host.Name}-{tag}");
         }
 
         var text = ledgers.Average(l => Enumerable.Range(1, tokens).Sum(k => StringBytes(Tokens.For(l.Index, k))));
@@ -84,7 +91,7 @@ internal sealed class StreamsScenario(BenchOptions options)
             target.Name, count, tokens, threads, Math.Round(setup, 1),
             Math.Round((heap1 - heap0) / 1048576.0, 1), Math.Round((rss1 - rss0) / 1048576.0, 1),
             Math.Round(perStream), Math.Round((double)(rss1 - rss0) / count),
-            Math.Round(text), Math.Round(perStream - text),
+            Math.Round(text), Math.Round(perStream - text), Math.Round((double)(live1 - live0) / count - text),
             redis0 is null ? null : Math.Round((redis1!.Value - redis0.Value) / 1048576.0, 1),
             ledgers.Sum(l => (long)l.Failed),
             ledgers.Select(l => l.FirstError?.Message).FirstOrDefault(m => m is not null));
