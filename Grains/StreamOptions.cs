@@ -64,8 +64,10 @@ public sealed class StreamOptions
 
     /// <summary>
     /// Period of the durable reminder that wakes a stream whose silo died or that was deactivated, so idle and
-    /// retention expiry happen even with no activation. While active, a timer checks more often. At least Orleans'
-    /// minimum reminder period (one minute); a shorter one is refused at start (<see cref="StreamOptionsValidator"/>).
+    /// retention expiry happen even with no activation. It first ticks <see cref="StreamIdleTimeout"/> after the start
+    /// (a stream whose activation was lost retires no earlier than that). While active, the silo's sweep checks it
+    /// (<see cref="StreamHygieneSweep"/>). At least Orleans' minimum reminder period (one minute); a shorter one is
+    /// refused at start (<see cref="StreamOptionsValidator"/>).
     /// </summary>
     public TimeSpan HygieneReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 

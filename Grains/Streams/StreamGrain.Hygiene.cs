@@ -5,8 +5,8 @@ using Orleans.Storage;
 namespace ReHome.Grains;
 
 // Hygiene replaces the old cache TTLs: an open stream with no token for StreamIdleTimeout ends as abandoned,
-// and an ended stream clears its stored state DoneRetention after it ended. A timer checks while the grain is
-// active; a durable reminder wakes the grain when it is not (its silo died, or it was deactivated).
+// and an ended stream clears its stored state DoneRetention after it ended. The silo's sweep (StreamHygieneSweep)
+// checks while the grain is active; a durable reminder wakes the grain when it is not (its silo died, or it was deactivated).
 // What it clears leaves a tombstone (StreamTombstone) for TombstoneRetention, so the id is not reused meanwhile: the
 // grain answers as the ended stream, without its text. The tombstone expires in storage by itself.
 internal sealed partial class StreamGrain
@@ -15,7 +15,8 @@ internal sealed partial class StreamGrain
 
     private const string TombstoneState = "tombstone";
 
-    private IGrainTimer? _hygieneTimer;
+    /// <summary>When a hygiene check could next act (UTC ticks); written in the grain's turns, read by the silo's sweep.</summary>
+    private long _hygieneDueTicks = long.MaxValue;
 
     /// <summary>
     /// The tombstone as this activation last read or wrote it. Read only when the stream has no state (a new id, or one
@@ -29,23 +30,47 @@ internal sealed partial class StreamGrain
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == HygieneReminderName ? CheckHygiene(CancellationToken.None) : Task.CompletedTask;
 
-    private void StartHygieneTimer()
+    Task IStreamHygiene.CheckHygiene() => CheckHygiene(CancellationToken.None);
+
+    /// <summary>Read by the sweep on its own thread: true once a check could act.</summary>
+    internal bool HygieneDue(DateTimeOffset now) => now.UtcTicks >= Volatile.Read(ref _hygieneDueTicks);
+
+    private void WatchHygiene()
     {
-        var shortest = _options.StreamIdleTimeout < _options.DoneRetention ? _options.StreamIdleTimeout : _options.DoneRetention;
-        var period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 10, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(30).Ticks));
-        _hygieneTimer ??= this.RegisterGrainTimer(CheckHygiene, new GrainTimerCreationOptions(period, period)
+        UpdateHygieneDue();
+        _sweep.Watch(this);
+    }
+
+    private void ForgetHygiene()
+    {
+        _sweep.Forget(this);
+        Volatile.Write(ref _hygieneDueTicks, long.MaxValue);
+    }
+
+    /// <summary>After any change of phase or activity: when the stream next becomes idle too long, or due to retire.</summary>
+    private void UpdateHygieneDue()
+    {
+        var due = _live.Phase switch
         {
-            Interleave = false,
-            KeepAlive = false,
-        });
+            _ when _retired => DateTimeOffset.MaxValue,
+            StreamPhase.Open => _live.LastActivityAt + _options.StreamIdleTimeout,
+            StreamPhase.Ended => (_live.EndedAt ?? _time.GetUtcNow()) + _options.DoneRetention,
+            _ => DateTimeOffset.MaxValue,
+        };
+        Volatile.Write(ref _hygieneDueTicks, due.UtcTicks);
     }
 
     private async Task RegisterHygieneReminder()
     {
         try
         {
+            // First due when an open stream could first be idle too long. Orleans keeps a reminder in its silo's memory
+            // (about 1.3 KB, with a task waiting for its tick) only from ten minutes before a tick
+            // (ReminderOptions.ReminderLoadingWindow), so most streams, which end and retire sooner, never cost that.
+            // While the stream is active the silo's sweep does the checks; the reminder is for when its activation is gone.
             var period = _options.HygieneReminderPeriod;
-            await this.RegisterOrUpdateReminder(HygieneReminderName, period, period);
+            var due = _options.StreamIdleTimeout > period ? _options.StreamIdleTimeout : period;
+            await this.RegisterOrUpdateReminder(HygieneReminderName, due, period);
         }
         catch (Exception ex)
         {
@@ -118,8 +143,7 @@ internal sealed partial class StreamGrain
 
         _publisher?.Stop();
         _publisher = null;
-        _hygieneTimer?.Dispose();
-        _hygieneTimer = null;
+        ForgetHygiene();
         if (tombstone is null)
         {
             _live = new StreamState();
@@ -142,7 +166,14 @@ internal sealed partial class StreamGrain
     {
         _tombstone = new GrainState<StreamTombstone>();
         await _tombstones.ReadStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
-        if (!_tombstone.RecordExists || _tombstone.State is not { } tombstone || tombstone.ExpiresAt <= _time.GetUtcNow())
+        if (!_tombstone.RecordExists)
+        {
+            // Nothing to keep: a new stream's activation then holds no tombstone.
+            _tombstone = null;
+            return false;
+        }
+
+        if (_tombstone.State is not { } tombstone || tombstone.ExpiresAt <= _time.GetUtcNow())
         {
             return false;
         }

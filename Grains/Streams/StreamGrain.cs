@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Storage;
+using Orleans.Streams;
 
 namespace ReHome.Grains;
 
@@ -12,7 +13,7 @@ namespace ReHome.Grains;
 /// </summary>
 // Grain type names are pinned: they are part of every stored state key, so a class rename must not change them.
 [GrainType("stream")]
-internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
+internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene, IRemindable
 {
     private const int MaxReasonChars = 1000;
 
@@ -24,6 +25,8 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
     private readonly TokenHistory _history;
     private readonly TokenBucket _tokenRate;
     private readonly TokenChunks _chunks;
+    private readonly IQueueAdapterFactory _feeds;
+    private readonly StreamHygieneSweep _sweep;
 
     /// <summary>The stream as it is now; <see cref="_state"/> holds what was last stored.</summary>
     private StreamState _live = new();
@@ -37,12 +40,16 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
         [FromKeyedServices(StorageNames.Grains)] IGrainStorage storage,
         [FromKeyedServices(StorageNames.Tombstones)] IGrainStorage tombstones,
+        [FromKeyedServices(ThreadStreams.ProviderName)] IQueueAdapterFactory feeds,
+        StreamHygieneSweep sweep,
         IOptions<StreamOptions> options,
         TimeProvider time,
         ILogger<StreamGrain> logger)
     {
         _state = state;
         _tombstones = tombstones;
+        _feeds = feeds;
+        _sweep = sweep;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -64,6 +71,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         var stored = _state.State;
         _live = Copy(stored);
         _history.Restore(stored.LastSequence, await _chunks.Restore(stored));
+        ForgetStoredText();
         _durableThrough = stored.LastSequence;
         _storedSettled = stored.Settled;
         _everStored = _state.RecordExists;
@@ -75,8 +83,8 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
 
         if (stored.Phase != StreamPhase.NotStarted)
         {
-            _publisher = CreatePublisher();
-            StartHygieneTimer();
+            _publisher = await CreatePublisher();
+            WatchHygiene();
         }
     }
 
@@ -119,8 +127,8 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
             _starting = false;
         }
 
-        _publisher = CreatePublisher();
-        StartHygieneTimer();
+        _publisher = await CreatePublisher();
+        WatchHygiene();
         await RegisterHygieneReminder();
         return Info();
     }
@@ -291,6 +299,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         }
 
         _live.LastActivityAt = _time.GetUtcNow();
+        UpdateHygieneDue();
         _publisher!.Tokens(firstSequence, tokens);
         ScheduleCheckpoint();
     }
@@ -309,6 +318,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
             s.EndedAt = now;
         });
 
+        UpdateHygieneDue();
         _publisher!.Done(_history.LastSequence, fullResponse, reason, detail);
         LogEnded(StreamId, reason, _history.LastSequence);
         try
@@ -372,12 +382,8 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IRemindable
         StreamId, _live.ThreadId, _live.RunId, _history.LastSequence, _live.Phase == StreamPhase.Ended,
         _live.Reason, _live.Detail, _live.StartedAt, _live.EndedAt);
 
-    private ThreadEventPublisher CreatePublisher()
-    {
-        var stream = this.GetStreamProvider(ThreadStreams.ProviderName)
-            .GetStream<ThreadEvent>(ThreadStreams.For(_live.ThreadId));
-        return new ThreadEventPublisher(_live.ThreadId, _live.RunId, StreamId, e => stream.OnNextAsync(e), _time, _logger);
-    }
+    private async Task<ThreadEventPublisher> CreatePublisher() =>
+        new(_live.ThreadId, _live.RunId, StreamId, await _feeds.CreateAdapter(CancellationToken.None), _time, _logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} resumes from stored sequence {Sequence}: its previous activation ended without storing its last state (its silo failed, or it found another activation's state). Appends without an index are refused until the producer resumes.")]
     private partial void LogInterrupted(string streamId, long sequence);

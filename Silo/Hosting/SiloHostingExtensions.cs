@@ -42,6 +42,8 @@ public static class SiloHostingExtensions
             silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
             AddStorage(silo, redis, streams.TombstoneRetention);
             AddThreadFeeds(silo, streams);
+            silo.Services.AddSingleton<StreamHygieneSweep>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<StreamHygieneSweep>());
             var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500));
             silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
             silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
