@@ -25,8 +25,9 @@ internal sealed partial class ThreadEventPublisher(
     TimeProvider time,
     ILogger logger)
 {
-    private readonly StreamId _stream = ThreadStreams.For(threadId);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly StreamId _stream = ThreadStreams.For(threadId);
 
     private readonly List<string> _open = [];
     private readonly Queue<(ThreadEvent Event, ActivityContext Trace)> _ready = new();
