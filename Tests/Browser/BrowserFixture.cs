@@ -75,7 +75,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright?.Dispose();
         if (_profile is not null)
         {
-            Directory.Delete(_profile, recursive: true);
+            await TempDirectory.Delete(_profile);
         }
     }
 }

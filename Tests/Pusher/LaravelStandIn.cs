@@ -113,7 +113,7 @@ public sealed class LaravelStandIn : IAsyncDisposable
         {
             if (directory is not null)
             {
-                Directory.Delete(directory, recursive: true);
+                await TempDirectory.Delete(directory);
             }
         }
     }

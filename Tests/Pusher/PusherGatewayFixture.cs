@@ -48,7 +48,7 @@ public sealed class PusherGatewayFixture : GatewayFixture
         }
 
         await base.DisposeAsync();
-        Directory.Delete(PagesFolder, recursive: true);
+        await TempDirectory.Delete(PagesFolder);
     }
 }
 
