@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Providers.Streams.Common;
 using Orleans.Runtime;
@@ -19,17 +18,15 @@ public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapt
     private readonly IGrainFactory _grains;
     private readonly ThreadFeedOptions _options;
     private readonly HashRingBasedStreamQueueMapper _mapper;
-    private readonly SimpleQueueAdapterCache _cache;
     private readonly ConcurrentDictionary<QueueId, ThreadFeedWriter> _writers = new();
     private readonly IStreamFailureHandler _failures = new NoOpStreamDeliveryFailureHandler();
 
-    private ThreadFeedAdapterFactory(string name, IGrainFactory grains, ThreadFeedOptions options, HashRingStreamQueueMapperOptions queues, ILoggerFactory loggers)
+    private ThreadFeedAdapterFactory(string name, IGrainFactory grains, ThreadFeedOptions options, HashRingStreamQueueMapperOptions queues)
     {
         Name = name;
         _grains = grains;
         _options = options;
         _mapper = new HashRingBasedStreamQueueMapper(queues, name);
-        _cache = new SimpleQueueAdapterCache(new SimpleQueueCacheOptions { CacheSize = options.CacheSize }, name, loggers);
     }
 
     public string Name { get; }
@@ -43,15 +40,14 @@ public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapt
         name,
         services.GetRequiredService<IGrainFactory>(),
         services.GetOptionsByName<ThreadFeedOptions>(name),
-        services.GetOptionsByName<HashRingStreamQueueMapperOptions>(name),
-        services.GetRequiredService<ILoggerFactory>());
+        services.GetOptionsByName<HashRingStreamQueueMapperOptions>(name));
 
     public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(this);
 
     public IQueueAdapterCache GetQueueAdapterCache() => this;
 
-    /// <summary>Orleans' simple cache per queue, guarded against cursors placed where it has purged (see <see cref="ThreadFeedCache"/>).</summary>
-    public IQueueCache CreateQueueCache(QueueId queueId) => new ThreadFeedCache(_cache.CreateQueueCache(queueId));
+    /// <summary>A cache per queue, indexed by stream (see <see cref="ThreadFeedCache"/>).</summary>
+    public IQueueCache CreateQueueCache(QueueId queueId) => new ThreadFeedCache(_options.CacheSize);
 
     public IStreamQueueMapper GetStreamQueueMapper() => _mapper;
 
