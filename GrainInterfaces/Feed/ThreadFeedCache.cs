@@ -209,6 +209,11 @@ internal sealed class ThreadFeedCache : IQueueCache
             stream.Add(this);
         }
 
+        /// <summary>
+        /// An entry read counts as passed, even while its delivery is in flight: the agent retries with the batch it
+        /// holds, not from the cache. Only a consumer that answered a delivery with a rewind token would need it again,
+        /// and the gateways' subscriptions answer none.
+        /// </summary>
         public bool HasPassed(Entry entry) => _last is not null && _last.Number >= entry.Number;
 
         public IBatchContainer? GetCurrent(out Exception? exception)
