@@ -8,8 +8,8 @@ namespace ReHome.Feed;
 /// The pulling agent's cache of one feed queue, indexed by stream. Orleans'
 /// <see cref="Orleans.Providers.Streams.Common.SimpleQueueCache"/> keeps one list per queue, and each subscriber's
 /// cursor walks every entry of every stream on that queue to find its own: per token, work grows with the streams that
-/// share the queue (at 1,000 streams, the walk was 9 % of a silo's CPU). Here each stream's entries are chained on
-/// their own, so a cursor steps from one of its stream's entries to the next.
+/// share the queue (at 1,000 streams on 8 queues, its <c>MoveNext</c> was 5.6 % of a silo's profile samples). Here
+/// each stream's entries are chained on their own, so a cursor steps from one of its stream's entries to the next.
 /// <para>
 /// As in Orleans' cache, an entry stays until every cursor of its stream has passed it, and reading pauses when the
 /// cache is full. A cursor asked for a position already purged starts at its stream's oldest entry still cached
@@ -46,7 +46,7 @@ internal sealed class ThreadFeedCache : IQueueCache
     {
         foreach (var message in messages)
         {
-            var entry = Streams(message.StreamId).Append(message);
+            var entry = EntriesOf(message.StreamId).Append(message);
             _entries.Enqueue(entry);
         }
     }
@@ -76,7 +76,7 @@ internal sealed class ThreadFeedCache : IQueueCache
         startPosition switch
         {
             StreamSubscriptionStartPosition.Latest => TryGetCacheCursor(streamId, null),
-            StreamSubscriptionStartPosition.EarliestAvailable => QueueCacheCursorResult<IQueueCacheCursor>.FromCursor(new Cursor(Streams(streamId), after: null)),
+            StreamSubscriptionStartPosition.EarliestAvailable => QueueCacheCursorResult<IQueueCacheCursor>.FromCursor(new Cursor(EntriesOf(streamId), after: null)),
             _ => throw new ArgumentOutOfRangeException(nameof(startPosition), startPosition, "The subscription start position is not defined."),
         };
 
@@ -86,7 +86,7 @@ internal sealed class ThreadFeedCache : IQueueCache
     /// </summary>
     private Cursor CursorAt(StreamId streamId, StreamSequenceToken? token)
     {
-        var stream = Streams(streamId);
+        var stream = EntriesOf(streamId);
         if (token is null)
         {
             return new Cursor(stream, after: stream.Newest);
@@ -101,7 +101,7 @@ internal sealed class ThreadFeedCache : IQueueCache
         return new Cursor(stream, before);
     }
 
-    private StreamEntries Streams(StreamId streamId)
+    private StreamEntries EntriesOf(StreamId streamId)
     {
         if (!_streams.TryGetValue(streamId, out var stream))
         {
