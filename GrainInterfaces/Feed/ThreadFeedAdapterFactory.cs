@@ -17,15 +17,19 @@ public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapt
 {
     private readonly IGrainFactory _grains;
     private readonly ThreadFeedOptions _options;
+    private readonly LocalThreadFeedQueues? _local;
     private readonly HashRingBasedStreamQueueMapper _mapper;
     private readonly ConcurrentDictionary<QueueId, ThreadFeedWriter> _writers = new();
+    private readonly ConcurrentDictionary<QueueId, string> _grainKeys = new();
     private readonly IStreamFailureHandler _failures = new NoOpStreamDeliveryFailureHandler();
 
-    private ThreadFeedAdapterFactory(string name, IGrainFactory grains, ThreadFeedOptions options, HashRingStreamQueueMapperOptions queues)
+    private ThreadFeedAdapterFactory(
+        string name, IGrainFactory grains, ThreadFeedOptions options, HashRingStreamQueueMapperOptions queues, LocalThreadFeedQueues? local)
     {
         Name = name;
         _grains = grains;
         _options = options;
+        _local = local;
         _mapper = new HashRingBasedStreamQueueMapper(queues, name);
     }
 
@@ -35,12 +39,16 @@ public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapt
 
     public StreamProviderDirection Direction => StreamProviderDirection.ReadWrite;
 
-    /// <summary>The factory Orleans calls for the named provider (<c>AddPersistentStreams</c>).</summary>
+    /// <summary>
+    /// The factory Orleans calls for the named provider (<c>AddPersistentStreams</c>). A silo registers
+    /// <see cref="LocalThreadFeedQueues"/>; a client has none and always calls the queue grains.
+    /// </summary>
     public static ThreadFeedAdapterFactory Create(IServiceProvider services, string name) => new(
         name,
         services.GetRequiredService<IGrainFactory>(),
         services.GetOptionsByName<ThreadFeedOptions>(name),
-        services.GetOptionsByName<HashRingStreamQueueMapperOptions>(name));
+        services.GetOptionsByName<HashRingStreamQueueMapperOptions>(name),
+        services.GetService<LocalThreadFeedQueues>());
 
     public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(this);
 
@@ -53,7 +61,8 @@ public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapt
 
     public Task<IStreamFailureHandler> GetDeliveryFailureHandler(QueueId queueId) => Task.FromResult(_failures);
 
-    public IQueueAdapterReceiver CreateReceiver(QueueId queueId) => new ThreadFeedReceiver(Queue(queueId), _options.ReadWait);
+    public IQueueAdapterReceiver CreateReceiver(QueueId queueId) =>
+        new ThreadFeedReceiver(Queue(queueId), _local is null ? null : () => _local.Find(GrainKey(queueId)), _options.ReadWait);
 
     public Task QueueMessageBatchAsync<T>(StreamId streamId, IEnumerable<T> events, StreamSequenceToken? token, Dictionary<string, object>? requestContext)
     {
@@ -78,9 +87,25 @@ public sealed class ThreadFeedAdapterFactory : IQueueAdapterFactory, IQueueAdapt
 
         var entry = new ThreadFeedEntry(streamId, items, requestContext is { Count: > 0 } ? requestContext : null);
         var queueId = _mapper.GetQueueForStream(streamId);
+        try
+        {
+            // A stream's publisher has one publish in flight at a time, so its entries keep their order whichever
+            // way each one goes.
+            if (_local?.Find(GrainKey(queueId)) is { } here && here.TryEnqueue([entry]))
+            {
+                return Task.CompletedTask;
+            }
+        }
+        catch (InvalidOperationException full)
+        {
+            return Task.FromException(full);
+        }
+
         return _writers.GetOrAdd(queueId, id => new ThreadFeedWriter(Queue(id), _options.MaxEntriesPerEnqueue)).Write(entry);
     }
 
     /// <summary>The grain of a queue: the provider's name and the queue's number, the same in every process.</summary>
-    private IThreadFeedQueueGrain Queue(QueueId queueId) => _grains.GetGrain<IThreadFeedQueueGrain>($"{Name}/{queueId.GetNumericId()}");
+    private IThreadFeedQueueGrain Queue(QueueId queueId) => _grains.GetGrain<IThreadFeedQueueGrain>(GrainKey(queueId));
+
+    private string GrainKey(QueueId queueId) => _grainKeys.GetOrAdd(queueId, id => $"{Name}/{id.GetNumericId()}");
 }

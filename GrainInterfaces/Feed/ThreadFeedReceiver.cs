@@ -6,9 +6,10 @@ namespace ReHome.Feed;
 /// <summary>
 /// A pulling agent's reader of one feed queue. Each read waits at the queue grain until an entry arrives (or
 /// <see cref="ThreadFeedOptions.ReadWait"/> passes), and the agent reads again at once while entries keep coming,
-/// so delivery never waits for the agent's timer.
+/// so delivery never waits for the agent's timer. When the queue's grain is active in this silo, the read goes to
+/// its <see cref="ThreadFeedQueue"/> directly (<paramref name="local"/>), without a grain call.
 /// </summary>
-internal sealed class ThreadFeedReceiver(IThreadFeedQueueGrain queue, TimeSpan wait) : IQueueAdapterReceiver
+internal sealed class ThreadFeedReceiver(IThreadFeedQueueGrain queue, Func<ThreadFeedQueue?>? local, TimeSpan wait) : IQueueAdapterReceiver
 {
     public Task Initialize(TimeSpan timeout) => Task.CompletedTask;
 
@@ -20,7 +21,9 @@ internal sealed class ThreadFeedReceiver(IThreadFeedQueueGrain queue, TimeSpan w
         ThreadFeedRead read;
         try
         {
-            read = await queue.Dequeue(maxCount, wait).WaitAsync(cancellationToken);
+            read = local?.Invoke() is { } here
+                ? await here.Dequeue(maxCount, wait, cancellationToken)
+                : await queue.Dequeue(maxCount, wait).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -5,83 +5,43 @@ namespace ReHome.Grains;
 
 /// <summary>
 /// One thread-feed queue (see <see cref="IThreadFeedQueueGrain"/>). Placed where it is first called, which is
-/// normally the silo whose pulling agent reads it, so the agent's waiting read is a local call.
+/// normally the silo whose pulling agent reads it, so the agent's reads, and the writes of that silo's streams, use
+/// its <see cref="ThreadFeedQueue"/> directly (<see cref="LocalThreadFeedQueues"/>); other processes call it.
 /// </summary>
 [GrainType("rehome-feed-queue"), PreferLocalPlacement]
-internal sealed class ThreadFeedQueueGrain(TimeProvider time) : Grain, IThreadFeedQueueGrain
+internal sealed class ThreadFeedQueueGrain : Grain, IThreadFeedQueueGrain
 {
-    /// <summary>Entries held at most; a queue whose agent cannot keep up refuses more, and producers retry.</summary>
-    private const int MaxQueued = 65_536;
+    private readonly LocalThreadFeedQueues _local;
+    private readonly ThreadFeedQueue _queue;
 
-    private static readonly ThreadFeedEntry[] None = [];
+    public ThreadFeedQueueGrain(TimeProvider time, LocalThreadFeedQueues local)
+    {
+        _local = local;
+        _queue = new ThreadFeedQueue(this.GetPrimaryKeyString(), time);
+    }
 
-    private readonly Queue<ThreadFeedEntry> _queue = new();
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _local.Add(this.GetPrimaryKeyString(), _queue);
+        return Task.CompletedTask;
+    }
 
-    /// <summary>Numbers keep rising across activations, as the agent's cache expects of a queue.</summary>
-    private long _nextSequence = time.GetUtcNow().UtcTicks;
-
-    /// <summary>The waiting read, if any: completed with true when entries arrive, false when a newer read replaces it.</summary>
-    private TaskCompletionSource<bool>? _waiter;
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // What is still queued goes with the activation, as it always did; the gateways fill such gaps from the
+        // stream grains. Local writers now call the grain, which activates anew.
+        _local.Remove(this.GetPrimaryKeyString(), _queue);
+        _queue.Close();
+        return Task.CompletedTask;
+    }
 
     public Task Enqueue(ThreadFeedEntry[] entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        if (_queue.Count + entries.Length > MaxQueued)
-        {
-            throw new InvalidOperationException($"Thread feed queue {this.GetPrimaryKeyString()} is full ({MaxQueued} entries); retry later.");
-        }
-
-        foreach (var entry in entries)
-        {
-            _queue.Enqueue(entry);
-        }
-
-        if (entries.Length > 0 && _waiter is { } waiter)
-        {
-            _waiter = null;
-            waiter.TrySetResult(true);
-        }
-
-        return Task.CompletedTask;
+        return _queue.TryEnqueue(entries)
+            ? Task.CompletedTask
+            : throw new InvalidOperationException($"Thread feed queue {this.GetPrimaryKeyString()} is closing; retry.");
     }
 
-    public async Task<ThreadFeedRead> Dequeue(int maxCount, TimeSpan wait)
-    {
-        // Only one agent reads a queue; an older read still waiting is one whose agent gave the queue up.
-        _waiter?.TrySetResult(false);
-        _waiter = null;
-        if (_queue.Count == 0 && wait > TimeSpan.Zero)
-        {
-            var waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiter = waiter;
-            using var timeout = new CancellationTokenSource();
-            var delay = Task.Delay(wait, time, timeout.Token);
-            if (await Task.WhenAny(waiter.Task, delay) == delay)
-            {
-                if (_waiter == waiter)
-                {
-                    _waiter = null;
-                }
-
-                return new ThreadFeedRead(_nextSequence, None);
-            }
-
-            timeout.Cancel();
-            if (!waiter.Task.Result)
-            {
-                return new ThreadFeedRead(_nextSequence, None);
-            }
-        }
-
-        var count = maxCount < 0 ? _queue.Count : Math.Min(maxCount, _queue.Count);
-        var entries = count == 0 ? None : new ThreadFeedEntry[count];
-        for (var i = 0; i < count; i++)
-        {
-            entries[i] = _queue.Dequeue();
-        }
-
-        var first = _nextSequence;
-        _nextSequence += count;
-        return new ThreadFeedRead(first, entries);
-    }
+    public Task<ThreadFeedRead> Dequeue(int maxCount, TimeSpan wait) => _queue.Dequeue(maxCount, wait, CancellationToken.None);
 }

@@ -69,6 +69,7 @@ public static class SiloHostingExtensions
     /// </summary>
     private static void AddThreadFeeds(ISiloBuilder silo, StreamOptions streams)
     {
+        silo.Services.AddSingleton<LocalThreadFeedQueues>();
         silo.AddPersistentStreams(ThreadStreams.ProviderName, ThreadFeedAdapterFactory.Create, s =>
         {
             s.Configure<HashRingStreamQueueMapperOptions>(o => o.Configure(q => q.TotalQueueCount = streams.QueueCount));
