@@ -4,9 +4,9 @@ namespace ReHome.Feed;
 
 /// <summary>
 /// The thread-feed queues whose grain is active in this silo. A writer or a pulling agent in the same silo uses such a
-/// queue directly: a lone token then costs the silo two Orleans messages fewer each way (the <c>Enqueue</c> call and
-/// the waiting <c>Dequeue</c>'s answer, with their replies and turns). Queues found nowhere here, and every queue in
-/// a client, are reached by grain calls.
+/// queue directly: a lone token then costs the silo four Orleans messages fewer (the <c>Enqueue</c> call and the
+/// waiting <c>Dequeue</c>, each with its reply, and their turns). Queues found nowhere here, and every queue in a
+/// client, are reached by grain calls.
 /// </summary>
 public sealed class LocalThreadFeedQueues
 {
