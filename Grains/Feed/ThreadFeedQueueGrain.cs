@@ -12,17 +12,19 @@ namespace ReHome.Grains;
 internal sealed class ThreadFeedQueueGrain : Grain, IThreadFeedQueueGrain
 {
     private readonly LocalThreadFeedQueues _local;
+    private readonly string _key;
     private readonly ThreadFeedQueue _queue;
 
     public ThreadFeedQueueGrain(TimeProvider time, LocalThreadFeedQueues local)
     {
         _local = local;
-        _queue = new ThreadFeedQueue(this.GetPrimaryKeyString(), time);
+        _key = this.GetPrimaryKeyString();
+        _queue = new ThreadFeedQueue(_key, time);
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _local.Add(this.GetPrimaryKeyString(), _queue);
+        _local.Add(_key, _queue);
         return Task.CompletedTask;
     }
 
@@ -30,7 +32,7 @@ internal sealed class ThreadFeedQueueGrain : Grain, IThreadFeedQueueGrain
     {
         // What is still queued goes with the activation, as it always did; the gateways fill such gaps from the
         // stream grains. Local writers now call the grain, which activates anew.
-        _local.Remove(this.GetPrimaryKeyString(), _queue);
+        _local.Remove(_key, _queue);
         _queue.Close();
         return Task.CompletedTask;
     }
@@ -40,7 +42,7 @@ internal sealed class ThreadFeedQueueGrain : Grain, IThreadFeedQueueGrain
         ArgumentNullException.ThrowIfNull(entries);
         return _queue.TryEnqueue(entries)
             ? Task.CompletedTask
-            : throw new InvalidOperationException($"Thread feed queue {this.GetPrimaryKeyString()} is closing; retry.");
+            : throw new InvalidOperationException($"Thread feed queue {_key} is closing; retry.");
     }
 
     public Task<ThreadFeedRead> Dequeue(int maxCount, TimeSpan wait) => _queue.Dequeue(maxCount, wait, CancellationToken.None);
