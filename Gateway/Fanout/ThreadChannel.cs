@@ -25,6 +25,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private readonly GatewayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Action<ThreadChannel> _closed;
+    private readonly Action<Viewer> _revoked;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _arrivals = new();
     private Task _forwarding = Task.CompletedTask;
@@ -33,7 +34,9 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private bool _isClosed;
 
     /// <param name="closed">Called, under the gate, once the channel has closed: the owner forgets it.</param>
-    public ThreadChannel(string threadId, IClusterClient cluster, GatewayMetrics metrics, TimeProvider time, ILogger logger, Action<ThreadChannel> closed)
+    /// <param name="revoked">Called, under the gate, for each viewer taken out because its user lost access.</param>
+    public ThreadChannel(string threadId, IClusterClient cluster, GatewayMetrics metrics, TimeProvider time, ILogger logger,
+        Action<ThreadChannel> closed, Action<Viewer> revoked)
     {
         _threadId = threadId;
         _grains = cluster;
@@ -45,6 +48,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         _metrics = metrics;
         _logger = logger;
         _closed = closed;
+        _revoked = revoked;
     }
 
     public bool IsSubscribed => _handle is not null;
@@ -306,7 +310,11 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         {
             if (viewer.UserId is { } user && removed.Contains(user))
             {
-                viewer.Revoke(_threadId);
+                if (viewer.Revoke(_threadId))
+                {
+                    _revoked(viewer);
+                }
+
                 _dispatcher.Remove(viewer);
             }
         }

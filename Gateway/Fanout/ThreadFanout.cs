@@ -31,6 +31,9 @@ internal sealed partial class ThreadFanout
 
     public IEnumerable<ThreadChannel> Channels => _channels.Values;
 
+    /// <summary>A connection (its id) was taken out of a thread because its user lost access: a leave it did not ask for.</summary>
+    public event Action<string, string>? Revoked;
+
     /// <summary>Every connected viewer (enumerated live, without a copy).</summary>
     public IEnumerable<Viewer> Viewers
     {
@@ -142,7 +145,9 @@ internal sealed partial class ThreadFanout
     }
 
     private ThreadChannel Open(string threadId) =>
-        new(threadId, _cluster, _metrics, _time, _logger, closed => _channels.TryRemove(new KeyValuePair<string, ThreadChannel>(threadId, closed)));
+        new(threadId, _cluster, _metrics, _time, _logger,
+            closed => _channels.TryRemove(new KeyValuePair<string, ThreadChannel>(threadId, closed)),
+            viewer => Revoked?.Invoke(viewer.Id, threadId));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing thread {ThreadId} after a disconnect failed.")]
     private partial void LogReleaseFailed(Exception exception, string threadId);

@@ -1,9 +1,12 @@
+using ReHome.Gateway.Fanout;
+
 namespace ReHome.Gateway.Presence;
 
 /// <summary>
 /// Which users this gateway's connections watch, per thread: a user with three tabs on a thread is one watcher,
 /// gone only when the last of them leaves. A change to a thread's set of users, and every join (the joining
-/// connection is owed the current presence), makes a report due.
+/// connection is owed the current presence), makes a report due. Joins, leaves and disconnects come from the hub
+/// (<see cref="PresenceHubFilter"/>); a connection the fan-out takes out of a thread on an access change leaves too.
 /// </summary>
 /// <remarks>
 /// SignalR runs a disconnect without waiting for a hub method in flight, so a join can land after its connection
@@ -14,6 +17,8 @@ internal sealed class LocalWatchers
     private readonly object _lock = new();
     private readonly Dictionary<string, Connection> _connections = [];
     private readonly Dictionary<string, Dictionary<string, int>> _threads = [];
+
+    public LocalWatchers(ThreadFanout fanout) => fanout.Revoked += Left;
 
     /// <summary>A thread to report now: its set of local users changed, or a connection joined it.</summary>
     public event Action<string>? ReportDue;

@@ -42,6 +42,20 @@ public sealed class PresenceTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_user_who_loses_access_drops_out_of_presence_though_the_tab_stays_open()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        await using var alice = await Tab.Open(gateway, "alice", threadId);
+        await using var bob = await Tab.Open(gateway, "bob", threadId);
+        await alice.WaitFor(["alice", "bob"]);
+
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
+
+        await alice.WaitFor(["alice"]);
+        Assert.Equal(["alice"], (await alice.Get(threadId)).UserIds);
+    }
+
+    [Fact]
     public async Task Presence_is_only_for_those_who_may_watch_the_thread()
     {
         var threadId = await gateway.NewThread("alice");
