@@ -18,6 +18,9 @@ internal static class PusherCloseCodes
     /// <summary>The client sent no <c>protocol</c> query parameter.</summary>
     public const int NoProtocolVersion = 4008;
 
+    /// <summary>The connection's <c>Origin</c> is not in <see cref="PusherOptions.AllowedOrigins"/>.</summary>
+    public const int OriginNotAllowed = 4009;
+
     /// <summary>
     /// The client stayed behind (<c>Gateway:BehindTimeout</c>), its protocol frames passed
     /// <see cref="PusherOptions.OutboundQueueLimit"/>, or the gateway or the client's address holds its connection quota

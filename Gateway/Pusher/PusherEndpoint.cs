@@ -42,6 +42,7 @@ internal static partial class PusherEndpoint
         var key = (string?)http.GetRouteValue("key");
         var protocol = http.Request.Query["protocol"].ToString();
         var refusal = !options.HasApp || key != options.AppKey ? (PusherCloseCodes.AppDoesNotExist, $"App key {key} does not exist.")
+            : !options.AllowsOrigin(http.Request.Headers.Origin) ? (PusherCloseCodes.OriginNotAllowed, "Origin not allowed")
             : protocol.Length == 0 ? (PusherCloseCodes.NoProtocolVersion, "No protocol version supplied: connect with ?protocol=7.")
             : protocol != SupportedProtocol ? (PusherCloseCodes.UnsupportedProtocol, $"Unsupported protocol version {protocol}: this server speaks 7.")
             : ((int Code, string Message)?)null;

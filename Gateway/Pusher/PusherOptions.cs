@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Text.RegularExpressions;
 
 namespace ReHome.Gateway.Pusher;
@@ -59,7 +60,27 @@ public sealed partial class PusherOptions
     /// </summary>
     public int MaxConnectionsPerAddress { get; set; } = 100;
 
+    /// <summary>
+    /// The hosts whose pages may connect, as Reverb's <c>allowed_origins</c>: <c>app.example.com</c>,
+    /// <c>*.example.com</c>, or <c>*</c> for any. Matched, ignoring case, against the host of the connection's
+    /// <c>Origin</c> header; a connection without one (not a browser) passes only <c>*</c>. Unset, any origin may
+    /// connect, as with Reverb's default: channel signatures still decide what a connection receives.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
     public bool HasApp => !string.IsNullOrEmpty(AppKey);
+
+    /// <summary>Whether a connection with this <c>Origin</c> header (null when it sent none) may connect.</summary>
+    public bool AllowsOrigin(string? origin)
+    {
+        if (AllowedOrigins.Length == 0 || AllowedOrigins.Contains("*"))
+        {
+            return true;
+        }
+
+        return Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Host.Length > 0
+            && AllowedOrigins.Any(host => FileSystemName.MatchesSimpleExpression(host, uri.Host, ignoreCase: true));
+    }
 
     /// <summary>The problems with these settings, each naming its key; empty when they are usable.</summary>
     public IEnumerable<string> Problems()
@@ -103,8 +124,17 @@ public sealed partial class PusherOptions
         {
             yield return "Pusher:MaxConnections and Pusher:MaxConnectionsPerAddress must be positive.";
         }
+
+        foreach (var host in AllowedOrigins.Where(h => !HostPattern().IsMatch(h)))
+        {
+            yield return $"Pusher:AllowedOrigins entry '{host}' is not a host: give 'app.example.com', '*.example.com' or '*', without scheme, port or path.";
+        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
     private static partial Regex KeyPattern();
+
+    /// <summary>A host name or address, where <c>*</c> stands for any run of characters.</summary>
+    [GeneratedRegex("^[A-Za-z0-9.*-]{1,253}$")]
+    private static partial Regex HostPattern();
 }

@@ -52,6 +52,15 @@ public sealed class RawPusherSocket : IAsyncDisposable
         return raw;
     }
 
+    /// <summary>Connects as a browser page of <paramref name="origin"/> would: with that <c>Origin</c> header.</summary>
+    public static async Task<RawPusherSocket> ConnectAs(Uri uri, string origin)
+    {
+        var raw = new RawPusherSocket();
+        raw._socket.Options.SetRequestHeader("Origin", origin);
+        await raw._socket.ConnectAsync(uri, CancellationToken.None);
+        return raw;
+    }
+
     /// <summary>Connects from another loopback address (127.0.0.x), so a test can be several clients on one machine.</summary>
     public static async Task<RawPusherSocket> ConnectFrom(Uri uri, IPAddress from)
     {
