@@ -50,6 +50,12 @@ public sealed partial class PusherOptions
     /// </summary>
     public TimeSpan TokenPageSocketLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Token page requests one client address may make per second, on average; above it they get 429.</summary>
+    public int TokenPageRequestsPerSecond { get; set; } = 50;
+
+    /// <summary>Token page requests one address may make at once after being quiet: its Echo clients catching up after a reconnect.</summary>
+    public int TokenPageBurst { get; set; } = 500;
+
     /// <summary>Pusher connections this gateway holds at once; past it a new one is closed with 4100 (pusher-js backs off and retries).</summary>
     public int MaxConnections { get; set; } = 20_000;
 
@@ -118,6 +124,11 @@ public sealed partial class PusherOptions
         if (TokenPageSocketLifetime <= TimeSpan.Zero)
         {
             yield return "Pusher:TokenPageSocketLifetime must be positive.";
+        }
+
+        if (TokenPageRequestsPerSecond < 1 || TokenPageBurst < 1)
+        {
+            yield return "Pusher:TokenPageRequestsPerSecond and Pusher:TokenPageBurst must be positive.";
         }
 
         if (MaxConnections < 1 || MaxConnectionsPerAddress < 1)

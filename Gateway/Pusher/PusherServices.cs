@@ -12,6 +12,7 @@ public static class PusherServices
         services.AddSingleton<IValidateOptions<PusherOptions>, PusherOptionsValidation>();
         services.AddSingleton<SocketIds>();
         services.AddSingleton<PusherConnections>();
+        services.AddSingleton<TokenPageRate>();
         services.AddHostedService(sp => sp.GetRequiredService<PusherConnections>());
         return services;
     }

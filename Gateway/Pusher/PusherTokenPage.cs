@@ -30,8 +30,8 @@ internal static class PusherTokenPage
             })
             .DisableAntiforgery()
             .WithTags("Pusher token page");
-        page.MapPost("/streams", Streams);
-        page.MapPost("/tokens", Tokens);
+        page.MapPost("/streams", Streams).AddEndpointFilter(TokenPageRate.Filter);
+        page.MapPost("/tokens", Tokens).AddEndpointFilter(TokenPageRate.Filter);
         page.MapMethods("/{page:regex(^(streams|tokens)$)}", [HttpMethods.Options], (HttpContext http) =>
         {
             http.Response.Headers.AccessControlAllowMethods = "POST";

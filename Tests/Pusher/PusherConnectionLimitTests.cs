@@ -1,13 +1,20 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Pusher;
 
-/// <summary>A gateway with a Pusher app and small connection quotas: 3 per client address, 5 in all.</summary>
+/// <summary>
+/// A gateway with a Pusher app and small quotas: connections 3 per client address and 5 in all; token page requests
+/// 3 at once per address, then 1 a second.
+/// </summary>
 public sealed class PusherLimitsFixture : GatewayFixture
 {
     public const int PerAddress = 3;
     public const int Total = 5;
+    public const int TokenPageBurst = 3;
 
     protected override Dictionary<string, string?> Settings => new()
     {
@@ -15,6 +22,8 @@ public sealed class PusherLimitsFixture : GatewayFixture
         ["Pusher:AppSecret"] = PusherGatewayFixture.AppSecret,
         ["Pusher:MaxConnectionsPerAddress"] = PerAddress.ToString(),
         ["Pusher:MaxConnections"] = Total.ToString(),
+        ["Pusher:TokenPageRequestsPerSecond"] = "1",
+        ["Pusher:TokenPageBurst"] = TokenPageBurst.ToString(),
     };
 
     public Uri WebSocketUri => new($"ws://{BaseAddress.Authority}/app/{PusherGatewayFixture.AppKey}?protocol=7&client=js&version=8.6.0");
@@ -72,6 +81,55 @@ public sealed class PusherConnectionLimitTests(PusherLimitsFixture gateway) : IC
                 await socket.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task Token_page_requests_past_an_address_burst_get_429_with_when_to_retry_while_other_addresses_go_on()
+    {
+        using var first = ClientFrom(IPAddress.Parse("127.0.0.5"));
+        for (var i = 0; i < PusherLimitsFixture.TokenPageBurst; i++)
+        {
+            // Refused for its signature, but counted: every request takes from the bucket.
+            Assert.Equal(HttpStatusCode.Unauthorized, (await AskForStreams(first)).StatusCode);
+        }
+
+        using var limited = await AskForStreams(first);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.NotNull(limited.Headers.RetryAfter?.Delta);
+        using var problem = JsonDocument.Parse(await limited.Content.ReadAsStringAsync());
+        Assert.Equal("rate_limited", problem.RootElement.GetProperty("code").GetString());
+        Assert.Contains("token page requests a second from one address", problem.RootElement.GetProperty("detail").GetString());
+
+        using var second = ClientFrom(IPAddress.Parse("127.0.0.6"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AskForStreams(second)).StatusCode);
+    }
+
+    private Task<HttpResponseMessage> AskForStreams(HttpClient client) =>
+        client.PostAsJsonAsync($"/app/{PusherGatewayFixture.AppKey}/streams",
+            new { socket_id = "1.2", channel_name = "private-agent.thread.t1", auth = $"{PusherGatewayFixture.AppKey}:00" });
+
+    /// <summary>An HTTP client whose connections come from <paramref name="from"/>, another loopback address.</summary>
+    private HttpClient ClientFrom(IPAddress from)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellation) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(from, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellation);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = gateway.BaseAddress };
     }
 
     private async Task<RawPusherSocket> Established(IPAddress from)

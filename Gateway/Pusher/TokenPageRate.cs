@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace ReHome.Gateway.Pusher;
+
+/// <summary>
+/// The token page's requests per client address: a token bucket each (<see cref="PusherOptions.TokenPageRequestsPerSecond"/>,
+/// bursts of <see cref="PusherOptions.TokenPageBurst"/>), as the hub limits calls per connection. By address, because
+/// the socket a request speaks for is only known once its body is read; every request counts, refused ones too.
+/// </summary>
+internal sealed class TokenPageRate : IDisposable
+{
+    private readonly PusherOptions _options;
+    private readonly PartitionedRateLimiter<string> _requests;
+
+    public TokenPageRate(IOptions<PusherOptions> options)
+    {
+        _options = options.Value;
+        var bucket = new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = _options.TokenPageBurst,
+            TokensPerPeriod = _options.TokenPageRequestsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+        // The limiter drops a bucket that has been full (idle) for a while, so addresses seen once do not stay.
+        _requests = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ => bucket));
+    }
+
+    /// <summary>The endpoint filter: the gateway's one <see cref="TokenPageRate"/> (a filter type would get an instance per request).</summary>
+    public static ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        http.RequestServices.GetRequiredService<TokenPageRate>().Take(http.Connection.RemoteIpAddress?.ToString() ?? "");
+        return next(context);
+    }
+
+    /// <summary>Counts a request from the address.</summary>
+    /// <exception cref="RateLimitedException">The address is over its rate; nothing else is done.</exception>
+    public void Take(string address)
+    {
+        using var lease = _requests.AttemptAcquire(address);
+        if (!lease.IsAcquired)
+        {
+            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+            throw new RateLimitedException(
+                string.Create(CultureInfo.InvariantCulture, $"more than {_options.TokenPageRequestsPerSecond} token page requests a second from one address"),
+                retryAfter);
+        }
+    }
+
+    public void Dispose() => _requests.Dispose();
+}
