@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using ReHome.Tests.Infrastructure;
 
@@ -108,29 +107,7 @@ public sealed class PusherConnectionLimitTests(PusherLimitsFixture gateway) : IC
         client.PostAsJsonAsync($"/app/{PusherGatewayFixture.AppKey}/streams",
             new { socket_id = "1.2", channel_name = "private-agent.thread.t1", auth = $"{PusherGatewayFixture.AppKey}:00" });
 
-    /// <summary>An HTTP client whose connections come from <paramref name="from"/>, another loopback address.</summary>
-    private HttpClient ClientFrom(IPAddress from)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, cancellation) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    socket.Bind(new IPEndPoint(from, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellation);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
-        return new HttpClient(handler) { BaseAddress = gateway.BaseAddress };
-    }
+    private HttpClient ClientFrom(IPAddress from) => new(RawPusherSocket.HandlerFrom(from)) { BaseAddress = gateway.BaseAddress };
 
     private async Task<RawPusherSocket> Established(IPAddress from)
     {

@@ -65,28 +65,31 @@ public sealed class RawPusherSocket : IAsyncDisposable
     public static async Task<RawPusherSocket> ConnectFrom(Uri uri, IPAddress from)
     {
         var raw = new RawPusherSocket();
-        using var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, cancellation) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    socket.Bind(new IPEndPoint(from, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellation);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        };
+        using var handler = HandlerFrom(from);
         using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
         await raw._socket.ConnectAsync(uri, invoker, CancellationToken.None);
         return raw;
     }
+
+    /// <summary>An HTTP handler whose connections come from <paramref name="from"/>, another loopback address.</summary>
+    public static SocketsHttpHandler HandlerFrom(IPAddress from) => new()
+    {
+        ConnectCallback = async (context, cancellation) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(from, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellation);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     /// <summary>Connects and reads <c>pusher:connection_established</c>; returns the socket and its socket id.</summary>
     public static Task<(RawPusherSocket Socket, string SocketId)> Open(PusherGatewayFixture gateway) => Open(gateway.WebSocketUri());
