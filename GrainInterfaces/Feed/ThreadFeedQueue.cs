@@ -84,7 +84,7 @@ public sealed class ThreadFeedQueue
         }
 
         older?.TrySetResult(false);
-        if (waiter is not null && !await Wait(waiter, wait, cancellationToken))
+        if (waiter is not null && !await Wait(waiter, wait, cancellationToken).ConfigureAwait(false))
         {
             lock (_lock)
             {
@@ -126,12 +126,13 @@ public sealed class ThreadFeedQueue
     }
 
     /// <summary>True when entries arrived; false when the wait passed, or the read was released or cancelled.</summary>
+    /// <remarks>
+    /// One timed wait on the waiter, and the rest of the read continues on the waking thread: the queue locks rather
+    /// than relying on a scheduler, and the reader's own await returns to the reader's.
+    /// </remarks>
     private async Task<bool> Wait(TaskCompletionSource<bool> waiter, TimeSpan wait, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(wait, _time, timeout.Token);
-        var woken = await Task.WhenAny(waiter.Task, delay) == waiter.Task;
-        timeout.Cancel();
-        return woken && waiter.Task.Result;
+        await ((Task)waiter.Task.WaitAsync(wait, _time, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return waiter.Task.IsCompletedSuccessfully && waiter.Task.Result;
     }
 }

@@ -22,7 +22,7 @@ internal sealed class ThreadFeedReceiver(IThreadFeedQueueGrain queue, Func<Threa
         try
         {
             read = local?.Invoke() is { } here
-                ? await here.Dequeue(maxCount, wait, cancellationToken)
+                ? await here.Dequeue(maxCount, wait, cancellationToken).ConfigureAwait(false)
                 : await queue.Dequeue(maxCount, wait).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
