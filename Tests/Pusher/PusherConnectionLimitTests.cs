@@ -86,18 +86,24 @@ public sealed class PusherConnectionLimitTests(PusherLimitsFixture gateway) : IC
     public async Task Token_page_requests_past_an_address_burst_get_429_with_when_to_retry_while_other_addresses_go_on()
     {
         using var first = ClientFrom(IPAddress.Parse("127.0.0.5"));
-        for (var i = 0; i < PusherLimitsFixture.TokenPageBurst; i++)
+        var answered = 0;
+        HttpResponseMessage limited;
+        while ((limited = await AskForStreams(first)).StatusCode != HttpStatusCode.TooManyRequests && answered < 20)
         {
             // Refused for its signature, but counted: every request takes from the bucket.
-            Assert.Equal(HttpStatusCode.Unauthorized, (await AskForStreams(first)).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, limited.StatusCode);
+            limited.Dispose();
+            answered++;
         }
 
-        using var limited = await AskForStreams(first);
+        // The burst, plus the one a second the bucket regains, should the requests straddle a second or two.
+        Assert.InRange(answered, PusherLimitsFixture.TokenPageBurst, PusherLimitsFixture.TokenPageBurst + 2);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.NotNull(limited.Headers.RetryAfter?.Delta);
         using var problem = JsonDocument.Parse(await limited.Content.ReadAsStringAsync());
         Assert.Equal("rate_limited", problem.RootElement.GetProperty("code").GetString());
         Assert.Contains("token page requests a second from one address", problem.RootElement.GetProperty("detail").GetString());
+        limited.Dispose();
 
         using var second = ClientFrom(IPAddress.Parse("127.0.0.6"));
         Assert.Equal(HttpStatusCode.Unauthorized, (await AskForStreams(second)).StatusCode);
