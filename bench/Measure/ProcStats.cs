@@ -34,24 +34,27 @@ internal static class ProcStats
     }
 
     /// <summary>
-    /// Context switches of all the process's live threads so far (voluntary and not): each is a thread that went to
-    /// sleep or was preempted, so their rate while idle counts wake-ups. Threads that ended meanwhile are not counted.
+    /// Context switches of each of the process's live threads so far (voluntary and not), by thread id: each is a
+    /// thread that went to sleep or was preempted, so their rate while idle counts wake-ups.
     /// </summary>
-    public static long ContextSwitches(int pid)
+    public static Dictionary<int, long> ContextSwitches(int pid)
     {
-        long total = 0;
+        var threads = new Dictionary<int, long>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             try
             {
+                long switches = 0;
                 foreach (var line in File.ReadLines(Path.Combine(task, "status")))
                 {
                     if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
                         || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
                     {
-                        total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim());
+                        switches += long.Parse(line[(line.IndexOf(':') + 1)..].Trim());
                     }
                 }
+
+                threads[int.Parse(Path.GetFileName(task))] = switches;
             }
             catch (IOException)
             {
@@ -59,8 +62,16 @@ internal static class ProcStats
             }
         }
 
-        return total;
+        return threads;
     }
+
+    /// <summary>
+    /// Context switches between two readings of <see cref="ContextSwitches"/>: those of threads alive at the end (a
+    /// thread that started meanwhile counts from zero). A thread that ended meanwhile is left out, so the figure can
+    /// be low by its switches, never negative, as a plain difference of sums was when the thread pool retired a worker.
+    /// </summary>
+    public static long ContextSwitchesBetween(Dictionary<int, long> start, Dictionary<int, long> end) =>
+        end.Sum(thread => thread.Value - start.GetValueOrDefault(thread.Key));
 
     /// <summary>Resident set size now, in bytes.</summary>
     public static long Rss(int pid) => StatusKb(pid, "VmRSS:") * 1024;

@@ -54,7 +54,7 @@ internal static class IdleScenario
             results.Add(new IdleProcess(
                 p.Name,
                 Math.Round(100 * (end[p.Name].Cpu - start[p.Name].Cpu) / seconds, 2),
-                Math.Round((end[p.Name].Switches - start[p.Name].Switches) / seconds, 1),
+                Math.Round(ProcStats.ContextSwitchesBetween(start[p.Name].Switches, end[p.Name].Switches) / seconds, 1),
                 allocated is { } bytes ? Math.Round(bytes / 1024.0 / seconds, 1) : double.NaN,
                 workItems is { } items ? Math.Round(items / seconds, 1) : double.NaN));
         }
