@@ -27,20 +27,15 @@ internal static class ApiSetup
             o.AddPolicy(ProducerRatePolicy, http =>
             {
                 var quotas = http.RequestServices.GetRequiredService<IOptions<QuotaOptions>>().Value;
-                return RateLimitPartition.GetTokenBucketLimiter(http.User.FindFirst(AuthSetup.ServiceKeyClaim)?.Value ?? "", _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = quotas.ProducerRequestBurst,
-                    TokensPerPeriod = quotas.ProducerRequestsPerSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                });
+                return RateLimitPartition.GetTokenBucketLimiter(http.User.FindFirst(AuthSetup.ServiceKeyClaim)?.Value ?? "",
+                    _ => TokenBuckets.Options(quotas.ProducerRequestsPerSecond, quotas.ProducerRequestBurst));
             });
             o.OnRejected = (context, _) => new ValueTask(Problems.Write(
                 context.HttpContext,
                 StatusCodes.Status429TooManyRequests,
                 "rate_limited",
                 "Too many requests for this service key; retry after the time given.",
-                retryAfter: context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1)));
+                retryAfter: TokenBuckets.RetryAfter(context.Lease)));
         });
         return builder;
     }

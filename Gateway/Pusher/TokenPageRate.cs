@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using ReHome.Gateway.Quotas;
 
 namespace ReHome.Gateway.Pusher;
 
@@ -17,16 +18,7 @@ internal sealed class TokenPageRate : IDisposable
     public TokenPageRate(IOptions<PusherOptions> options)
     {
         _options = options.Value;
-        var bucket = new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = _options.TokenPageBurst,
-            TokensPerPeriod = _options.TokenPageRequestsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        };
-        // The limiter drops a bucket that has been full (idle) for a while, so addresses seen once do not stay.
-        _requests = PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ => bucket));
+        _requests = TokenBuckets.PerKey(_options.TokenPageRequestsPerSecond, _options.TokenPageBurst);
     }
 
     /// <summary>The endpoint filter: the gateway's one <see cref="TokenPageRate"/> (a filter type would get an instance per request).</summary>
@@ -44,10 +36,9 @@ internal sealed class TokenPageRate : IDisposable
         using var lease = _requests.AttemptAcquire(address);
         if (!lease.IsAcquired)
         {
-            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
             throw new RateLimitedException(
                 string.Create(CultureInfo.InvariantCulture, $"more than {_options.TokenPageRequestsPerSecond} token page requests a second from one address"),
-                retryAfter);
+                TokenBuckets.RetryAfter(lease));
         }
     }
 

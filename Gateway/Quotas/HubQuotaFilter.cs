@@ -22,17 +22,7 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
     {
         _options = options.Value;
         _connections = connections;
-        var bucket = new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = _options.HubInvocationBurst,
-            TokensPerPeriod = _options.HubInvocationsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        };
-        // One bucket per connection id; the limiter replenishes them all from one timer and drops a bucket that has
-        // been full (idle) for a while, so a closed connection's bucket does not stay.
-        _calls = PartitionedRateLimiter.Create<string, string>(connectionId => RateLimitPartition.GetTokenBucketLimiter(connectionId, _ => bucket));
+        _calls = TokenBuckets.PerKey(_options.HubInvocationsPerSecond, _options.HubInvocationBurst);
     }
 
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
@@ -72,7 +62,7 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
         using var lease = _calls.AttemptAcquire(context.Context.ConnectionId);
         if (!lease.IsAcquired)
         {
-            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+            var retryAfter = TokenBuckets.RetryAfter(lease);
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             throw new HubException(string.Create(CultureInfo.InvariantCulture,
                 $"rate_limited: more than {_options.HubInvocationsPerSecond} calls a second on this connection; retry in {seconds} s."));
