@@ -25,7 +25,7 @@ public sealed class PusherLimitsFixture : GatewayFixture
         ["Pusher:TokenPageBurst"] = TokenPageBurst.ToString(),
     };
 
-    public Uri WebSocketUri => new($"ws://{BaseAddress.Authority}/app/{PusherGatewayFixture.AppKey}?protocol=7&client=js&version=8.6.0");
+    public Uri WebSocketUri => PusherGatewayFixture.WebSocketUriAt(BaseAddress);
 }
 
 /// <summary>

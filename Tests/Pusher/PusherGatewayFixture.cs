@@ -31,8 +31,13 @@ public sealed class PusherGatewayFixture : GatewayFixture
         ["Pusher:OutboundQueueLimit"] = "2000",
     };
 
-    public Uri WebSocketUri(string key = AppKey, string query = "?protocol=7&client=js&version=8.6.0") =>
-        new($"ws://{BaseAddress.Authority}/app/{key}{query}");
+    private const string ClientQuery = "?protocol=7&client=js&version=8.6.0";
+
+    public Uri WebSocketUri(string key = AppKey, string query = ClientQuery) => WebSocketUriAt(BaseAddress, key, query);
+
+    /// <summary>The app's WebSocket address on the gateway at <paramref name="baseAddress"/>, as pusher-js asks for it.</summary>
+    public static Uri WebSocketUriAt(Uri baseAddress, string key = AppKey, string query = ClientQuery) =>
+        new($"ws://{baseAddress.Authority}/app/{key}{query}");
 
     public override async Task InitializeAsync()
     {

@@ -14,7 +14,7 @@ public sealed class PusherOriginsFixture : GatewayFixture
         ["Pusher:AllowedOrigins:1"] = "*.example.org",
     };
 
-    public Uri WebSocketUri => new($"ws://{BaseAddress.Authority}/app/{PusherGatewayFixture.AppKey}?protocol=7&client=js&version=8.6.0");
+    public Uri WebSocketUri => PusherGatewayFixture.WebSocketUriAt(BaseAddress);
 }
 
 /// <summary>

@@ -22,7 +22,7 @@ public sealed class SlowPusherGatewayFixture : GatewayFixture
         ["Gateway:BehindTimeout"] = "00:02:00",
     };
 
-    public Uri WebSocketUri => new($"ws://{BaseAddress.Authority}/app/{PusherGatewayFixture.AppKey}?protocol=7&client=js&version=8.6.0");
+    public Uri WebSocketUri => PusherGatewayFixture.WebSocketUriAt(BaseAddress);
 
     protected override void Configure(WebApplicationBuilder builder) => UseSmallSendBuffers(builder);
 }
