@@ -239,6 +239,29 @@ internal sealed partial class StreamGrain
         _everStored |= _state.RecordExists;
     }
 
+    /// <summary>
+    /// Refuses a number past this activation's last one, once storage confirms the tokens before it are missing.
+    /// During a membership change Orleans' directory can start a second activation from storage while the first still
+    /// takes appends and stores them (seen in the rolling-restart fault test). Calls that reach the second then find a
+    /// gap that is its own staleness: the producer has let go of the tokens the first stored, and could not resend
+    /// them. So a gap first reads storage; if another activation stored more, this one steps aside and the caller's
+    /// retry (the error is transient) reaches a fresh activation that reads it.
+    /// </summary>
+    private async Task<T> RefuseGap<T>(long requested)
+    {
+        var stored = new GrainState<StreamState>();
+        await _storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
+        if (stored is { RecordExists: true, State: { } other } && (other.LastSequence > _history.LastSequence || other.Phase > _live.Phase))
+        {
+            StepAside();
+            throw new InconsistentStateException(
+                $"Stream '{StreamId}' was stored through sequence {other.LastSequence} by another activation; " +
+                $"this one holds {_history.LastSequence} and is stepping aside. Retry.");
+        }
+
+        throw new SequenceGapException(StreamId, _history.LastSequence + 1, requested);
+    }
+
     /// <summary>Another activation wrote this grain's state (a duplicate during a failover): let a fresh activation read the truth.</summary>
     private void StepAside()
     {

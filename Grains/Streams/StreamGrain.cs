@@ -17,7 +17,11 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
 {
     private const int MaxReasonChars = 1000;
 
+    /// <summary>The name the stream's head is stored under (part of its storage key).</summary>
+    private const string StateName = "stream";
+
     private readonly IPersistentState<StreamState> _state;
+    private readonly IGrainStorage _storage;
     private readonly IGrainStorage _tombstones;
     private readonly StreamOptions _options;
     private readonly TimeProvider _time;
@@ -37,7 +41,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
     private IGrainTimer? _forget;
 
     public StreamGrain(
-        [PersistentState("stream", StorageNames.Grains)] IPersistentState<StreamState> state,
+        [PersistentState(StateName, StorageNames.Grains)] IPersistentState<StreamState> state,
         [FromKeyedServices(StorageNames.Grains)] IGrainStorage storage,
         [FromKeyedServices(StorageNames.Tombstones)] IGrainStorage tombstones,
         [FromKeyedServices(ThreadStreams.ProviderName)] IQueueAdapterFactory feeds,
@@ -47,6 +51,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
         ILogger<StreamGrain> logger)
     {
         _state = state;
+        _storage = storage;
         _tombstones = tombstones;
         _feeds = feeds;
         _sweep = sweep;
@@ -176,7 +181,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
 
         if (indexed && firstSequence > next)
         {
-            throw new SequenceGapException(StreamId, next, firstSequence);
+            return await RefuseGap<AppendAck>(firstSequence);
         }
 
         // Tokens below the next number are a resend: they must match what the stream holds.
@@ -231,7 +236,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
         {
             if (expected > _history.LastSequence)
             {
-                throw new SequenceGapException(StreamId, _history.LastSequence + 1, expected);
+                return RefuseGap<bool>(expected);
             }
 
             if (expected < _history.LastSequence)

@@ -75,6 +75,54 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
         await Assert.ThrowsAsync<StreamConflictException>(() => grain.AppendMany(3, ["c"]).AsTask());
     }
 
+    [SkippableFact]
+    public async Task A_gap_that_another_activation_stored_is_not_reported_as_lost_tokens()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b"]);
+        await StoredThrough(streamId, 2);
+
+        // A duplicate activation took 3 and 4 from the producer and stored them; the producer let go of them and
+        // goes on at 5, reaching this activation, which never saw 3 and 4.
+        await RewriteStored(streamId, state => WithTokens(state, ["a", "b", "c", "d"]));
+        // Not a gap, which would tell the producer its tokens are lost for good: a conflict it retries.
+        await Assert.ThrowsAsync<InconsistentStateException>(() => grain.AppendMany(5, ["e"]).AsTask());
+
+        // The producer's retry reaches an activation that read the stored tokens.
+        var ack = await Eventually.Get(() => TryAppend(grain, 5, "e"), a => a is not null,
+            because: "the stale activation steps aside and the next one reads storage");
+        Assert.Equal(5, ack?.LastSequence);
+        Assert.Equal(["a", "b", "c", "d", "e"], (await grain.GetTokens(0)).Tokens);
+    }
+
+    [SkippableFact]
+    public async Task A_gap_storage_confirms_is_reported_with_the_number_to_resend_from()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b"]);
+        await StoredThrough(streamId, 2);
+
+        var gap = await Assert.ThrowsAsync<SequenceGapException>(() => grain.AppendMany(5, ["e"]).AsTask());
+        Assert.Equal(3, gap.ExpectedSequence);
+        var endGap = await Assert.ThrowsAsync<SequenceGapException>(() => grain.End("abcd", 4));
+        Assert.Equal(3, endGap.ExpectedSequence);
+        Assert.Equal(3, await grain.Append("c"));
+    }
+
+    private static async Task<AppendAck?> TryAppend(IStreamGrain grain, long first, string token)
+    {
+        try
+        {
+            return await grain.AppendMany(first, [token]);
+        }
+        catch (InconsistentStateException)
+        {
+            return null;
+        }
+    }
+
     private IGrainStorage Storage => fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
 
     /// <summary>Writes the stored state again through grain storage, which gives it a new version (ETag).</summary>
