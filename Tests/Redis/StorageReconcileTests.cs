@@ -17,9 +17,7 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
     public async Task Its_own_write_applied_late_is_written_over_with_every_token_it_holds_and_no_reset()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
-        var (_, _, streamId, grain) = await fixture.NewStream();
-        await grain.AppendMany(1, ["a", "b", "c"]);
-        await StoredThrough(streamId, 3);
+        var (streamId, grain) = await StreamStored("a", "b", "c");
 
         // The stored state is this activation's own, but at a version the grain did not see written.
         await RewriteStored(streamId, state => state);
@@ -36,9 +34,7 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
     public async Task An_end_of_its_own_applied_late_lets_the_retried_end_succeed()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
-        var (_, _, streamId, grain) = await fixture.NewStream();
-        await grain.AppendMany(1, ["a", "b"]);
-        await StoredThrough(streamId, 2);
+        var (streamId, grain) = await StreamStored("a", "b");
 
         // The end's first attempt timed out in the client, then Redis applied it.
         await RewriteStored(streamId, state =>
@@ -61,9 +57,7 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
     public async Task State_another_activation_wrote_makes_the_grain_deactivate_and_read_it()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
-        var (_, _, streamId, grain) = await fixture.NewStream();
-        await grain.AppendMany(1, ["a", "b"]);
-        await StoredThrough(streamId, 2);
+        var (streamId, grain) = await StreamStored("a", "b");
 
         // A duplicate activation numbered 3 and 4 with text this one never saw.
         await RewriteStored(streamId, state => WithTokens(state, ["a", "b", "X", "Y"]));
@@ -79,9 +73,7 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
     public async Task A_gap_that_another_activation_stored_is_not_reported_as_lost_tokens()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
-        var (_, _, streamId, grain) = await fixture.NewStream();
-        await grain.AppendMany(1, ["a", "b"]);
-        await StoredThrough(streamId, 2);
+        var (streamId, grain) = await StreamStored("a", "b");
 
         // A duplicate activation took 3 and 4 from the producer and stored them; the producer let go of them and
         // goes on at 5, reaching this activation, which never saw 3 and 4.
@@ -100,9 +92,7 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
     public async Task A_gap_storage_confirms_is_reported_with_the_number_to_resend_from()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
-        var (_, _, streamId, grain) = await fixture.NewStream();
-        await grain.AppendMany(1, ["a", "b"]);
-        await StoredThrough(streamId, 2);
+        var (_, grain) = await StreamStored("a", "b");
 
         var gap = await Assert.ThrowsAsync<SequenceGapException>(() => grain.AppendMany(5, ["e"]).AsTask());
         Assert.Equal(3, gap.ExpectedSequence);
@@ -133,6 +123,15 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
         await Storage.ReadStateAsync("stream", grainId, state);
         state.State = change(state.State ?? throw new InvalidOperationException($"{streamId} has no stored state."));
         await Storage.WriteStateAsync("stream", grainId, state);
+    }
+
+    /// <summary>A new stream holding <paramref name="tokens"/>, once a checkpoint has stored them all.</summary>
+    private async Task<(string StreamId, IStreamGrain Grain)> StreamStored(params string[] tokens)
+    {
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, tokens);
+        await StoredThrough(streamId, tokens.Length);
+        return (streamId, grain);
     }
 
     private async Task<StreamState> StoredThrough(string streamId, long sequence) =>
