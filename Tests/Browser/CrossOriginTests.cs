@@ -53,7 +53,7 @@ public sealed class CrossOriginTests(BrowserFixture browser, CrossOriginGatewayF
     [SkippableFact]
     public async Task A_page_on_any_other_origin_can_neither_load_the_client_nor_negotiate()
     {
-        var other = new Uri($"http://localhost:{RedisServer.FreePort()}");
+        var other = new Uri($"http://localhost:{TestPorts.Next()}");
         await using var app = await OriginServer.Start(other, gateway.BaseAddress);
         var user = "cors-" + Guid.NewGuid().ToString("N");
         var page = await Open(app, user, await gateway.NewThread(user));

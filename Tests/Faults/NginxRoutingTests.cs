@@ -21,7 +21,7 @@ public sealed class NginxRoutingTests(ProcessClusterFixture fixture, ITestOutput
         var nginx = FindNginx();
         await fixture.EnsureHealthy();
         var directory = Directory.CreateTempSubdirectory("rehome-nginx-").FullName;
-        var port = RedisServer.FreePort();
+        var port = TestPorts.Next();
         var conf = await Run("bash", [Path.Combine(GatewayFixture.SolutionDirectory(), "deploy", "nginx", "render.sh"), directory, port.ToString(),
             .. fixture.GatewayUrls.Select(u => $"127.0.0.1:{u.Port}")]);
         using var server = Process.Start(new ProcessStartInfo(nginx, ["-c", conf.Trim(), "-g", "daemon off;"]) { RedirectStandardError = true })!;

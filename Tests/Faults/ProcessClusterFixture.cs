@@ -71,12 +71,12 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
 
         for (var i = 1; i <= SiloCount; i++)
         {
-            var siloPort = RedisServer.FreePort();
-            var http = $"http://127.0.0.1:{RedisServer.FreePort()}";
+            var siloPort = TestPorts.Next();
+            var http = $"http://127.0.0.1:{TestPorts.Next()}";
             var settings = new Dictionary<string, string>(common)
             {
                 ["Silo__Port"] = siloPort.ToString(),
-                ["Silo__GatewayPort"] = RedisServer.FreePort().ToString(),
+                ["Silo__GatewayPort"] = TestPorts.Next().ToString(),
                 ["Urls"] = http,
             };
             _silos.Add((ChildProcess.Dotnet($"silo{i}", BuiltApps.Silo, settings, LogDirectory, httpBase: http), siloPort));
@@ -84,7 +84,7 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
 
         for (var i = 1; i <= GatewayCount; i++)
         {
-            var url = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
+            var url = new Uri($"http://127.0.0.1:{TestPorts.Next()}");
             var settings = new Dictionary<string, string>(common)
             {
                 ["Urls"] = url.ToString(),

@@ -99,7 +99,7 @@ public sealed partial class CleanLogTests(ITestOutputHelper output) : IAsyncLife
 
     private (ChildProcess Process, Uri Url) Gateway(string? redis)
     {
-        var url = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
+        var url = new Uri($"http://127.0.0.1:{TestPorts.Next()}");
         var settings = new Dictionary<string, string>(ConsoleLog.Settings)
         {
             ["Urls"] = url.ToString(),
@@ -108,8 +108,8 @@ public sealed partial class CleanLogTests(ITestOutputHelper output) : IAsyncLife
         };
         if (redis is null)
         {
-            settings["Silo__Port"] = RedisServer.FreePort().ToString();
-            settings["Silo__GatewayPort"] = RedisServer.FreePort().ToString();
+            settings["Silo__Port"] = TestPorts.Next().ToString();
+            settings["Silo__GatewayPort"] = TestPorts.Next().ToString();
         }
         else
         {
@@ -121,13 +121,13 @@ public sealed partial class CleanLogTests(ITestOutputHelper output) : IAsyncLife
 
     private (ChildProcess Process, Uri Url) Silo(string redis)
     {
-        var url = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
+        var url = new Uri($"http://127.0.0.1:{TestPorts.Next()}");
         var settings = new Dictionary<string, string>(ConsoleLog.Settings)
         {
             ["Urls"] = url.ToString(),
             ["Redis__ConnectionString"] = redis,
-            ["Silo__Port"] = RedisServer.FreePort().ToString(),
-            ["Silo__GatewayPort"] = RedisServer.FreePort().ToString(),
+            ["Silo__Port"] = TestPorts.Next().ToString(),
+            ["Silo__GatewayPort"] = TestPorts.Next().ToString(),
         };
         return (Start("silo", BuiltApps.Silo, settings), url);
     }

@@ -39,7 +39,7 @@ public sealed class PublishedGatewayTests(PublishedGatewayTests.PublishedGateway
         private readonly string _directory = Path.Combine(Path.GetTempPath(), "rehome-published-" + Guid.NewGuid().ToString("N")[..8]);
         private ChildProcess? _process;
 
-        public Uri Url { get; } = new($"http://127.0.0.1:{RedisServer.FreePort()}");
+        public Uri Url { get; } = new($"http://127.0.0.1:{TestPorts.Next()}");
 
         public async Task InitializeAsync()
         {
@@ -53,8 +53,8 @@ public sealed class PublishedGatewayTests(PublishedGatewayTests.PublishedGateway
             _process = ChildProcess.Dotnet("published-gateway", Path.Combine(output, "ReHome.Gateway.dll"), new Dictionary<string, string>
             {
                 ["Urls"] = Url.ToString(),
-                ["Silo__Port"] = RedisServer.FreePort().ToString(),
-                ["Silo__GatewayPort"] = RedisServer.FreePort().ToString(),
+                ["Silo__Port"] = TestPorts.Next().ToString(),
+                ["Silo__GatewayPort"] = TestPorts.Next().ToString(),
                 ["Auth__ServiceKeys__0"] = "published-gateway-test-key",
             }, _directory, httpBase: Url.ToString(), workingDirectory: elsewhere);
             _process.Start();

@@ -80,8 +80,8 @@ public sealed class StreamSettingsTests
         var builder = Host.CreateApplicationBuilder();
         var configuration = new Dictionary<string, string?>
         {
-            ["Silo:Port"] = RedisServer.FreePort().ToString(),
-            ["Silo:GatewayPort"] = RedisServer.FreePort().ToString(),
+            ["Silo:Port"] = TestPorts.Next().ToString(),
+            ["Silo:GatewayPort"] = TestPorts.Next().ToString(),
         };
         foreach (var (key, value) in settings)
         {

@@ -4,7 +4,7 @@ namespace ReHome.Tests.Infrastructure;
 public sealed class CrossOriginGatewayFixture : GatewayFixture
 {
     /// <summary>The origin whose pages may use this gateway.</summary>
-    public Uri AllowedOrigin { get; } = new($"http://localhost:{RedisServer.FreePort()}");
+    public Uri AllowedOrigin { get; } = new($"http://localhost:{TestPorts.Next()}");
 
     protected override Dictionary<string, string?> Settings => new()
     {

@@ -17,10 +17,10 @@ public sealed class EdgeGatewayFixture : GatewayFixture
 
     public OidcIssuer Issuer { get; private set; } = null!;
 
-    public Uri MetricsAddress { get; } = new($"http://127.0.0.1:{RedisServer.FreePort()}");
+    public Uri MetricsAddress { get; } = new($"http://127.0.0.1:{TestPorts.Next()}");
 
     /// <summary>An origin (another port on loopback) whose pages may use this gateway.</summary>
-    public Uri AllowedOrigin { get; } = new($"http://localhost:{RedisServer.FreePort()}");
+    public Uri AllowedOrigin { get; } = new($"http://localhost:{TestPorts.Next()}");
 
     protected override Dictionary<string, string?> Settings => new()
     {

@@ -72,8 +72,8 @@ public class GatewayFixture : IAsyncLifetime
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Silo:Port"] = RedisServer.FreePort().ToString(),
-            ["Silo:GatewayPort"] = RedisServer.FreePort().ToString(),
+            ["Silo:Port"] = TestPorts.Next().ToString(),
+            ["Silo:GatewayPort"] = TestPorts.Next().ToString(),
             ["Auth:SigningKey"] = SigningKey,
             ["Auth:ServiceKeys:0"] = ServiceKey,
         };

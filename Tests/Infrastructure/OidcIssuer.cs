@@ -35,7 +35,7 @@ public sealed class OidcIssuer : IAsyncDisposable
 
     public static async Task<OidcIssuer> Start()
     {
-        var port = RedisServer.FreePort();
+        var port = TestPorts.Next();
         var authority = $"http://127.0.0.1:{port}/issuer";
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

@@ -58,7 +58,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <param name="dataDirectory">Where to keep an append-only file, so data survives <see cref="Shutdown"/>; null: in memory only.</param>
     public static async Task<RedisServer> Start(string binary, string? dataDirectory = null)
     {
-        var server = new RedisServer(binary, FreePort(), dataDirectory);
+        var server = new RedisServer(binary, TestPorts.Next(), dataDirectory);
         await server.Start();
         return server;
     }
@@ -150,12 +150,5 @@ public sealed class RedisServer : IAsyncDisposable
     {
         Stop();
         return ValueTask.CompletedTask;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

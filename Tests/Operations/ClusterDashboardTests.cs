@@ -22,14 +22,14 @@ public sealed class ClusterDashboardTests
         Skip.If(binary is null, "redis-server is not installed (apt-get install redis-server).");
         await using var redis = await RedisServer.Start(binary!);
         var logs = Directory.CreateTempSubdirectory("rehome-dashboard-").FullName;
-        var main = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
-        var metrics = new Uri($"http://127.0.0.1:{RedisServer.FreePort()}");
+        var main = new Uri($"http://127.0.0.1:{TestPorts.Next()}");
+        var metrics = new Uri($"http://127.0.0.1:{TestPorts.Next()}");
         await using var silo = ChildProcess.Dotnet("silo", BuiltApps.Silo, new Dictionary<string, string>
         {
             ["Redis__ConnectionString"] = redis.ConnectionString,
             ["Orleans__ClusterId"] = "dashboard-" + Guid.NewGuid().ToString("N"),
-            ["Silo__Port"] = RedisServer.FreePort().ToString(),
-            ["Silo__GatewayPort"] = RedisServer.FreePort().ToString(),
+            ["Silo__Port"] = TestPorts.Next().ToString(),
+            ["Silo__GatewayPort"] = TestPorts.Next().ToString(),
             ["Urls"] = main.ToString().TrimEnd('/'),
             ["Metrics__Url"] = metrics.ToString().TrimEnd('/'),
             ["Metrics__Key"] = MetricsKey,

@@ -51,7 +51,7 @@ public sealed class LaravelStandIn : IAsyncDisposable
 
         var acl = Directory.CreateTempSubdirectory("rehome-acl-").FullName;
         var quickstart = Directory.CreateTempSubdirectory("rehome-quickstart-").FullName;
-        var port = RedisServer.FreePort();
+        var port = TestPorts.Next();
         var start = new ProcessStartInfo("php")
         {
             ArgumentList = { "-S", $"127.0.0.1:{port}", "router.php" },

@@ -25,12 +25,12 @@ public sealed class ProducerSdkExampleTests(ITestOutputHelper output)
         Skip.If(binary is null, "redis-server is not installed (apt-get install redis-server).");
         await using var redis = await RedisServer.Start(binary!);
         var logs = Directory.CreateTempSubdirectory("rehome-example-").FullName;
-        var health = $"http://127.0.0.1:{RedisServer.FreePort()}";
+        var health = $"http://127.0.0.1:{TestPorts.Next()}";
         await using var silo = ChildProcess.Dotnet("silo", BuiltApps.Silo, new Dictionary<string, string>
         {
             ["Redis__ConnectionString"] = redis.ConnectionString,
-            ["Silo__Port"] = RedisServer.FreePort().ToString(),
-            ["Silo__GatewayPort"] = RedisServer.FreePort().ToString(),
+            ["Silo__Port"] = TestPorts.Next().ToString(),
+            ["Silo__GatewayPort"] = TestPorts.Next().ToString(),
             ["Urls"] = health,
         }, logs, httpBase: health).Start();
         await silo.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));

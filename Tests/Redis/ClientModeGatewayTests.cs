@@ -14,7 +14,7 @@ public sealed class ClientModeGatewayTests
         var binary = RedisServer.FindBinary();
         Skip.If(binary is null, "redis-server is not installed, so this test is skipped (under CI=true it fails instead).");
         await using var redis = await RedisServer.Start(binary);
-        var port = RedisServer.FreePort();
+        var port = TestPorts.Next();
         var app = GatewayApp.Create([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

@@ -11,6 +11,7 @@ namespace ReHome.Tooling;
 public sealed class ChildProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
+    private const string StartMarker = "==== start ";
 
     private readonly string _file;
     private readonly IReadOnlyList<string> _arguments;
@@ -91,7 +92,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
         _process?.Dispose();
         StartedAt = DateTime.UtcNow;
-        File.AppendAllText(LogFile, $"==== start {StartedAt:O}{Environment.NewLine}");
+        File.AppendAllText(LogFile, $"{StartMarker}{StartedAt:O}{Environment.NewLine}");
         // exec: the shell only redirects the output to the log; the PID is the program's own.
         var start = new ProcessStartInfo("/bin/sh")
         {
@@ -139,7 +140,8 @@ public sealed class ChildProcess : IAsyncDisposable
             if (!IsRunning || deadline.Elapsed > (timeout ?? TimeSpan.FromSeconds(90)))
             {
                 throw new InvalidOperationException(
-                    $"{Name} {(IsRunning ? "is not ready in time" : "exited")} ({url}). Its log:{Environment.NewLine}{Tail()}");
+                    $"{Name} {(IsRunning ? "is not ready in time" : "exited")} ({url}).{Environment.NewLine}{FirstErrors()}" +
+                    $"Its log ends:{Environment.NewLine}{Tail()}");
             }
 
             await Task.Delay(100);
@@ -175,6 +177,23 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             throw new InvalidOperationException($"kill -{signal} {process.Id} failed (errno {Marshal.GetLastPInvokeError()}).");
         }
+    }
+
+    /// <summary>
+    /// The first error lines logged since the last start, for a failure message: what went wrong first is often far
+    /// above the tail (a failed bind, say, followed by pages of shutdown errors).
+    /// </summary>
+    public string FirstErrors(int lines = 5)
+    {
+        if (!File.Exists(LogFile))
+        {
+            return "";
+        }
+
+        var sinceStart = File.ReadLines(LogFile).Reverse().TakeWhile(line => !line.StartsWith(StartMarker, StringComparison.Ordinal)).Reverse();
+        var errors = sinceStart.Where(line => line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal)
+            || line.StartsWith("Unhandled exception", StringComparison.Ordinal)).Take(lines).ToList();
+        return errors.Count == 0 ? "" : $"Its first errors:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}{Environment.NewLine}";
     }
 
     /// <summary>The last lines of the log, for a failure message.</summary>
