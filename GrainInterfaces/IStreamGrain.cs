@@ -62,4 +62,13 @@ public interface IStreamGrain : IGrainWithStringKey
 
     [Alias("GetInfo"), AlwaysInterleave]
     ValueTask<StreamInfo> GetInfo();
+
+    /// <summary>
+    /// <see cref="GetInfo"/> confirmed against storage, for a producer taking over a stream it did not start: during a
+    /// failover an older activation may not hold what another one stored, and the producer must go on after that.
+    /// Costs one storage read; an <see cref="InconsistentStateException"/> (transient: retry) when another activation
+    /// stored more.
+    /// </summary>
+    [Alias("GetPosition")]
+    Task<StreamInfo> GetPosition();
 }

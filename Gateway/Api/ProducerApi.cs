@@ -57,7 +57,8 @@ internal static class ProducerApi
     private static async Task<Ok<StreamInfo>> GetStream(string streamId, IGrainFactory grains)
     {
         Ids.Validate(streamId, "streamId");
-        return TypedResults.Ok(await grains.GetGrain<IStreamGrain>(streamId).GetInfo());
+        // A producer taking over a stream reads where to go on from here: confirmed against storage.
+        return TypedResults.Ok(await grains.GetGrain<IStreamGrain>(streamId).GetPosition());
     }
 
     private static async Task<Ok<TokenPageMessage>> GetTokens(string streamId, string? after, IGrainFactory grains)

@@ -184,7 +184,7 @@ internal sealed class ProducerStream
     {
         if (_lastSequence < 0)
         {
-            var info = await _retry.Run("GetInfo", () => _grain.GetInfo().AsTask().WaitAsync(_attemptTimeout), Retry.IsTransient, CancellationToken.None);
+            var info = await _retry.Run("GetPosition", () => _grain.GetPosition().WaitAsync(_attemptTimeout), Retry.IsTransient, CancellationToken.None);
             _lastSequence = info.LastSequence;
         }
     }

@@ -249,6 +249,17 @@ internal sealed partial class StreamGrain
     /// </summary>
     private async Task<T> RefuseGap<T>(long requested)
     {
+        await StepAsideIfStoredAhead();
+        throw new SequenceGapException(StreamId, _history.LastSequence + 1, requested);
+    }
+
+    /// <summary>
+    /// Reads the stored head; when another activation stored more than this one holds (a duplicate during a
+    /// failover), steps aside and throws the transient <see cref="InconsistentStateException"/>, so the caller's retry
+    /// reaches an activation that has read storage.
+    /// </summary>
+    private async Task StepAsideIfStoredAhead()
+    {
         var stored = new GrainState<StreamState>();
         await _storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
         if (stored is { RecordExists: true, State: { } other } && (other.LastSequence > _history.LastSequence || other.Phase > _live.Phase))
@@ -258,8 +269,6 @@ internal sealed partial class StreamGrain
                 $"Stream '{StreamId}' was stored through sequence {other.LastSequence} by another activation; " +
                 $"this one holds {_history.LastSequence} and is stepping aside. Retry.");
         }
-
-        throw new SequenceGapException(StreamId, _history.LastSequence + 1, requested);
     }
 
     /// <summary>Another activation wrote this grain's state (a duplicate during a failover): let a fresh activation read the truth.</summary>

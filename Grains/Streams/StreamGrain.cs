@@ -296,6 +296,13 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
         return ValueTask.FromResult(Info());
     }
 
+    public async Task<StreamInfo> GetPosition()
+    {
+        EnsureStarted();
+        await StepAsideIfStoredAhead();
+        return Info();
+    }
+
     private void Apply(long firstSequence, ReadOnlySpan<string> tokens)
     {
         foreach (var token in tokens)

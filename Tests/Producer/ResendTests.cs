@@ -135,5 +135,7 @@ public sealed class ResendTests
         public ValueTask<TokenPage> GetTokens(long afterSequence) => throw new NotSupportedException();
 
         public ValueTask<StreamInfo> GetInfo() => throw new NotSupportedException();
+
+        public Task<StreamInfo> GetPosition() => throw new NotSupportedException();
     }
 }

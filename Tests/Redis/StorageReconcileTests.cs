@@ -89,6 +89,21 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
     }
 
     [SkippableFact]
+    public async Task A_producer_taking_over_a_stream_goes_on_after_what_another_activation_stored()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (streamId, grain) = await StreamStored("a", "b");
+
+        // A duplicate activation took 3 and 4 from the stream's first producer and stored them; this one holds 2.
+        await RewriteStored(streamId, state => WithTokens(state, ["a", "b", "c", "d"]));
+
+        // A producer that did not start the stream (a restarted backend) asks where it stands, then goes on.
+        Assert.Equal(5, await fixture.Producer.StreamTokenAsync(streamId, "e"));
+        Assert.Equal(["a", "b", "c", "d", "e"], (await grain.GetTokens(0)).Tokens);
+        Assert.Equal(5, (await grain.GetPosition()).LastSequence);
+    }
+
+    [SkippableFact]
     public async Task A_gap_storage_confirms_is_reported_with_the_number_to_resend_from()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
