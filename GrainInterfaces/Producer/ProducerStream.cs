@@ -115,9 +115,9 @@ internal sealed class ProducerStream
                     await Resend(gap);
                     return await AppendOnce(first, tokens);
                 }
-            }, Retry.IsTransient, CancellationToken.None);
+            }, Retry.IsTransientOrStorage, CancellationToken.None);
         }
-        catch (Exception ex) when (Retry.IsTransient(ex))
+        catch (Exception ex) when (Retry.IsTransientOrStorage(ex))
         {
             // Retries ran out, yet an attempt may have landed and reached viewers. Keep the tokens under their
             // numbers, as if sent: the next call (or End) finds out from the grain and resends them if they are missing,
@@ -184,7 +184,7 @@ internal sealed class ProducerStream
     {
         if (_lastSequence < 0)
         {
-            var info = await _retry.Run("GetPosition", () => _grain.GetPosition().WaitAsync(_attemptTimeout), Retry.IsTransient, CancellationToken.None);
+            var info = await _retry.Run("GetPosition", () => _grain.GetPosition().WaitAsync(_attemptTimeout), Retry.IsTransientOrStorage, CancellationToken.None);
             _lastSequence = info.LastSequence;
         }
     }

@@ -13,7 +13,11 @@ internal sealed partial class Retry(StreamProducerOptions options, ILogger logge
     /// </summary>
     public static bool IsTransient(Exception ex) => ex is not (ReHomeException or ArgumentException);
 
-    /// <summary>Also retries a failed durable write (start, end, cancel): those are idempotent and worth waiting for storage to return.</summary>
+    /// <summary>
+    /// Also retries storage that did not answer: a durable write (start, end, cancel), which is idempotent, or a read
+    /// that confirms a position or a gap (a takeover, an append past the grain's last number). Each is worth waiting
+    /// for storage to return.
+    /// </summary>
     public static bool IsTransientOrStorage(Exception ex) => IsTransient(ex) || ex is StorageUnavailableException;
 
     public async Task<T> Run<T>(string operation, Func<Task<T>> call, Func<Exception, bool> isTransient, CancellationToken cancellationToken)

@@ -256,12 +256,21 @@ internal sealed partial class StreamGrain
     /// <summary>
     /// Reads the stored head; when another activation stored more than this one holds (a duplicate during a
     /// failover), steps aside and throws the transient <see cref="InconsistentStateException"/>, so the caller's retry
-    /// reaches an activation that has read storage.
+    /// reaches an activation that has read storage. A read that fails is <see cref="StorageUnavailableException"/>:
+    /// without storage's word the grain can confirm neither its position nor a gap.
     /// </summary>
     private async Task StepAsideIfStoredAhead()
     {
         var stored = new GrainState<StreamState>();
-        await _storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
+        try
+        {
+            await _storage.ReadStateAsync(StateName, this.GetGrainId(), stored);
+        }
+        catch (Exception ex)
+        {
+            throw new StorageUnavailableException($"Stream '{StreamId}' could not read its stored state to confirm its position.", ex);
+        }
+
         if (stored is { RecordExists: true, State: { } other } && (other.LastSequence > _history.LastSequence || other.Phase > _live.Phase))
         {
             StepAside();

@@ -44,6 +44,12 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
         var problem = await httpStart.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains(problem.GetProperty("code").GetString(), new[] { "unavailable", "storage_unavailable" });
 
+        // A producer taking over a running stream asks where it stands, which needs storage's word: a 503 too.
+        var position = await http.GetAsync($"/api/v1/streams/{load.StreamIds.First()}");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, position.StatusCode);
+        var positionProblem = await position.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(positionProblem.GetProperty("code").GetString(), new[] { "unavailable", "storage_unavailable" });
+
         var left = Outage - Stopwatch.GetElapsedTime(downAt);
         if (left > TimeSpan.Zero)
         {
