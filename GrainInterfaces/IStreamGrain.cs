@@ -66,8 +66,8 @@ public interface IStreamGrain : IGrainWithStringKey
     /// <summary>
     /// <see cref="GetInfo"/> confirmed against storage, for a producer taking over a stream it did not start: during a
     /// failover an older activation may not hold what another one stored, and the producer must go on after that.
-    /// Costs one storage read; an <see cref="InconsistentStateException"/> (transient: retry) when another activation
-    /// stored more.
+    /// Costs one storage read. Fails with <see cref="InconsistentStateException"/> (transient: retry) when another
+    /// activation stored more, and with <see cref="StorageUnavailableException"/> when storage does not answer.
     /// </summary>
     [Alias("GetPosition")]
     Task<StreamInfo> GetPosition();
