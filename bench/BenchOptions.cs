@@ -126,7 +126,13 @@ internal sealed class BenchOptions
                     }
 
                     break;
-                case "--profiler": options.Profiler = Value(); break;
+                case "--profiler":
+                    options.Profiler = Value() switch
+                    {
+                        var kind and ("perf" or "trace" or "alloc") => kind,
+                        var other => throw new ArgumentException($"--profiler is perf, trace or alloc, not {other}."),
+                    };
+                    break;
                 case "--ports":
                     var range = Value().Split('-');
                     options.PortRange = (int.Parse(range[0], CultureInfo.InvariantCulture), int.Parse(range[1], CultureInfo.InvariantCulture));

@@ -7,11 +7,13 @@ namespace ReHome.Bench.Measure;
 /// With <c>--profile silo,gateway</c>, records a CPU profile of those processes over the measured window and writes
 /// its top functions next to the results. <c>--profiler perf</c> (default) samples on-CPU stacks with Linux perf,
 /// the processes started with <c>DOTNET_PerfMapEnabled=1</c> so JIT-compiled frames have names;
-/// <c>--profiler trace</c> uses dotnet-trace's thread-time sampling (wall clock, waits included).
+/// <c>--profiler trace</c> uses dotnet-trace's thread-time sampling (wall clock, waits included);
+/// <c>--profiler alloc</c> records where the processes allocate (<see cref="AllocationProfile"/>).
 /// </summary>
 internal sealed class Profiler(IReadOnlySet<string> names, string kind, string directory)
 {
     private readonly List<(Process Recorder, string File)> _running = [];
+    private readonly List<(Task Recording, string File)> _allocations = [];
 
     public bool Enabled => names.Count > 0;
 
@@ -23,6 +25,13 @@ internal sealed class Profiler(IReadOnlySet<string> names, string kind, string d
     {
         foreach (var process in target.Processes.Where(p => names.Contains(p.Name) || names.Contains("all")))
         {
+            if (kind == "alloc")
+            {
+                var trace = Path.Combine(directory, $"{target.Name}-{process.Name}-{DateTime.UtcNow:HHmmss}.alloc.nettrace");
+                _allocations.Add((AllocationProfile.Record(process.Pid, seconds, trace), trace));
+                continue;
+            }
+
             var file = Path.Combine(directory, $"{target.Name}-{process.Name}-{DateTime.UtcNow:HHmmss}.{(kind == "perf" ? "perf.data" : "nettrace")}");
             var start = kind == "perf"
                 ? new ProcessStartInfo("perf")
@@ -43,9 +52,16 @@ internal sealed class Profiler(IReadOnlySet<string> names, string kind, string d
         }
     }
 
-    /// <summary>Waits for the recordings and writes each one's top functions, by own time and with callees.</summary>
+    /// <summary>Waits for the recordings and writes each one's top functions (or allocation sites), by own time and with callees.</summary>
     public async Task Finish()
     {
+        foreach (var (recording, file) in _allocations)
+        {
+            await recording;
+            AllocationProfile.Report(file);
+        }
+
+        _allocations.Clear();
         foreach (var (recorder, file) in _running)
         {
             await recorder.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
