@@ -23,6 +23,16 @@ public sealed class ThreadFeedQueue
     /// <summary>The waiting read, if any: completed with true when entries arrive, false when released.</summary>
     private TaskCompletionSource<bool>? _waiter;
 
+    /// <summary>When the waiting read gives up, as a <see cref="TimeProvider"/> timestamp.</summary>
+    private long _waiterDeadline;
+
+    /// <summary>
+    /// Releases the waiting read when its wait passes. One timer per queue, moved by each read that waits: a timed
+    /// wait per read (<see cref="Task.WaitAsync(TimeSpan, TimeProvider)"/>) made a timer and a promise on every read,
+    /// 7 % of a silo's allocation under load.
+    /// </summary>
+    private ITimer? _giveUp;
+
     private bool _closed;
 
     public ThreadFeedQueue(string name, TimeProvider time)
@@ -80,20 +90,34 @@ public sealed class ThreadFeedQueue
             {
                 waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
                 _waiter = waiter;
+                _waiterDeadline = _time.GetTimestamp() + (long)(wait.TotalSeconds * _time.TimestampFrequency);
+                _giveUp ??= _time.CreateTimer(static queue => ((ThreadFeedQueue)queue!).GiveUp(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _giveUp.Change(wait, Timeout.InfiniteTimeSpan);
             }
         }
 
         older?.TrySetResult(false);
-        if (waiter is not null && !await Wait(waiter, wait, cancellationToken).ConfigureAwait(false))
+        if (waiter is not null)
         {
-            lock (_lock)
+            // True when entries arrived; false when the wait passed, or the read was released or cancelled. The rest
+            // of the read runs on the thread pool, not on the writer's thread nor a grain's: the queue locks instead.
+            bool arrived;
+            using (cancellationToken.UnsafeRegister(static w => ((TaskCompletionSource<bool>)w!).TrySetResult(false), waiter))
             {
-                if (_waiter == waiter)
-                {
-                    _waiter = null;
-                }
+                arrived = await waiter.Task.ConfigureAwait(false);
+            }
 
-                return new ThreadFeedRead(_nextSequence, None);
+            if (!arrived)
+            {
+                lock (_lock)
+                {
+                    if (_waiter == waiter)
+                    {
+                        _waiter = null;
+                    }
+
+                    return new ThreadFeedRead(_nextSequence, None);
+                }
             }
         }
 
@@ -120,19 +144,34 @@ public sealed class ThreadFeedQueue
         {
             _closed = true;
             (waiter, _waiter) = (_waiter, null);
+            _giveUp?.Dispose();
         }
 
         waiter?.TrySetResult(false);
     }
 
-    /// <summary>True when entries arrived; false when the wait passed, or the read was released or cancelled.</summary>
-    /// <remarks>
-    /// One timed wait on the waiter, and the rest of the read continues on the waking thread: the queue locks rather
-    /// than relying on a scheduler, and the reader's own await returns to the reader's.
-    /// </remarks>
-    private async Task<bool> Wait(TaskCompletionSource<bool> waiter, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>The timer's turn: releases the waiting read if its wait has passed, or waits for what is left of it.</summary>
+    private void GiveUp()
     {
-        await ((Task)waiter.Task.WaitAsync(wait, _time, cancellationToken)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        return waiter.Task.IsCompletedSuccessfully && waiter.Task.Result;
+        TaskCompletionSource<bool>? expired;
+        lock (_lock)
+        {
+            if (_waiter is null || _closed)
+            {
+                return;
+            }
+
+            var left = _waiterDeadline - _time.GetTimestamp();
+            if (left > 0)
+            {
+                // A newer read moved the deadline after this firing was due.
+                _giveUp!.Change(TimeSpan.FromSeconds((double)left / _time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            (expired, _waiter) = (_waiter, null);
+        }
+
+        expired.TrySetResult(false);
     }
 }

@@ -54,6 +54,22 @@ public sealed class ThreadFeedQueueTests
     }
 
     [Fact]
+    public async Task A_newer_read_waits_its_own_full_wait_and_then_returns_nothing()
+    {
+        var older = _queue.Dequeue(-1, TimeSpan.FromSeconds(1), CancellationToken.None);
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        var newer = _queue.Dequeue(-1, TimeSpan.FromSeconds(1), CancellationToken.None);
+        Assert.Empty((await older.WaitAsync(TimeSpan.FromSeconds(10))).Entries);
+
+        // The older read's wait would end here; the newer one's has half a second left.
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.False(newer.IsCompleted);
+
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Empty((await newer.WaitAsync(TimeSpan.FromSeconds(10))).Entries);
+    }
+
+    [Fact]
     public async Task A_newer_read_releases_the_older_one_empty_handed_and_gets_the_entries()
     {
         var older = _queue.Dequeue(-1, LongWait, CancellationToken.None);
