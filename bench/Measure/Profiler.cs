@@ -25,14 +25,14 @@ internal sealed class Profiler(IReadOnlySet<string> names, string kind, string d
     {
         foreach (var process in target.Processes.Where(p => names.Contains(p.Name) || names.Contains("all")))
         {
+            var extension = kind switch { "perf" => "perf.data", "alloc" => "alloc.nettrace", _ => "nettrace" };
+            var file = Path.Combine(directory, $"{target.Name}-{process.Name}-{DateTime.UtcNow:HHmmss}.{extension}");
             if (kind == "alloc")
             {
-                var trace = Path.Combine(directory, $"{target.Name}-{process.Name}-{DateTime.UtcNow:HHmmss}.alloc.nettrace");
-                _allocations.Add((AllocationProfile.Record(process.Pid, seconds, trace), trace));
+                _allocations.Add((AllocationProfile.Record(process.Pid, seconds, file), file));
                 continue;
             }
 
-            var file = Path.Combine(directory, $"{target.Name}-{process.Name}-{DateTime.UtcNow:HHmmss}.{(kind == "perf" ? "perf.data" : "nettrace")}");
             var start = kind == "perf"
                 ? new ProcessStartInfo("perf")
                 {
