@@ -6,23 +6,24 @@ public sealed class GatewayOptions
     public const string Section = "Gateway";
 
     /// <summary>
-    /// How often each thread subscription is checked against Orleans' own list. Orleans deletes a client's
-    /// subscriptions when it judges the client gone; a missing one is taken again and the gap filled.
+    /// How often the gateway asks each thread-feed relay it subscribed at whether it still holds its subscriptions
+    /// (it asks at once when the cluster connection changes). A relay that moved to another silo, or dropped this
+    /// gateway after failed deliveries, gets them again, and the threads there catch up
+    /// (<see cref="ReHome.Feed.ThreadFeedConsumer"/>).
     /// </summary>
-    public TimeSpan SubscriptionCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan SubscriptionCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// An open stream silent this long is asked for its state, in case its events were lost in transit (a killed
-    /// silo takes the events in its stream queues with it). Detection takes one to two periods; at 5 s it was the
+    /// silo takes the events on their way through its relays with it). Detection takes one to two periods; at 5 s it was the
     /// longest part of a dead silo's stall. Costs one cheap read per silent open stream per period.
     /// </summary>
     public TimeSpan SilentStreamProbe { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// For this long after a silo disappears, an open stream silent for <see cref="FailoverSilentStreamProbe"/> is
-    /// asked for its state. A pulling agent's delivery that went through the dead silo is never answered, and the
-    /// agent waits out the silos' response timeout (5 s) before it delivers that thread again; the window covers
-    /// detection plus that timeout.
+    /// asked for its state. The threads whose relay was on the dead silo get no events until the silo is declared
+    /// dead and the gateway has registered at the relay's new activation; the window covers that.
     /// </summary>
     public TimeSpan FailoverProbeWindow { get; set; } = TimeSpan.FromSeconds(10);
 

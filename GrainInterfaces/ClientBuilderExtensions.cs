@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using ReHome.Feed;
@@ -45,8 +46,8 @@ public static class ClientBuilderExtensions
     /// </summary>
     public static IClientBuilder AddReHomeStreams(this IClientBuilder client, int queueCount = ThreadStreams.DefaultQueueCount)
     {
-        client.AddPersistentStreams(ThreadStreams.ProviderName, ThreadFeedAdapterFactory.Create,
-            s => s.Configure<HashRingStreamQueueMapperOptions>(o => o.Configure(q => q.TotalQueueCount = queueCount)));
+        client.Services.AddThreadFeeds(queueCount, inSilo: false);
+        client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ThreadFeedConsumer>());
         return client;
     }
 }

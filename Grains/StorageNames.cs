@@ -8,7 +8,4 @@ public static class StorageNames
 
     /// <summary>Tombstones of expired streams (<see cref="StreamTombstone"/>); its entries expire by themselves.</summary>
     public const string Tombstones = "rehome-tombstones";
-
-    /// <summary>Stream subscriptions; the name Orleans streaming looks for.</summary>
-    public const string PubSub = "PubSubStore";
 }

@@ -72,24 +72,6 @@ public sealed class StreamOptions
     public TimeSpan HygieneReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Longest a pulling agent's read of a thread-feed queue waits while the queue is empty. A read returns as soon
-    /// as an event is queued, so this is not a delay on delivery: it sets how often an idle queue is asked (and the
-    /// agent's housekeeping runs), one wake-up per queue per period. The read is a grain call, so it must end well
-    /// within the silos' response timeout (5 s): at most 60 % of it (<see cref="StreamOptionsValidator"/>). A longer
-    /// one also delays a silo's shutdown: deactivating the queue grain waits for its waiting read (3 s took 2.9 s).
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
-    public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// Most published events of one thread that the silo delivers to a subscriber in one call. Events queue while a
-    /// delivery to that subscriber is in flight; with more than 1 they then go together, so a busy thread needs one
-    /// round trip per batch instead of one per event, and an idle one still gets each event at once.
-    /// </summary>
-    [Range(1, 10_000)]
-    public int DeliveryBatchSize { get; set; } = 64;
-
-    /// <summary>
     /// A thread with no activity this long (configured, or a stream of it started or ended) is deleted: its access
     /// list and stream list are gone from storage, and it must be configured again before use.
     /// </summary>
@@ -105,7 +87,7 @@ public sealed class StreamOptions
     /// </summary>
     public TimeSpan RetentionCheckPeriod { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Thread-feed queues; threads are spread over them. Clients must use the same number.</summary>
+    /// <summary>Thread-feed relays; threads are spread over them. Clients must use the same number.</summary>
     [Range(1, 1024)]
     public int QueueCount { get; set; } = ThreadStreams.DefaultQueueCount;
 }

@@ -9,14 +9,10 @@ namespace ReHome.Grains;
 /// starts, naming the setting. Orleans refuses a reminder whose period is below its minimum
 /// (<see cref="ReminderOptions.MinimumReminderPeriod"/>, one minute by default) only when a grain registers it, and the
 /// grain goes on without: then nothing would expire the streams of a silo that died (hygiene), nor delete idle threads
-/// and runs (retention). Redis expires tombstones by the whole second. A pulling agent's waiting read is a grain call,
-/// so a polling period near the response timeout would time reads out and lose what they carried.
+/// and runs (retention). Redis expires tombstones by the whole second.
 /// </summary>
-public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders, IOptions<SiloMessagingOptions> messaging) : IValidateOptions<StreamOptions>
+public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<StreamOptions>
 {
-    /// <summary>The share of the silos' response timeout a waiting read may take; the rest is left for the call itself.</summary>
-    public const double MaxPollingShareOfResponseTimeout = 0.6;
-
     /// <summary>The longest tombstone retention: a grain timer cannot wait much longer (about 49 days).</summary>
     public static readonly TimeSpan MaxTombstoneRetention = TimeSpan.FromDays(30);
 
@@ -26,15 +22,6 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders, 
         var minimum = reminders.Value.MinimumReminderPeriod;
         AtLeastMinimum(nameof(StreamOptions.HygieneReminderPeriod), options.HygieneReminderPeriod, "the streams of a silo that died would never expire");
         AtLeastMinimum(nameof(StreamOptions.RetentionCheckPeriod), options.RetentionCheckPeriod, "threads and runs would never be deleted");
-
-        var longestRead = messaging.Value.ResponseTimeout * MaxPollingShareOfResponseTimeout;
-        if (options.PollingPeriod > longestRead)
-        {
-            failures.Add(
-                $"{StreamOptions.Section}:{nameof(StreamOptions.PollingPeriod)} is {options.PollingPeriod}; a queue read waits that long, " +
-                $"and must end well within the silos' response timeout ({messaging.Value.ResponseTimeout}, Messaging:ResponseTimeout): " +
-                $"set it to {longestRead} or less, or raise the timeout.");
-        }
 
         var tombstone = options.TombstoneRetention;
         if (tombstone < TimeSpan.Zero || tombstone > MaxTombstoneRetention || tombstone.Ticks % TimeSpan.TicksPerSecond != 0)

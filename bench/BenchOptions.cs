@@ -46,7 +46,7 @@ internal sealed class BenchOptions
 
     public (int From, int To) PortRange { get; private set; } = (28000, 28999);
 
-    /// <summary>Extra settings for the silo and gateway processes (<c>--env Streams__PollingPeriod=00:00:00.005</c>).</summary>
+    /// <summary>Extra settings for the silo and gateway processes (<c>--env Streams__CheckpointInterval=00:00:01</c>).</summary>
     public Dictionary<string, string> Env { get; } = [];
 
     /// <summary>Free text stored with the results, to tell experiments apart.</summary>

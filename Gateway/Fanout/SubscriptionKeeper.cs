@@ -3,14 +3,10 @@ using Microsoft.Extensions.Options;
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
-/// Keeps the fan-out honest in the background, in two loops that never wait for each other:
-/// <list type="bullet">
-/// <item>every <see cref="GatewayOptions.SubscriptionCheckInterval"/> (and at once when the cluster connection
-/// changes) it checks each thread subscription against Orleans;</item>
-/// <item>it asks open streams silent for <see cref="GatewayOptions.SilentStreamProbe"/> for their state, and for
-/// <see cref="GatewayOptions.FailoverProbeWindow"/> after a silo disappears, those silent for
-/// <see cref="GatewayOptions.FailoverSilentStreamProbe"/>.</item>
-/// </list>
+/// Keeps the fan-out honest in the background: it asks open streams silent for
+/// <see cref="GatewayOptions.SilentStreamProbe"/> for their state, and for <see cref="GatewayOptions.FailoverProbeWindow"/>
+/// after a silo disappears, those silent for <see cref="GatewayOptions.FailoverSilentStreamProbe"/>. (The thread feeds
+/// check their own subscriptions: <see cref="ReHome.Feed.ThreadFeedConsumer"/>.)
 /// </summary>
 internal sealed class SubscriptionKeeper(
     ThreadFanout fanout,
@@ -18,33 +14,17 @@ internal sealed class SubscriptionKeeper(
     IOptions<GatewayOptions> options,
     TimeProvider time) : BackgroundService
 {
-    private static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = 16 };
-
-    private readonly WakeUp _verifyNow = new();
     private readonly WakeUp _siloLost = new();
     private long _failoverUntilTicks;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        connection.Changed += _verifyNow.Set;
         connection.SiloLost += () =>
         {
             Interlocked.Exchange(ref _failoverUntilTicks, (time.GetUtcNow() + options.Value.FailoverProbeWindow).UtcTicks);
             _siloLost.Set();
         };
-        return Task.WhenAll(Verify(stoppingToken), Probe(stoppingToken));
-    }
-
-    private async Task Verify(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await _verifyNow.Wait(options.Value.SubscriptionCheckInterval, time, stoppingToken);
-
-            // Several at a time. A check's grain call can wait out its timeout (its silo just died); it holds no
-            // lock meanwhile, so the thread's events and probes go on.
-            await Parallel.ForEachAsync(fanout.Channels, Parallelism, (channel, _) => new ValueTask(channel.VerifySubscription()));
-        }
+        return Probe(stoppingToken);
     }
 
     private async Task Probe(CancellationToken stoppingToken)

@@ -1,17 +1,17 @@
 using Orleans.Streams;
-using Orleans.Streams.Core;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
 /// This gateway's one Orleans subscription to a thread's feed, held while at least one local connection watches
-/// the thread: subscribes for the first viewer, unsubscribes after the last, re-creates the subscription when
-/// Orleans has deleted it, and passes the feed to the thread's <see cref="ThreadSequencer"/> (order, dedupe, gap
-/// fill) and <see cref="ThreadDispatcher"/> (to each viewer). An access change takes the users who lost access out.
+/// the thread: subscribes for the first viewer, unsubscribes after the last, catches up when the feed reports
+/// events it could not deliver, and passes the feed to the thread's <see cref="ThreadSequencer"/> (order, dedupe,
+/// gap fill) and <see cref="ThreadDispatcher"/> (to each viewer). An access change takes the users who lost access out.
 /// </summary>
 /// <remarks>
-/// Everything that touches the sequencer or the viewers runs under one gate, in event order (a subscription check asks Orleans outside it). Events are taken without making Orleans wait (see
+/// Everything that touches the sequencer or the viewers runs under one gate, in event order. Events are taken
+/// without making the feed wait (see
 /// <see cref="OnNextAsync"/>).
 /// </remarks>
 internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
@@ -19,7 +19,6 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private readonly string _threadId;
     private readonly IGrainFactory _grains;
     private readonly IAsyncStream<ThreadEvent> _feed;
-    private readonly IStreamSubscriptionManager _subscriptions;
     private readonly ThreadDispatcher _dispatcher;
     private readonly ThreadSequencer _sequencer;
     private readonly GatewayMetrics _metrics;
@@ -41,8 +40,6 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         _threadId = threadId;
         _grains = cluster;
         _feed = cluster.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For(threadId));
-        _subscriptions = cluster.ServiceProvider.GetRequiredService<IStreamSubscriptionManagerAdmin>()
-            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
         _dispatcher = new ThreadDispatcher(threadId, metrics, time);
         _sequencer = new ThreadSequencer(new GrainTokenSource(cluster, time), _dispatcher, time, new GatewaySequencerEvents(metrics, logger));
         _metrics = metrics;
@@ -117,9 +114,9 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     }
 
     /// <summary>
-    /// Takes the event and returns at once; it is forwarded behind the events before it. An Orleans client runs its
-    /// stream deliveries one at a time across all its subscriptions, so a gap fill awaited here (a grain call that
-    /// can wait out its timeout when its silo just died) would stall every thread on this gateway.
+    /// Takes the event and returns at once; it is forwarded behind the events before it. The feed delivers to this
+    /// process one call at a time across all its threads, so a gap fill awaited here (a grain call that can wait
+    /// out its timeout when its silo just died) would stall every thread on this gateway.
     /// </summary>
     public Task OnNextAsync(ThreadEvent item, StreamSequenceToken? token = null)
     {
@@ -167,14 +164,15 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     public Task OnCompletedAsync() => Task.CompletedTask;
 
     /// <summary>
-    /// Orleans reports a delivery it could not make, such as a pulling agent that took the thread's queue over (a silo
-    /// restarted) and no longer caches what this subscription was owed (<c>QueueCacheMissException</c>): it goes on
-    /// from the newest event, so the events in between never come. Catch up from the grains at once, behind the
-    /// events already taken, rather than wait for the stream's next event or the silent-stream probe.
+    /// The feed reports that events of this thread may not have reached this gateway: a relay could not deliver
+    /// them, or had lost this gateway's subscriptions (its silo died) and has them again now. Catch up from the grains
+    /// at once, behind the events already taken, rather than wait for the stream's next event or the silent-stream
+    /// probe; an access change may have been among the lost events, so ask about the users watching here too.
     /// </summary>
     public Task OnErrorAsync(Exception ex)
     {
-        LogFeedError(ex, _threadId);
+        LogFeedInterrupted(ex, _threadId);
+        _metrics.FeedInterrupted();
         lock (_arrivals)
         {
             _forwarding = CatchUpAfter(_forwarding);
@@ -189,51 +187,34 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         await _gate.WaitAsync();
         try
         {
-            if (_handle is not null)
-            {
-                await _sequencer.CatchUp(await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams());
-            }
-        }
-        catch (Exception ex)
-        {
-            LogCheckFailed(ex, _threadId);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>Re-creates the subscription if Orleans no longer has it, then catches up on what was missed.</summary>
-    public async Task VerifySubscription()
-    {
-        try
-        {
-            // Asked without the gate: the answer can take the client's response timeout when the stream's pub-sub
-            // grain was on a silo that just died, and the thread's events must not wait for it.
-            if (_handle is not { } handle
-                || (await _subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(_threadId)))
-                    .Any(s => s.SubscriptionId == handle.HandleId))
+            if (_handle is null)
             {
                 return;
             }
 
-            await _gate.WaitAsync();
-            try
+            var thread = _grains.GetGrain<IThreadGrain>(_threadId);
+            await _sequencer.CatchUp(await thread.GetStreams());
+            var lost = new List<string>();
+            foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).OfType<string>().Distinct())
             {
-                if (_handle == handle)
+                if (!await thread.CanAccess(user))
                 {
-                    await Resubscribe();
+                    lost.Add(user);
                 }
             }
-            finally
+
+            if (lost.Count > 0)
             {
-                _gate.Release();
+                await Revoke(lost);
             }
         }
         catch (Exception ex)
         {
-            LogCheckFailed(ex, _threadId);
+            LogCatchUpFailed(ex, _threadId);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -261,44 +242,11 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
         catch (Exception ex)
         {
-            LogCheckFailed(ex, _threadId);
+            LogProbeFailed(ex, _threadId);
         }
         finally
         {
             _gate.Release();
-        }
-    }
-
-    private async Task Resubscribe()
-    {
-        LogResubscribing(_threadId);
-        _metrics.Resubscribed();
-        try
-        {
-            await _handle!.UnsubscribeAsync();
-        }
-        catch (Exception ex)
-        {
-            LogUnsubscribeFailed(ex, _threadId);
-        }
-
-        _handle = await _feed.SubscribeAsync(this);
-        var thread = _grains.GetGrain<IThreadGrain>(_threadId);
-        await _sequencer.CatchUp(await thread.GetStreams());
-
-        // An access change published while unsubscribed was missed too: ask about the users watching here.
-        var lost = new List<string>();
-        foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).OfType<string>().Distinct())
-        {
-            if (!await thread.CanAccess(user))
-            {
-                lost.Add(user);
-            }
-        }
-
-        if (lost.Count > 0)
-        {
-            await Revoke(lost);
         }
     }
 
@@ -344,18 +292,18 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         _closed(this);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The subscription to thread {ThreadId} is gone from Orleans; subscribing again and catching up.")]
-    private partial void LogResubscribing(string threadId);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unsubscribing from thread {ThreadId} failed.")]
     private partial void LogUnsubscribeFailed(Exception exception, string threadId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding an event of thread {ThreadId} failed; the next event or the silent-stream probe fills what it held.")]
     private partial void LogForwardFailed(Exception exception, string threadId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The feed of thread {ThreadId} reported an error.")]
-    private partial void LogFeedError(Exception exception, string threadId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The feed of thread {ThreadId} may have lost events; catching up.")]
+    private partial void LogFeedInterrupted(Exception exception, string threadId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Checking the subscription of thread {ThreadId} failed; the next check retries.")]
-    private partial void LogCheckFailed(Exception exception, string threadId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catching up on thread {ThreadId} failed; the next event or the silent-stream probe fills what it missed.")]
+    private partial void LogCatchUpFailed(Exception exception, string threadId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Probing the silent streams of thread {ThreadId} failed; the next probe retries.")]
+    private partial void LogProbeFailed(Exception exception, string threadId);
 }

@@ -1,15 +1,12 @@
 namespace ReHome.Gateway;
 
 /// <summary>
-/// Hears from the Orleans client when its connection to the cluster drops or recovers. After a loss, Orleans may
-/// already have deleted this client's stream subscriptions, so the fan-out checks them at once; after a silo
-/// disappears, deliveries in flight through it are lost, so the fan-out probes stalled streams quickly for a while.
+/// Hears from the Orleans client when its connection to the cluster drops or recovers. After a silo disappears,
+/// deliveries in flight through it are lost, so the fan-out probes stalled streams quickly for a while. (The thread
+/// feeds hear of the same changes themselves and check their relays: <see cref="ReHome.Feed.ThreadFeedConsumer"/>.)
 /// </summary>
 internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnectionWatcher> logger, IHostApplicationLifetime lifetime) : IClusterConnectionStatusObserver
 {
-    /// <summary>Raised after the connection recovers or the set of reachable silos changes.</summary>
-    public event Action? Changed;
-
     /// <summary>Raised when fewer silos are reachable than before: one died or is leaving.</summary>
     public event Action? SiloLost;
 
@@ -33,8 +30,6 @@ internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnection
         {
             SiloLost?.Invoke();
         }
-
-        Changed?.Invoke();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection to the cluster.")]

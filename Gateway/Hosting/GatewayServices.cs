@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ReHome.Feed;
 using ReHome.Gateway.Api;
 using ReHome.Gateway.Auth;
 using ReHome.Gateway.Demo;
@@ -22,6 +24,8 @@ public static class GatewayServices
                     && o.FailoverSilentStreamProbe > TimeSpan.Zero && o.FailoverProbeWindow >= TimeSpan.Zero,
                 "Gateway:SubscriptionCheckInterval, SilentStreamProbe and FailoverSilentStreamProbe must be positive, and FailoverProbeWindow not negative.")
             .ValidateOnStart();
+        builder.Services.AddOptions<ThreadFeedOptions>().Configure<IOptions<GatewayOptions>>((feeds, gateway) =>
+            feeds.CheckInterval = gateway.Value.SubscriptionCheckInterval);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton<ThreadFanout>();

@@ -14,7 +14,7 @@ public sealed class GatewayMetrics
     private readonly Histogram<double> _deliveryDelay;
     private readonly Counter<long> _resumes;
     private readonly Counter<long> _gapFills;
-    private readonly Counter<long> _resubscriptions;
+    private readonly Counter<long> _feedInterruptions;
     private readonly Counter<long> _fellBehind;
     private readonly Counter<long> _slowDisconnects;
     private readonly Counter<long> _revocations;
@@ -30,7 +30,7 @@ public sealed class GatewayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000] });
         _resumes = _meter.CreateCounter<long>("rehome.gateway.resumes", description: "Viewers that rejoined a thread within a minute of losing their connection.");
         _gapFills = _meter.CreateCounter<long>("rehome.gateway.gap_fills", description: "Gaps filled: browsers asking for tokens after a sequence (not a first load from 0), and gaps the gateway filled itself from the grain.");
-        _resubscriptions = _meter.CreateCounter<long>("rehome.gateway.resubscriptions", description: "Thread subscriptions taken again after Orleans dropped them.");
+        _feedInterruptions = _meter.CreateCounter<long>("rehome.gateway.feed_interruptions", description: "Times a thread's feed reported events it may not have delivered (a relay failed a delivery, or had lost its subscriptions); each is caught up from the grains.");
         _fellBehind = _meter.CreateCounter<long>("rehome.gateway.connections_behind",
             description: "Times a connection fell behind: its outbound queue was full, was cut, and it was sent agent.thread.behind.");
         _slowDisconnects = _meter.CreateCounter<long>("rehome.gateway.slow_disconnects",
@@ -45,7 +45,7 @@ public sealed class GatewayMetrics
     public void ThreadLeft() => _joinedThreads.Add(-1);
     public void Resumed() => _resumes.Add(1);
     public void GapFilled() => _gapFills.Add(1);
-    public void Resubscribed() => _resubscriptions.Add(1);
+    public void FeedInterrupted() => _feedInterruptions.Add(1);
     public void FellBehind() => _fellBehind.Add(1);
     public void SlowDisconnected() => _slowDisconnects.Add(1);
     public void Revoked() => _revocations.Add(1);

@@ -1,11 +1,11 @@
 namespace ReHome.Feed;
 
 /// <summary>
-/// Sends one process's entries for one feed queue, one call at a time, with adaptive batching: a lone entry goes
+/// Sends one process's entries for one feed relay, one call at a time, with adaptive batching: a lone entry goes
 /// at once, and entries that arrive while a call is in flight go together in the next one. Many streams of one
-/// queue then share a call under load, with no added delay when idle. Each entry's task completes when its call does.
+/// relay then share a call under load, with no added delay when idle. Each entry's task completes when its call does.
 /// </summary>
-internal sealed class ThreadFeedWriter(IThreadFeedQueueGrain queue, int maxEntriesPerCall)
+internal sealed class ThreadFeedWriter(IThreadFeedRelayGrain relay, int maxEntriesPerCall)
 {
     private readonly object _lock = new();
     private List<(ThreadFeedEntry Entry, TaskCompletionSource Queued)> _waiting = [];
@@ -32,7 +32,7 @@ internal sealed class ThreadFeedWriter(IThreadFeedQueueGrain queue, int maxEntri
     {
         try
         {
-            await queue.Enqueue([entry]).ConfigureAwait(false);
+            await relay.Publish([entry]).ConfigureAwait(false);
         }
         finally
         {
@@ -74,7 +74,7 @@ internal sealed class ThreadFeedWriter(IThreadFeedQueueGrain queue, int maxEntri
 
             try
             {
-                await queue.Enqueue(entries).ConfigureAwait(false);
+                await relay.Publish(entries).ConfigureAwait(false);
                 foreach (var (_, queued) in batch)
                 {
                     queued.TrySetResult();

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Storage;
-using Orleans.Streams;
+using ReHome.Feed;
 
 namespace ReHome.Grains;
 
@@ -29,7 +29,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
     private readonly TokenHistory _history;
     private readonly TokenBucket _tokenRate;
     private readonly TokenChunks _chunks;
-    private readonly IQueueAdapterFactory _feeds;
+    private readonly ThreadFeedPublisher _feeds;
     private readonly StreamHygieneSweep _sweep;
 
     /// <summary>The stream as it is now; <see cref="_state"/> holds what was last stored.</summary>
@@ -44,7 +44,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
         [PersistentState(StateName, StorageNames.Grains)] IPersistentState<StreamState> state,
         [FromKeyedServices(StorageNames.Grains)] IGrainStorage storage,
         [FromKeyedServices(StorageNames.Tombstones)] IGrainStorage tombstones,
-        [FromKeyedServices(ThreadStreams.ProviderName)] IQueueAdapterFactory feeds,
+        ThreadFeedPublisher feeds,
         StreamHygieneSweep sweep,
         IOptions<StreamOptions> options,
         TimeProvider time,
@@ -88,7 +88,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
 
         if (stored.Phase != StreamPhase.NotStarted)
         {
-            _publisher = await CreatePublisher();
+            _publisher = CreatePublisher();
             WatchHygiene();
         }
     }
@@ -132,7 +132,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
             _starting = false;
         }
 
-        _publisher = await CreatePublisher();
+        _publisher = CreatePublisher();
         WatchHygiene();
         await RegisterHygieneReminder();
         return Info();
@@ -394,8 +394,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
         StreamId, _live.ThreadId, _live.RunId, _history.LastSequence, _live.Phase == StreamPhase.Ended,
         _live.Reason, _live.Detail, _live.StartedAt, _live.EndedAt);
 
-    private async Task<ThreadEventPublisher> CreatePublisher() =>
-        new(_live.ThreadId, _live.RunId, StreamId, await _feeds.CreateAdapter(CancellationToken.None), _time, _logger);
+    private ThreadEventPublisher CreatePublisher() => new(_live.ThreadId, _live.RunId, StreamId, _feeds, _time, _logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} resumes from stored sequence {Sequence}: its previous activation ended without storing its last state (its silo failed, or it found another activation's state). Appends without an index are refused until the producer resumes.")]
     private partial void LogInterrupted(string streamId, long sequence);

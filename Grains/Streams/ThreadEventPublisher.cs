@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
-using Orleans.Streams;
+using ReHome.Feed;
 
 namespace ReHome.Grains;
 
@@ -12,16 +12,14 @@ namespace ReHome.Grains;
 /// Order is kept: one publish at a time, tokens before the done event. Failed publishes are retried, never dropped.
 /// </summary>
 /// <remarks>
-/// Publishes through the stream provider's queue adapter, which is what the stream's <c>OnNextAsync</c> does
-/// (Orleans' <c>PersistentStreamProducer</c>), without the stream handle, producer and stream directory Orleans would
-/// keep for each activation: about 650 bytes per open stream. Subscribers see no difference. Runs on the grain's
-/// scheduler, so its fields need no locking.
+/// Publishes through the thread feeds' publisher, which is what the stream's <c>OnNextAsync</c> does, without a
+/// stream handle per activation. Runs on the grain's scheduler, so its fields need no locking.
 /// </remarks>
 internal sealed partial class ThreadEventPublisher(
     string threadId,
     string runId,
     string streamId,
-    IQueueAdapter feed,
+    ThreadFeedPublisher feed,
     TimeProvider time,
     ILogger logger)
 {
@@ -129,7 +127,7 @@ internal sealed partial class ThreadEventPublisher(
         {
             try
             {
-                await feed.QueueMessageAsync(_stream, item, null, null);
+                await feed.Publish(_stream, [item]);
                 return;
             }
             catch (Exception ex)

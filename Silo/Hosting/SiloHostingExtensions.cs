@@ -12,12 +12,10 @@ namespace ReHome.Silo;
 
 /// <summary>
 /// The one place that decides how a silo is built. With no <c>Redis:ConnectionString</c> everything is in
-/// memory on localhost (the embedded default); with one, Redis holds membership, grain state, stream
-/// subscriptions and reminders.
+/// memory on localhost (the embedded default); with one, Redis holds membership, grain state and reminders.
 /// </summary>
 public static class SiloHostingExtensions
 {
-    private static readonly TimeSpan AgentRestartPeriod = TimeSpan.FromMilliseconds(1);
     private const int LoneSiloDirectoryCacheSize = 1_000;
 
     /// <param name="configureClustering">False when a test harness supplies membership and endpoints itself.</param>
@@ -45,9 +43,6 @@ public static class SiloHostingExtensions
             AddThreadFeeds(silo, streams);
             silo.Services.AddSingleton<StreamHygieneSweep>();
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<StreamHygieneSweep>());
-            var backoff = new StreamRetryBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500));
-            silo.Services.AddKeyedSingleton<IQueueReaderBackoffProvider>(ThreadStreams.ProviderName, backoff);
-            silo.Services.AddKeyedSingleton<IMessageDeliveryBackoffProvider>(ThreadStreams.ProviderName, backoff);
 
             DashboardHosting.AddTo(silo, builder.Configuration, openDashboard);
             if (TracingDefaults.Enabled(builder.Configuration))
@@ -65,25 +60,11 @@ public static class SiloHostingExtensions
     }
 
     /// <summary>
-    /// The thread feeds: Orleans persistent streams over queues whose agents wait for entries (see
-    /// <see cref="ThreadFeedAdapterFactory"/>), so delivery does not wait for a polling timer and an idle silo does not poll.
+    /// The thread feeds: each stream's events go to a relay grain that pushes them to the subscribed gateways,
+    /// batched across threads (see <see cref="ThreadFeedProvider"/>); nothing polls.
     /// </summary>
-    private static void AddThreadFeeds(ISiloBuilder silo, StreamOptions streams)
-    {
-        silo.Services.AddSingleton<LocalThreadFeedQueues>();
-        silo.AddPersistentStreams(ThreadStreams.ProviderName, ThreadFeedAdapterFactory.Create, s =>
-        {
-            s.Configure<HashRingStreamQueueMapperOptions>(o => o.Configure(q => q.TotalQueueCount = streams.QueueCount));
-            s.Configure<ThreadFeedOptions>(o => o.Configure(f => f.ReadWait = streams.PollingPeriod));
-            s.ConfigurePullingAgent(o => o.Configure(p =>
-            {
-                // The agent's timer only restarts a read after an idle one gave up or the cache was full; reads
-                // themselves wait for entries, so this short period costs one wake-up per ReadWait when idle.
-                p.GetQueueMsgsTimerPeriod = AgentRestartPeriod;
-                p.BatchContainerBatchSize = streams.DeliveryBatchSize;
-            }));
-        });
-    }
+    private static void AddThreadFeeds(ISiloBuilder silo, StreamOptions streams) =>
+        silo.Services.AddThreadFeeds(streams.QueueCount, inSilo: true);
 
     private static void AddStorage(ISiloBuilder silo, string? redis, TimeSpan tombstoneRetention)
     {
@@ -92,7 +73,6 @@ public static class SiloHostingExtensions
         if (redis is null)
         {
             silo.AddMemoryGrainStorage(StorageNames.Grains);
-            silo.AddMemoryGrainStorage(StorageNames.PubSub);
             const string tombstoneMemory = StorageNames.Tombstones + "-memory";
             silo.AddMemoryGrainStorage(tombstoneMemory);
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Tombstones, (services, _) => new ExpiringGrainStorage(
@@ -109,15 +89,12 @@ public static class SiloHostingExtensions
         // then gets a clear storage_unavailable in milliseconds instead of a client-side timeout, and the
         // write-behind checkpoints simply retry.
         options.BacklogPolicy = BacklogPolicy.FailFast;
-        foreach (var name in new[] { StorageNames.Grains, StorageNames.PubSub })
+        silo.AddRedisGrainStorage(StorageNames.Grains, o =>
         {
-            silo.AddRedisGrainStorage(name, o =>
-            {
-                o.ConfigurationOptions = options;
-                // Expired streams must really be gone, not left as empty records.
-                o.DeleteStateOnClear = true;
-            });
-        }
+            o.ConfigurationOptions = options;
+            // Expired streams must really be gone, not left as empty records.
+            o.DeleteStateOnClear = true;
+        });
 
         silo.AddRedisGrainStorage(StorageNames.Tombstones, o =>
         {

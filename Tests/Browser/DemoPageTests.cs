@@ -222,11 +222,11 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
     {
         await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
         var threadId = await demo.ThreadId();
-        await Eventually.True(async () => await SubscriptionCount(threadId) == 1, because: "the page's join subscribes the gateway to the thread");
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 1, because: "the page's join subscribes the gateway to the thread");
 
         await demo.Page.EvaluateAsync("() => document.getElementById('answer').remove()");
 
-        await Eventually.True(async () => await SubscriptionCount(threadId) == 0, because: "the removed element's LeaveThread releases the subscription");
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 0, because: "the removed element's LeaveThread releases the subscription");
         Assert.Equal("connected", await demo.ConnectionState());
     }
 
@@ -236,14 +236,6 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         {
             await gateway.Producer.StreamTokenAsync(streamId, $"line {i}\n");
         }
-    }
-
-    private async Task<int> SubscriptionCount(string threadId)
-    {
-        var subscriptions = gateway.Services.GetRequiredService<IClusterClient>().ServiceProvider
-            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
-            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
-        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
     }
 
     private static string NewRunId() => "run-" + Guid.NewGuid().ToString("N");

@@ -1,52 +1,53 @@
-using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using ReHome.Feed;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Cluster;
 
-/// <summary>A cluster whose thread-feed reads wait 10 s on an empty queue (with a response timeout that allows it).</summary>
-public sealed class LongFeedWaitFixture : ClusterFixture
-{
-    public static readonly TimeSpan ReadWait = TimeSpan.FromSeconds(10);
-
-    protected override short SiloCount => 1;
-
-    protected override Dictionary<string, string?> Settings => new()
-    {
-        ["Streams:PollingPeriod"] = ReadWait.ToString(),
-        ["Messaging:ResponseTimeout"] = (ReadWait * 2).ToString(),
-    };
-}
-
-[CollectionDefinition(Name)]
-public sealed class LongFeedWaitCollection : ICollectionFixture<LongFeedWaitFixture>
-{
-    public const string Name = "long feed wait";
-}
-
-/// <summary>The thread feeds deliver when an event is queued, not when a polling period comes round.</summary>
-[Collection(LongFeedWaitCollection.Name)]
-public sealed class ThreadFeedTests(LongFeedWaitFixture fixture)
+/// <summary>The thread feeds through the Orleans stream API, with a relay that loses its subscriptions.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ThreadFeedTests(ClusterFixture fixture)
 {
     [Fact]
-    public async Task Each_token_arrives_long_before_the_read_wait_would_have_ended()
+    public async Task A_relay_that_lost_its_subscriptions_gets_them_again_at_the_next_check_and_its_observers_are_told_to_catch_up()
     {
         var (threadId, _, streamId, grain) = await fixture.NewStream();
         await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
-        await grain.Append("warm");
+        await grain.Append("before");
         await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 1), because: "the first token arrives");
 
-        // With a 10 s polling period, five tokens in a row would each wait for the next poll: 3 s apiece is generous
-        // for a read that wakes when the token is queued, and far too short for one that polls.
-        for (var i = 2; i <= 6; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            await grain.Append($"t{i}");
-            var sequence = i;
-            await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == sequence), timeout: TimeSpan.FromSeconds(3),
-                because: $"token {i} arrives without waiting for a poll");
-            Assert.True(clock.Elapsed < LongFeedWaitFixture.ReadWait / 3, $"token {i} took {clock.Elapsed}");
-        }
+        // As when the relay's silo stops: a new activation, with a new epoch and no subscriptions.
+        var relay = ThreadFeeds.Relay(fixture.Client, threadId);
+        await relay.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Eventually.True(async () => await relay.SubscriberCount(ThreadStreams.For(threadId)) == 0, because: "the new activation has no subscriptions");
+        await grain.Append("lost");
 
-        Assert.Equal(["warm", "t2", "t3", "t4", "t5", "t6"], watcher.Tokens(streamId).Select(t => t.Token));
+        Assert.True(await fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>().Check());
+
+        Assert.Equal(1, await relay.SubscriberCount(ThreadStreams.For(threadId)));
+        Assert.IsType<ThreadFeedInterruptedException>(Assert.Single(watcher.Errors));
+        await grain.Append("after");
+        await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 2), because: "tokens flow again");
+        Assert.Equal([(1L, "before"), (3L, "after")], watcher.Tokens(streamId));
+    }
+
+    [Fact]
+    public async Task Rewinding_and_batch_observers_are_refused_with_a_clear_error()
+    {
+        var stream = fixture.Client.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For("t-refused"));
+
+        var rewind = await Assert.ThrowsAsync<NotSupportedException>(() =>
+            stream.SubscribeAsync(new IgnoringObserver(), new Orleans.Providers.Streams.Common.EventSequenceTokenV2(1)));
+        Assert.Contains("not rewindable", rewind.Message);
+        await Assert.ThrowsAsync<NotSupportedException>(() => stream.OnCompletedAsync());
+        Assert.Empty(await stream.GetAllSubscriptionHandles());
+    }
+
+    private sealed class IgnoringObserver : Orleans.Streams.IAsyncObserver<ThreadEvent>
+    {
+        public Task OnNextAsync(ThreadEvent item, Orleans.Streams.StreamSequenceToken? token = null) => Task.CompletedTask;
+
+        public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
     }
 }

@@ -1,12 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Streams.Core;
+using Orleans.Core.Internal;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Gateway;
 
 /// <summary>
 /// A gateway that checks its subscriptions every half second and never probes silent streams, so only
-/// re-subscribing can bring a dropped thread back.
+/// registering again at the relay can bring a dropped thread back.
 /// </summary>
 public sealed class FastCheckGatewayFixture : GatewayFixture
 {
@@ -27,7 +27,7 @@ public sealed class FastCheckGatewayCollection : ICollectionFixture<FastCheckGat
 public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
 {
     [Fact]
-    public async Task A_subscription_orleans_dropped_is_taken_again_and_the_gap_filled()
+    public async Task A_relay_that_lost_the_subscription_gets_it_again_and_the_gap_is_filled()
     {
         var threadId = await gateway.NewThread("alice");
         await using var viewer = await Viewer.Connect(gateway, "alice");
@@ -41,12 +41,10 @@ public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
 
         await Eventually.True(() => Task.FromResult(viewer.Tokens(streamId).Count == 10));
 
-        // Do what Orleans does when it judges a client gone: delete its subscription.
-        var subscriptions = gateway.Services.GetRequiredService<IClusterClient>().ServiceProvider
-            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
-            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
-        var dropped = (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Single();
-        await subscriptions.RemoveSubscription(ThreadStreams.ProviderName, ThreadStreams.For(threadId), dropped.SubscriptionId);
+        // As when the relay's silo stops: a new activation, which knows no subscriber.
+        var relay = ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId);
+        await relay.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Eventually.True(async () => await relay.SubscriberCount(ThreadStreams.For(threadId)) == 0, because: "the new activation has no subscriptions");
 
         foreach (var token in sent[10..])
         {
@@ -59,7 +57,6 @@ public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
         Assert.Equal(string.Concat(sent), done.FullResponse);
         Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), viewer.Tokens(streamId).Select(m => m.Sequence));
         Assert.Equal(sent, viewer.Tokens(streamId).Select(m => m.Token));
-        var current = (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Single();
-        Assert.NotEqual(dropped.SubscriptionId, current.SubscriptionId);
+        Assert.Equal(1, await relay.SubscriberCount(ThreadStreams.For(threadId)));
     }
 }

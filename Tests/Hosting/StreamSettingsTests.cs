@@ -56,25 +56,6 @@ public sealed class StreamSettingsTests
         Assert.Contains("whole seconds", error.Message);
     }
 
-    [Fact]
-    public async Task A_polling_period_a_queue_read_could_not_finish_within_the_response_timeout_stops_the_silo_and_names_both()
-    {
-        using var host = Silo(("Streams:PollingPeriod", "00:00:04"));
-
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
-
-        Assert.Contains("Streams:PollingPeriod is 00:00:04", error.Message);
-        Assert.Contains("response timeout (00:00:05, Messaging:ResponseTimeout)", error.Message);
-    }
-
-    [Fact]
-    public void A_long_polling_period_is_accepted_with_a_response_timeout_long_enough_for_it()
-    {
-        using var host = Silo(("Streams:PollingPeriod", "00:00:10"), ("Messaging:ResponseTimeout", "00:00:20"));
-
-        Assert.Equal(TimeSpan.FromSeconds(10), host.Services.GetRequiredService<IOptions<StreamOptions>>().Value.PollingPeriod);
-    }
-
     private static IHost Silo(params (string Key, string Value)[] settings)
     {
         var builder = Host.CreateApplicationBuilder();

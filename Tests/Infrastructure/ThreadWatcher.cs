@@ -7,19 +7,29 @@ namespace ReHome.Tests.Infrastructure;
 public sealed class ThreadWatcher : IAsyncDisposable
 {
     private readonly ConcurrentQueue<ThreadEvent> _events = new();
+    private readonly ConcurrentQueue<Exception> _errors = new();
     private StreamSubscriptionHandle<ThreadEvent>? _handle;
 
     public IReadOnlyCollection<ThreadEvent> Events => _events;
+
+    /// <summary>What the feed reported through <c>OnErrorAsync</c>: events that may not have arrived.</summary>
+    public IReadOnlyCollection<Exception> Errors => _errors;
 
     public static async Task<ThreadWatcher> Subscribe(IClusterClient client, string threadId)
     {
         var watcher = new ThreadWatcher();
         var stream = client.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For(threadId));
-        watcher._handle = await stream.SubscribeAsync((e, _) =>
-        {
-            watcher._events.Enqueue(e);
-            return Task.CompletedTask;
-        });
+        watcher._handle = await stream.SubscribeAsync(
+            (e, _) =>
+            {
+                watcher._events.Enqueue(e);
+                return Task.CompletedTask;
+            },
+            error =>
+            {
+                watcher._errors.Enqueue(error);
+                return Task.CompletedTask;
+            });
         return watcher;
     }
 

@@ -97,7 +97,7 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
         await using var hub = await Infrastructure.Viewer.Connect(gateway, "alice");
         await hub.Join(threadId);
         await echo.WaitFor("subscribed");
-        Assert.Equal(1, await PusherProtocolTests.SubscriptionCount(gateway, threadId));
+        Assert.Equal(1, await gateway.SubscriptionCount(threadId));
 
         var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
         await gateway.Producer.StreamTokenAsync(streamId, "shared");
@@ -114,7 +114,7 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
         var connected = await echo.WaitFor("connected");
         var socketId = connected.GetProperty("socketId").GetString()!;
         Assert.False(gateway.Services.GetRequiredService<PusherConnections>().Holds(socketId, TestSignatures.Channel(threadId)));
-        Assert.Equal(0, await PusherProtocolTests.SubscriptionCount(gateway, threadId));
+        Assert.Equal(0, await gateway.SubscriptionCount(threadId));
         Assert.Empty(echo.Events);
     }
 }

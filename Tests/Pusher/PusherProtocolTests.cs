@@ -115,7 +115,7 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         Assert.Equal(401, RawPusherSocket.Data(missing).GetProperty("status").GetInt32());
         Assert.Equal("AuthError", RawPusherSocket.Data(wrong).GetProperty("type").GetString());
         Assert.Equal(401, RawPusherSocket.Data(wrong).GetProperty("status").GetInt32());
-        Assert.Equal(0, await SubscriptionCount(gateway, threadId));
+        Assert.Equal(0, await gateway.SubscriptionCount(threadId));
     }
 
     [Fact]
@@ -129,10 +129,10 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
         var succeeded = await socket.ReceiveEvent("pusher_internal:subscription_succeeded");
         Assert.Equal(channel, succeeded.GetProperty("channel").GetString());
-        Assert.Equal(1, await SubscriptionCount(gateway, threadId));
+        Assert.Equal(1, await gateway.SubscriptionCount(threadId));
 
         await socket.Send(new { @event = "pusher:unsubscribe", data = new { channel } });
-        await Eventually.True(async () => await SubscriptionCount(gateway, threadId) == 0, because: "the last unsubscribe releases the thread");
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 0, because: "the last unsubscribe releases the thread");
     }
 
     [Fact]
@@ -225,14 +225,6 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         Assert.Equal(4301, RawPusherSocket.Data(error).GetProperty("code").GetInt32());
         await socket.Send(new { @event = "pusher:ping", data = new { } });
         await socket.ReceiveEvent("pusher:pong");
-    }
-
-    public static async Task<int> SubscriptionCount(GatewayFixture gateway, string threadId)
-    {
-        var subscriptions = gateway.Services.GetRequiredService<IClusterClient>().ServiceProvider
-            .GetRequiredService<IStreamSubscriptionManagerAdmin>()
-            .GetStreamSubscriptionManager(StreamSubscriptionManagerType.ExplicitSubscribeOnly);
-        return (await subscriptions.GetSubscriptions(ThreadStreams.ProviderName, ThreadStreams.For(threadId))).Count();
     }
 
     [GeneratedRegex(@"\A\d+\.\d+\z")]

@@ -26,9 +26,11 @@ public sealed class RedisFootprintTests(RedisClusterFixture fixture, ITestOutput
         var remindersBefore = existing.Length == 0 ? 0 : await Usage(db, existing[0]);
 
         var ids = new List<(string Thread, string Run, string Stream)>();
+        var watchers = new List<ThreadWatcher>();
         for (var i = 0; i < Count; i++)
         {
             var (threadId, runId, streamId, grain) = await fixture.NewStream();
+            watchers.Add(await ThreadWatcher.Subscribe(fixture.Client, threadId));
             // Tokens of 5 characters, as a model's average English token is about 4.
             await grain.AppendMany(1, [.. Enumerable.Range(1, TokensPerStream).Select(n => $"w{n % 1000:000} ")]);
             ids.Add((threadId, runId, streamId));
@@ -43,18 +45,26 @@ public sealed class RedisFootprintTests(RedisClusterFixture fixture, ITestOutput
         var thread = await PerGrain(db, ids.Select(i => i.Thread), "thread");
         var run = await PerGrain(db, ids.Select(i => i.Run), "run");
         var stream = await PerGrain(db, ids.Select(i => i.Stream), "stream");
-        var feed = await PerGrain(db, ids.Select(i => i.Thread), "pubsubrendezvous");
         var reminders = server.Keys(pattern: "*/reminders").First();
         // Three reminders per conversation: the thread's and the run's retention, the open stream's hygiene.
         var reminderBytes = (await Usage(db, reminders) - remindersBefore) / (double)Count;
 
         output.WriteLine($"Redis MEMORY USAGE per grain, mean of {Count}: thread {thread:0} B, run {run:0} B, " +
-            $"open stream with {TokensPerStream} tokens of 5 characters {stream:0} B, thread feed's pub-sub record {feed:0} B, " +
-            $"reminder entries per conversation {reminderBytes:0} B; together {thread + run + stream + feed + reminderBytes:0} B");
+            $"open stream with {TokensPerStream} tokens of 5 characters {stream:0} B, " +
+            $"reminder entries per conversation {reminderBytes:0} B; together {thread + run + stream + reminderBytes:0} B");
         Assert.InRange(thread, 100, 1500);
         Assert.InRange(run, 100, 1000);
         Assert.InRange(stream, 500, 4000);
         Assert.InRange(reminderBytes, 100, 1500);
+
+        // The thread feeds keep their subscriptions in the relays' memory: a watched thread writes nothing more.
+        Assert.Empty(server.Keys(pattern: "*pubsub*"));
+        await Eventually.True(() => Task.FromResult(watchers.All(w => w.Events.OfType<TokensAppended>().Sum(e => e.Tokens.Length) == TokensPerStream)),
+            because: "every watcher gets its thread's tokens");
+        foreach (var watcher in watchers)
+        {
+            await watcher.DisposeAsync();
+        }
     }
 
     /// <summary>The mean <c>MEMORY USAGE</c> of the state keys of these grains whose names contain <paramref name="kind"/>.</summary>

@@ -1,0 +1,314 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace ReHome.Feed;
+
+/// <summary>
+/// What a relay grain holds (<see cref="IThreadFeedRelayGrain"/>): which subscribers want which streams, and for each
+/// subscriber the entries on their way to it. Each subscriber has one delivery call in flight at a time; entries
+/// published meanwhile go together in its next call, whatever thread they belong to. A lone token therefore goes at
+/// once, and under load a gateway gets a few calls carrying many threads' tokens instead of one call per token per
+/// thread. Subscribers are independent: a slow or dead one holds up no other.
+/// </summary>
+/// <remarks>
+/// Thread-safe, because streams in the relay's own silo publish to it directly (<see cref="LocalThreadFeedRelays"/>)
+/// while the grain's turns serve everyone else. Deliveries are sent from the thread pool, outside any grain's turn.
+/// </remarks>
+public sealed partial class ThreadFeedRelay
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<StreamId, List<Outbox>> _byStream = [];
+    private readonly Dictionary<GrainId, Outbox> _bySubscriber = [];
+    private readonly string _name;
+    private readonly ThreadFeedOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private bool _closed;
+
+    public ThreadFeedRelay(string name, ThreadFeedOptions options, TimeProvider time, ILogger logger)
+    {
+        _name = name;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>This activation's identity: a subscriber that registered with another one has to register again.</summary>
+    public Guid Epoch { get; } = Guid.NewGuid();
+
+    /// <summary>Queues each entry for its stream's subscribers; false once closed (the caller then calls the grain).</summary>
+    public bool TryPublish(ReadOnlySpan<ThreadFeedEntry> entries)
+    {
+        List<Outbox>? start = null;
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            foreach (var entry in entries)
+            {
+                if (!_byStream.TryGetValue(entry.StreamId, out var outboxes))
+                {
+                    continue;
+                }
+
+                foreach (var outbox in outboxes)
+                {
+                    if (outbox.Add(entry, _options.MaxPendingPerSubscriber))
+                    {
+                        (start ??= []).Add(outbox);
+                    }
+                }
+            }
+        }
+
+        if (start is not null)
+        {
+            foreach (var outbox in start)
+            {
+                // Not in the publisher's turn: the delivery must not carry its grain as the caller, nor its context.
+                ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Relay.Send(state.Outbox), (Relay: this, Outbox: outbox), preferLocal: true);
+            }
+        }
+
+        return true;
+    }
+
+    public Guid Subscribe(IThreadFeedSubscriber subscriber, IEnumerable<StreamId> streams)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            var id = subscriber.GetGrainId();
+            if (!_bySubscriber.TryGetValue(id, out var outbox))
+            {
+                outbox = new Outbox(subscriber);
+                _bySubscriber.Add(id, outbox);
+            }
+
+            foreach (var stream in streams)
+            {
+                if (outbox.Streams.Add(stream))
+                {
+                    if (!_byStream.TryGetValue(stream, out var outboxes))
+                    {
+                        outboxes = [];
+                        _byStream.Add(stream, outboxes);
+                    }
+
+                    outboxes.Add(outbox);
+                }
+            }
+
+            return Epoch;
+        }
+    }
+
+    public void Unsubscribe(IThreadFeedSubscriber subscriber, IEnumerable<StreamId> streams)
+    {
+        lock (_lock)
+        {
+            if (!_bySubscriber.TryGetValue(subscriber.GetGrainId(), out var outbox))
+            {
+                return;
+            }
+
+            foreach (var stream in streams)
+            {
+                if (outbox.Streams.Remove(stream))
+                {
+                    RemoveFromStream(stream, outbox);
+                }
+            }
+
+            if (outbox.Streams.Count == 0)
+            {
+                Forget(outbox);
+            }
+        }
+    }
+
+    public bool Knows(IThreadFeedSubscriber subscriber, Guid epoch)
+    {
+        lock (_lock)
+        {
+            return epoch == Epoch && !_closed && _bySubscriber.ContainsKey(subscriber.GetGrainId());
+        }
+    }
+
+    /// <summary>How many subscribers the stream has here.</summary>
+    public int SubscriberCount(StreamId stream)
+    {
+        lock (_lock)
+        {
+            return _byStream.TryGetValue(stream, out var outboxes) ? outboxes.Count : 0;
+        }
+    }
+
+    /// <summary>Refuses further entries and stops every delivery: the grain's activation is going.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            foreach (var outbox in _bySubscriber.Values.ToArray())
+            {
+                Forget(outbox);
+            }
+        }
+    }
+
+    /// <summary>One subscriber's delivery loop, while it has something to send.</summary>
+    private async Task Send(Outbox outbox)
+    {
+        var delay = FirstRetryDelay;
+        while (true)
+        {
+            ThreadFeedDelivery delivery;
+            lock (_lock)
+            {
+                if (!outbox.TryTake(_options.MaxEntriesPerDelivery, out delivery))
+                {
+                    return;
+                }
+            }
+
+            try
+            {
+                await outbox.Subscriber.Deliver(delivery).ConfigureAwait(false);
+                outbox.FailedInARow = 0;
+                delay = FirstRetryDelay;
+            }
+            catch (Exception ex)
+            {
+                bool dropped;
+                lock (_lock)
+                {
+                    outbox.MarkLost(delivery);
+                    dropped = ex is ClientNotAvailableException || ++outbox.FailedInARow >= _options.MaxFailedDeliveries;
+                    if (dropped && _bySubscriber.GetValueOrDefault(outbox.Subscriber.GetGrainId()) == outbox)
+                    {
+                        Forget(outbox);
+                    }
+                }
+
+                LogDeliveryFailed(ex, _name, outbox.Subscriber.GetGrainId(), dropped);
+                if (dropped)
+                {
+                    return;
+                }
+
+                await Task.Delay(delay, _time).ConfigureAwait(false);
+                delay *= 2;
+            }
+        }
+    }
+
+    private void Forget(Outbox outbox)
+    {
+        foreach (var stream in outbox.Streams)
+        {
+            RemoveFromStream(stream, outbox);
+        }
+
+        outbox.Streams.Clear();
+        outbox.Forgotten();
+        _bySubscriber.Remove(outbox.Subscriber.GetGrainId());
+    }
+
+    private void RemoveFromStream(StreamId stream, Outbox outbox)
+    {
+        if (_byStream.TryGetValue(stream, out var outboxes) && outboxes.Remove(outbox) && outboxes.Count == 0)
+        {
+            _byStream.Remove(stream);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relay {Relay} failed a delivery to {Subscriber} (dropped: {Dropped}); its streams are marked lost, and it catches up on them.")]
+    private partial void LogDeliveryFailed(Exception exception, string relay, GrainId subscriber, bool dropped);
+
+    /// <summary>One subscriber at one relay. Guarded by the relay's lock, except <see cref="FailedInARow"/> (its loop's own).</summary>
+    private sealed class Outbox(IThreadFeedSubscriber subscriber)
+    {
+        private static readonly StreamId[] NoneLost = [];
+
+        private List<ThreadFeedEntry> _pending = [];
+        private HashSet<StreamId>? _lost;
+        private bool _sending;
+        private bool _forgotten;
+
+        public IThreadFeedSubscriber Subscriber { get; } = subscriber;
+
+        public HashSet<StreamId> Streams { get; } = [];
+
+        public int FailedInARow { get; set; }
+
+        /// <summary>Queues the entry, or marks its stream lost when full; true when the loop must start.</summary>
+        public bool Add(ThreadFeedEntry entry, int maxPending)
+        {
+            if (_pending.Count < maxPending)
+            {
+                _pending.Add(entry);
+            }
+            else
+            {
+                (_lost ??= []).Add(entry.StreamId);
+            }
+
+            if (_sending)
+            {
+                return false;
+            }
+
+            _sending = true;
+            return true;
+        }
+
+        public bool TryTake(int max, out ThreadFeedDelivery delivery)
+        {
+            if (_forgotten || (_pending.Count == 0 && _lost is null))
+            {
+                _sending = false;
+                delivery = null!;
+                return false;
+            }
+
+            ThreadFeedEntry[] entries;
+            if (_pending.Count <= max)
+            {
+                entries = [.. _pending];
+                _pending.Clear();
+            }
+            else
+            {
+                entries = [.. _pending.GetRange(0, max)];
+                _pending.RemoveRange(0, max);
+            }
+
+            delivery = new ThreadFeedDelivery(entries, _lost is null ? NoneLost : [.. _lost]);
+            _lost = null;
+            return true;
+        }
+
+        public void MarkLost(ThreadFeedDelivery failed)
+        {
+            _lost ??= [];
+            _lost.UnionWith(failed.Lost);
+            foreach (var entry in failed.Entries)
+            {
+                _lost.Add(entry.StreamId);
+            }
+        }
+
+        public void Forgotten()
+        {
+            _forgotten = true;
+            _pending = [];
+            _lost = null;
+        }
+    }
+}
