@@ -20,16 +20,21 @@ public interface IThreadFeedRelayGrain : IGrainWithStringKey
     [Alias("Subscribe")]
     Task<Guid> Subscribe(IThreadFeedSubscriber subscriber, StreamId[] streams);
 
+    /// <summary>Makes the subscriber's streams exactly these (none forgets it); returns the activation's epoch.</summary>
+    [Alias("Replace")]
+    Task<Guid> Replace(IThreadFeedSubscriber subscriber, StreamId[] streams);
+
     /// <summary>Takes the streams out of the subscriber's; one with none left is forgotten.</summary>
     [Alias("Unsubscribe")]
     Task Unsubscribe(IThreadFeedSubscriber subscriber, StreamId[] streams);
 
     /// <summary>
-    /// True when this activation has <paramref name="epoch"/> and still holds the subscriber's streams; false when
-    /// it was activated since, or dropped the subscriber after failed deliveries.
+    /// True when this activation has <paramref name="epoch"/> and holds <paramref name="streamCount"/> streams of
+    /// the subscriber; false when it was activated since, dropped the subscriber after failed deliveries, or holds
+    /// another number of its streams (an unsubscribe that failed, say).
     /// </summary>
     [Alias("Knows"), AlwaysInterleave]
-    Task<bool> Knows(IThreadFeedSubscriber subscriber, Guid epoch);
+    Task<bool> Knows(IThreadFeedSubscriber subscriber, Guid epoch, int streamCount);
 
     /// <summary>How many processes this relay delivers the stream to.</summary>
     [Alias("SubscriberCount"), AlwaysInterleave]

@@ -137,13 +137,13 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
             }
 
             var grain = _grains.GetGrain<IThreadFeedRelayGrain>(relay.Key);
-            if (relay.Epoch is { } epoch && await grain.Knows(Self, epoch))
+            if (relay.Epoch is { } epoch && await grain.Knows(Self, epoch, relay.Streams.Count))
             {
                 return true;
             }
 
             lost = [.. relay.Streams];
-            relay.Epoch = await grain.Subscribe(Self, lost);
+            relay.Epoch = await grain.Replace(Self, lost);
         }
         catch (Exception ex)
         {
@@ -160,6 +160,21 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
         return true;
     }
 
+    /// <summary>Checks one relay until it answers: it told this process that its activation is going away.</summary>
+    private async Task RegisterAgain(string key)
+    {
+        Relay? relay;
+        lock (_lock)
+        {
+            relay = _relays.GetValueOrDefault(key);
+        }
+
+        while (relay is not null && !_stopping.IsCancellationRequested && !await Check(relay))
+        {
+            await Task.Delay(_options.CheckRetryInterval, _time);
+        }
+    }
+
     /// <summary>Registers the streams; if the relay's epoch changed meanwhile, registers the ones it held before too.</summary>
     private async Task Register(Relay relay, StreamId[] streams)
     {
@@ -168,8 +183,7 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
         if (relay.Epoch is { } known && known != epoch && relay.Streams.Count > 0)
         {
             StreamId[] before = [.. relay.Streams];
-            epoch = await grain.Subscribe(Self, before);
-            relay.Epoch = epoch;
+            relay.Epoch = await grain.Replace(Self, [.. before, .. streams]);
             LogRegisteredAgain(relay.Key, before.Length);
             _ = Interrupted(before, new ThreadFeedInterruptedException(relay.Key));
             return;
@@ -183,6 +197,12 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
         if (delivery.Lost.Length > 0)
         {
             await Interrupted(delivery.Lost, new ThreadFeedInterruptedException(null));
+        }
+
+        if (delivery.ClosingRelay is { } closing)
+        {
+            // Not awaited: deliveries from every relay wait behind this one.
+            _ = RegisterAgain(closing);
         }
 
         var subscriptions = Volatile.Read(ref _subscriptions);

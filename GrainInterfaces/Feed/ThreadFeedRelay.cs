@@ -108,6 +108,21 @@ public sealed partial class ThreadFeedRelay
         }
     }
 
+    public Guid Replace(IThreadFeedSubscriber subscriber, IReadOnlyCollection<StreamId> streams)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_bySubscriber.TryGetValue(subscriber.GetGrainId(), out var outbox))
+            {
+                var wanted = streams.ToHashSet();
+                Unsubscribe(subscriber, outbox.Streams.Where(s => !wanted.Contains(s)).ToArray());
+            }
+
+            return streams.Count == 0 ? Epoch : Subscribe(subscriber, streams);
+        }
+    }
+
     public void Unsubscribe(IThreadFeedSubscriber subscriber, IEnumerable<StreamId> streams)
     {
         lock (_lock)
@@ -132,11 +147,12 @@ public sealed partial class ThreadFeedRelay
         }
     }
 
-    public bool Knows(IThreadFeedSubscriber subscriber, Guid epoch)
+    public bool Knows(IThreadFeedSubscriber subscriber, Guid epoch, int streamCount)
     {
         lock (_lock)
         {
-            return epoch == Epoch && !_closed && _bySubscriber.ContainsKey(subscriber.GetGrainId());
+            return epoch == Epoch && !_closed && _bySubscriber.TryGetValue(subscriber.GetGrainId(), out var outbox)
+                && outbox.Streams.Count == streamCount;
         }
     }
 
@@ -149,16 +165,41 @@ public sealed partial class ThreadFeedRelay
         }
     }
 
-    /// <summary>Refuses further entries and stops every delivery: the grain's activation is going.</summary>
+    /// <summary>
+    /// Refuses further entries and stops every delivery: the grain's activation is going. Each subscriber gets a last
+    /// delivery with what was waiting for it, naming this relay as closing, so that it registers at the next
+    /// activation without waiting to hear that the silo left. Not awaited: a subscriber that does not answer must not
+    /// hold up the silo's shutdown, and one that misses it finds out at its next check.
+    /// </summary>
     public void Close()
     {
+        List<(IThreadFeedSubscriber Subscriber, ThreadFeedDelivery Last)> last = [];
         lock (_lock)
         {
             _closed = true;
             foreach (var outbox in _bySubscriber.Values.ToArray())
             {
+                var delivery = outbox.TryTake(int.MaxValue, out var waiting) ? waiting : new ThreadFeedDelivery([], []);
+                last.Add((outbox.Subscriber, delivery with { ClosingRelay = _name }));
                 Forget(outbox);
             }
+        }
+
+        foreach (var (subscriber, delivery) in last)
+        {
+            _ = SendLast(subscriber, delivery);
+        }
+    }
+
+    private async Task SendLast(IThreadFeedSubscriber subscriber, ThreadFeedDelivery delivery)
+    {
+        try
+        {
+            await subscriber.Deliver(delivery).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogDeliveryFailed(ex, _name, subscriber.GetGrainId(), dropped: true);
         }
     }
 

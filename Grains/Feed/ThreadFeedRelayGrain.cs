@@ -51,13 +51,16 @@ internal sealed class ThreadFeedRelayGrain : Grain, IThreadFeedRelayGrain
 
     public Task<Guid> Subscribe(IThreadFeedSubscriber subscriber, StreamId[] streams) => Task.FromResult(_relay.Subscribe(subscriber, streams));
 
+    public Task<Guid> Replace(IThreadFeedSubscriber subscriber, StreamId[] streams) => Task.FromResult(_relay.Replace(subscriber, streams));
+
     public Task Unsubscribe(IThreadFeedSubscriber subscriber, StreamId[] streams)
     {
         _relay.Unsubscribe(subscriber, streams);
         return Task.CompletedTask;
     }
 
-    public Task<bool> Knows(IThreadFeedSubscriber subscriber, Guid epoch) => Task.FromResult(_relay.Knows(subscriber, epoch));
+    public Task<bool> Knows(IThreadFeedSubscriber subscriber, Guid epoch, int streamCount) =>
+        Task.FromResult(_relay.Knows(subscriber, epoch, streamCount));
 
     public Task<int> SubscriberCount(StreamId stream) => Task.FromResult(_relay.SubscriberCount(stream));
 }

@@ -61,7 +61,7 @@ public sealed class ThreadFeedRelayTests(ClusterFixture fixture) : IDisposable
 
         await Eventually.True(() => Task.FromResult(healthy.Texts().Count == 5), because: "the healthy subscriber gets every entry");
         Assert.Equal(["t1", "t2", "t3", "t4", "t5"], healthy.Texts());
-        await Eventually.True(() => Task.FromResult(!relay.Knows(failingReference, epoch)),
+        await Eventually.True(() => Task.FromResult(!relay.Knows(failingReference, epoch, 1)),
             because: $"the relay drops a subscriber after {new ThreadFeedOptions().MaxFailedDeliveries} failed deliveries in a row");
         Assert.Equal(1, relay.SubscriberCount(First));
         Assert.Equal(new ThreadFeedOptions().MaxFailedDeliveries, failing.Deliveries.Count);
@@ -96,23 +96,32 @@ public sealed class ThreadFeedRelayTests(ClusterFixture fixture) : IDisposable
     }
 
     [Fact]
-    public void A_subscriber_with_no_stream_left_is_forgotten_and_a_closed_relay_knows_nobody_and_refuses_entries()
+    public async Task A_subscriber_with_no_stream_left_is_forgotten_and_a_closing_relay_says_so_knows_nobody_and_refuses_entries()
     {
         var relay = NewRelay();
-        var gateway = Reference(new Subscriber());
+        var subscriber = new Subscriber();
+        var gateway = Reference(subscriber);
         var epoch = relay.Subscribe(gateway, [First, Second]);
-        Assert.True(relay.Knows(gateway, epoch));
-        Assert.False(relay.Knows(gateway, Guid.NewGuid()));
+        Assert.True(relay.Knows(gateway, epoch, 2));
+        Assert.False(relay.Knows(gateway, Guid.NewGuid(), 2));
+        Assert.False(relay.Knows(gateway, epoch, 1));
 
         relay.Unsubscribe(gateway, [First]);
-        Assert.True(relay.Knows(gateway, epoch));
+        Assert.True(relay.Knows(gateway, epoch, 1));
         Assert.Equal((0, 1), (relay.SubscriberCount(First), relay.SubscriberCount(Second)));
         relay.Unsubscribe(gateway, [Second]);
-        Assert.False(relay.Knows(gateway, epoch));
+        Assert.False(relay.Knows(gateway, epoch, 0));
 
-        relay.Subscribe(gateway, [First]);
+        Assert.Equal(epoch, relay.Replace(gateway, [First, Third]));
+        relay.Replace(gateway, [Third]);
+        Assert.Equal((0, 1), (relay.SubscriberCount(First), relay.SubscriberCount(Third)));
+        Assert.True(relay.Knows(gateway, epoch, 1));
+
         relay.Close();
-        Assert.False(relay.Knows(gateway, epoch));
+        var last = await Eventually.Get(() => Task.FromResult(subscriber.Deliveries.LastOrDefault()), d => d is not null,
+            because: "a closing relay tells its subscribers");
+        Assert.Equal(("test/0", 0), (last!.ClosingRelay, last.Entries.Length));
+        Assert.False(relay.Knows(gateway, epoch, 1));
         Assert.False(relay.TryPublish([Entry(First, "late")]));
         Assert.Throws<ObjectDisposedException>(() => relay.Subscribe(gateway, [First]));
     }

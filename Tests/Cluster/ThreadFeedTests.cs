@@ -10,26 +10,48 @@ namespace ReHome.Tests.Cluster;
 public sealed class ThreadFeedTests(ClusterFixture fixture)
 {
     [Fact]
-    public async Task A_relay_that_lost_its_subscriptions_gets_them_again_at_the_next_check_and_its_observers_are_told_to_catch_up()
+    public async Task A_relay_that_dropped_this_process_gets_its_subscriptions_again_at_the_next_check_and_its_observers_catch_up()
     {
         var (threadId, _, streamId, grain) = await fixture.NewStream();
         await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
         await grain.Append("before");
         await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 1), because: "the first token arrives");
 
-        // As when the relay's silo stops: a new activation, with a new epoch and no subscriptions.
+        // As a relay does with a subscriber whose deliveries keep failing: it forgets it.
+        var consumer = fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>();
         var relay = ThreadFeeds.Relay(fixture.Client, threadId);
-        await relay.Cast<IGrainManagementExtension>().DeactivateOnIdle();
-        await Eventually.True(async () => await relay.SubscriberCount(ThreadStreams.For(threadId)) == 0, because: "the new activation has no subscriptions");
+        await relay.Unsubscribe(consumer.Self, [ThreadStreams.For(threadId)]);
         await grain.Append("lost");
+        await Task.Delay(200);
+        Assert.Single(watcher.Tokens(streamId));
 
-        Assert.True(await fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>().Check());
+        Assert.True(await consumer.Check());
 
         Assert.Equal(1, await relay.SubscriberCount(ThreadStreams.For(threadId)));
         Assert.IsType<ThreadFeedInterruptedException>(Assert.Single(watcher.Errors));
         await grain.Append("after");
         await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 2), because: "tokens flow again");
         Assert.Equal([(1L, "before"), (3L, "after")], watcher.Tokens(streamId));
+    }
+
+    [Fact]
+    public async Task A_relay_whose_activation_goes_away_tells_its_subscribers_which_register_at_the_next_one_at_once()
+    {
+        var (threadId, _, streamId, grain) = await fixture.NewStream();
+        await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
+        await grain.Append("before");
+        await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 1), because: "the first token arrives");
+
+        // As when the relay's silo stops. The client's periodic check is 5 s away; this must not wait for it.
+        var relay = ThreadFeeds.Relay(fixture.Client, threadId);
+        await relay.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Eventually.True(() => Task.FromResult(watcher.Errors.Count == 1), timeout: TimeSpan.FromSeconds(3),
+            because: "the subscriber registers at the new activation and catches up");
+
+        Assert.Equal(1, await relay.SubscriberCount(ThreadStreams.For(threadId)));
+        await grain.Append("after");
+        await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 2), because: "tokens flow again");
+        Assert.Equal([(1L, "before"), (2L, "after")], watcher.Tokens(streamId));
     }
 
     [Fact]

@@ -28,13 +28,13 @@ public sealed class GracefulShutdownTests(ProcessClusterFixture fixture, ITestOu
         await load.Finish(TimeSpan.FromSeconds(60));
 
         await load.Verify();
-        // The gateway fills whatever the leaving silo's queues held before it forwards: a viewer never sees a jump.
+        // The gateway fills whatever the leaving silo's relays held before it forwards: a viewer never sees a jump.
         Assert.All(load.Viewers, v => Assert.Equal(0, v.Stats.Jumps));
         Assert.All(load.Viewers, v => Assert.Equal(0, v.Stats.Duplicates));
 
         var (longest, _, _) = load.Stalls();
         FaultReport.Write(output, "silo SIGTERM + restart", $"stopped {leaving.Key.Name} hosting {leaving.Count()} of 20 streams; it exited in " +
-            $"{stopTook.TotalSeconds:0.0} s and was active again, pulling its queues, {backTook.TotalSeconds:0.0} s after the SIGTERM{(returnMeasured ? "" : " (after the streams ended)")}; {load.StallEnds(stoppedAt)}; {load.ProducerStalls(stoppedAt)}; {load.Summary()}");
+            $"{stopTook.TotalSeconds:0.0} s and was active again {backTook.TotalSeconds:0.0} s after the SIGTERM{(returnMeasured ? "" : " (after the streams ended)")}; {load.StallEnds(stoppedAt)}; {load.ProducerStalls(stoppedAt)}; {load.Summary()}");
         Assert.True(longest < TimeSpan.FromSeconds(10), $"A viewer stalled {longest.TotalSeconds:0.0} s. {load.Summary()}");
     }
 }

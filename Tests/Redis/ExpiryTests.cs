@@ -72,19 +72,13 @@ public sealed class ExpiryTests(ExpiryRedisFixture fixture)
         await stream.End("");
     }
 
-    /// <summary>
-    /// Every key and reminder entry that still names one of these grain keys, except the thread feed's pub-sub
-    /// record: Orleans' pulling agent registers itself there as the feed's producer and unregisters only when it
-    /// stops (a silo's graceful shutdown or a queue moving), so that record outlives the thread until then
-    /// (deploy/README.md, "Redis memory").
-    /// </summary>
+    /// <summary>Every key and reminder entry that still names one of these grain keys.</summary>
     private async Task<string> Leftovers(params string[] grainKeys)
     {
         var left = new List<string>();
         foreach (var key in grainKeys)
         {
-            left.AddRange((await fixture.StateKeys(key)).Select(k => k.ToString())
-                .Where(k => !k.Contains("/pubsubrendezvous/", StringComparison.Ordinal)).Select(k => $"key {k}"));
+            left.AddRange((await fixture.StateKeys(key)).Select(k => $"key {k}"));
             left.AddRange((await Reminders(key)).Select(r => "reminder " + r));
         }
 
