@@ -10,6 +10,8 @@ public sealed class MetricsAccessTests(EdgeGatewayFixture gateway)
     [Fact]
     public async Task Metrics_are_served_only_on_their_own_port_and_only_with_the_key()
     {
+        // An open connection, so the gateway's own meter has something to export whatever ran before.
+        await using var viewer = await Viewer.Connect(gateway, "metrics-" + Guid.NewGuid().ToString("N"));
         using var main = new HttpClient { BaseAddress = gateway.BaseAddress };
         using var metrics = new HttpClient { BaseAddress = gateway.MetricsAddress };
         using var withKey = new HttpClient { BaseAddress = gateway.MetricsAddress };
