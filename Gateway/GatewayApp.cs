@@ -1,3 +1,4 @@
+using ReHome.Feed;
 using ReHome.Gateway.Api;
 using ReHome.Gateway.Auth;
 using ReHome.Gateway.Demo;
@@ -24,7 +25,7 @@ public static class GatewayApp
         // Before the cluster: the embedded silo decides from AllowedHosts whether its dashboard is open.
         DevEndpoints.RestrictHosts(builder.Configuration);
         builder.AddReHomeCluster();
-        builder.AddServiceDefaults(GatewayMetrics.MeterName);
+        builder.AddServiceDefaults(GatewayMetrics.MeterName, ThreadFeedMetrics.MeterName);
         builder.AddReHomeAuth();
         builder.AddReHomeGateway();
 

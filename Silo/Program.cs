@@ -1,8 +1,9 @@
+using ReHome.Feed;
 using ReHome.Silo;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddReHomeSilo();
-builder.AddServiceDefaults();
+builder.AddServiceDefaults(ThreadFeedMetrics.MeterName);
 builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo", tags: [ServiceDefaults.ReadyTag]);
 builder.WebHost.UseUrls(builder.Configuration["Urls"] ?? "http://127.0.0.1:8081");
 

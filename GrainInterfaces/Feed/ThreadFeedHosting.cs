@@ -15,6 +15,7 @@ public static class ThreadFeedHosting
             services.AddSingleton<LocalThreadFeedRelays>();
         }
 
+        services.AddSingleton<ThreadFeedMetrics>();
         services.AddSingleton(sp => new ThreadFeedRelayMap(ThreadStreams.ProviderName, Options(sp).RelayCount));
         services.AddSingleton(sp => new ThreadFeedPublisher(
             sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<ThreadFeedRelayMap>(), Options(sp), sp.GetService<LocalThreadFeedRelays>()));

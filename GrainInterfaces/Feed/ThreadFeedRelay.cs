@@ -23,14 +23,16 @@ public sealed partial class ThreadFeedRelay
     private readonly Dictionary<GrainId, Outbox> _bySubscriber = [];
     private readonly string _name;
     private readonly ThreadFeedOptions _options;
+    private readonly ThreadFeedMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private bool _closed;
 
-    public ThreadFeedRelay(string name, ThreadFeedOptions options, TimeProvider time, ILogger logger)
+    public ThreadFeedRelay(string name, ThreadFeedOptions options, ThreadFeedMetrics metrics, TimeProvider time, ILogger logger)
     {
         _name = name;
         _options = options;
+        _metrics = metrics;
         _time = time;
         _logger = logger;
     }
@@ -58,13 +60,15 @@ public sealed partial class ThreadFeedRelay
 
                 foreach (var outbox in outboxes)
                 {
-                    if (outbox.Add(entry, _options.MaxPendingPerSubscriber))
+                    if (outbox.Add(entry, _options.MaxPendingPerSubscriber, _metrics))
                     {
                         (start ??= []).Add(outbox);
                     }
                 }
             }
         }
+
+        _metrics.Published(entries.Length);
 
         if (start is not null)
         {
@@ -221,6 +225,7 @@ public sealed partial class ThreadFeedRelay
             try
             {
                 await outbox.Subscriber.Deliver(delivery).ConfigureAwait(false);
+                _metrics.Delivered(delivery.Entries.Length);
                 outbox.FailedInARow = 0;
                 delay = FirstRetryDelay;
             }
@@ -237,6 +242,7 @@ public sealed partial class ThreadFeedRelay
                     }
                 }
 
+                _metrics.DeliveryFailed(dropped);
                 LogDeliveryFailed(ex, _name, outbox.Subscriber.GetGrainId(), dropped);
                 if (dropped)
                 {
@@ -289,7 +295,7 @@ public sealed partial class ThreadFeedRelay
         public int FailedInARow { get; set; }
 
         /// <summary>Queues the entry, or marks its stream lost when full; true when the loop must start.</summary>
-        public bool Add(ThreadFeedEntry entry, int maxPending)
+        public bool Add(ThreadFeedEntry entry, int maxPending, ThreadFeedMetrics metrics)
         {
             if (_pending.Count < maxPending)
             {
@@ -298,6 +304,7 @@ public sealed partial class ThreadFeedRelay
             else
             {
                 (_lost ??= []).Add(entry.StreamId);
+                metrics.Lost();
             }
 
             if (_sending)

@@ -19,11 +19,12 @@ internal sealed class ThreadFeedRelayGrain : Grain, IThreadFeedRelayGrain
     private readonly string _key;
     private readonly ThreadFeedRelay _relay;
 
-    public ThreadFeedRelayGrain(LocalThreadFeedRelays local, IOptions<ThreadFeedOptions> options, TimeProvider time, ILogger<ThreadFeedRelay> logger)
+    public ThreadFeedRelayGrain(
+        LocalThreadFeedRelays local, IOptions<ThreadFeedOptions> options, ThreadFeedMetrics metrics, TimeProvider time, ILogger<ThreadFeedRelay> logger)
     {
         _local = local;
         _key = this.GetPrimaryKeyString();
-        _relay = new ThreadFeedRelay(_key, options.Value, time, logger);
+        _relay = new ThreadFeedRelay(_key, options.Value, metrics, time, logger);
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)

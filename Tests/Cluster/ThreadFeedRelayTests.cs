@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
 using ReHome.Feed;
@@ -134,8 +135,9 @@ public sealed class ThreadFeedRelayTests(ClusterFixture fixture) : IDisposable
         }
     }
 
-    private static ThreadFeedRelay NewRelay(ThreadFeedOptions? options = null) =>
-        new("test/0", options ?? new ThreadFeedOptions(), TimeProvider.System, NullLogger.Instance);
+    private ThreadFeedRelay NewRelay(ThreadFeedOptions? options = null) =>
+        new("test/0", options ?? new ThreadFeedOptions(), fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedMetrics>(), TimeProvider.System,
+            NullLogger.Instance);
 
     private IThreadFeedSubscriber Reference(Subscriber subscriber)
     {

@@ -36,6 +36,10 @@ public sealed class HealthAndMetricsTests(GatewayFixture gateway)
         Assert.Contains("rehome_gateway_subscriptions", metrics);
         Assert.Contains("rehome_gateway_delivery_delay_milliseconds_bucket", metrics);
         Assert.Contains("orleans_", metrics);
+        // The relays' meter: each delivery call carries one entry or more.
+        Assert.True(Total(metrics, "rehome_feed_deliveries_total") >= 1);
+        Assert.True(Total(metrics, "rehome_feed_delivered_entries_total") >= Total(metrics, "rehome_feed_deliveries_total"));
+        Assert.True(Total(metrics, "rehome_feed_published_entries_total") >= 2);
         // Added, not the total: an earlier test's connection may close meanwhile.
         Assert.Equal(1, connections.Added);
     }
