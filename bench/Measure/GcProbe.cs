@@ -1,5 +1,4 @@
 using System.Diagnostics.Tracing;
-using System.Globalization;
 using Microsoft.Diagnostics.NETCore.Client;
 using ReHome.Bench.Hosting;
 
@@ -79,33 +78,13 @@ internal static class GcProbe
     }
 
     /// <summary>Bytes the process has allocated since it started (its <c>dotnet_gc_heap_total_allocated_bytes_total</c>), or null.</summary>
-    public static Task<long?> AllocatedBytes(ChildProcess process) => Total(process, "dotnet_gc_heap_total_allocated_bytes_total");
+    public static Task<long?> AllocatedBytes(ChildProcess process) => MetricsScrape.Total(process, "dotnet_gc_heap_total_allocated_bytes_total");
 
     /// <summary>
     /// Thread-pool work items the process has run since it started, or null. When idle, each is a wake-up: a worker
     /// taken from its sleep, which then spins before it sleeps again.
     /// </summary>
-    public static Task<long?> WorkItems(ChildProcess process) => Total(process, "dotnet_thread_pool_work_item_count_total");
-
-    private static async Task<long?> Total(ChildProcess process, string metric)
-    {
-        if (process.HttpBase is null || !process.IsDotnet)
-        {
-            return null;
-        }
-
-        try
-        {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-            var text = await http.GetStringAsync(process.HttpBase + "/metrics");
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(metric, StringComparison.Ordinal));
-            return line is null ? null : (long)Value(line);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            return null;
-        }
-    }
+    public static Task<long?> WorkItems(ChildProcess process) => MetricsScrape.Total(process, "dotnet_thread_pool_work_item_count_total");
 
     private static async Task<(long Gen2, long Heap, long Fragmentation)> Read(HttpClient http, ChildProcess process)
     {
@@ -115,29 +94,18 @@ internal static class GcProbe
         {
             if (line.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal) && line.Contains("\"gen2\""))
             {
-                gen2 = (long)Value(line);
+                gen2 = (long)MetricsScrape.Value(line);
             }
             else if (line.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
             {
-                heap += (long)Value(line);
+                heap += (long)MetricsScrape.Value(line);
             }
             else if (line.StartsWith("dotnet_gc_last_collection_heap_fragmentation_size_bytes{", StringComparison.Ordinal))
             {
-                fragmentation += (long)Value(line);
+                fragmentation += (long)MetricsScrape.Value(line);
             }
         }
 
         return (gen2, heap, fragmentation);
-    }
-
-    private static double Value(string line)
-    {
-        var parts = line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ');
-        if (line.IndexOf('}') < 0)
-        {
-            parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..];
-        }
-
-        return double.Parse(parts[0], CultureInfo.InvariantCulture);
     }
 }

@@ -90,6 +90,7 @@ internal static class Markdown
         Row(md, "delay p99 ms", r?.DelayMs.P99, b?.DelayMs.P99);
         Row(md, "delay max ms", r?.DelayMs.Max, b?.DelayMs.Max);
         Text(md, "of which grain → gateway (bucket bound) p50 / p99 ms", r?.ClusterHopP50BucketMs is null ? "" : $"≤ {r.ClusterHopP50BucketMs} / ≤ {r.ClusterHopP99BucketMs}", "");
+        Text(md, "feed entries per delivery call (relays → gateway)", r?.FeedEntriesPerDelivery?.ToString(CultureInfo.InvariantCulture) ?? "", "");
         Text(md, "lost / duplicated / out of order / corrupted", r is null ? "" : Errors(r), b is null ? "" : Errors(b));
         Row(md, "server CPU, % of one core", ServerCpu(r), ServerCpu(b));
         Row(md, "server CPU ms per 1,000 delivered", r?.ServerCpuMsPer1kDelivered, b?.ServerCpuMsPer1kDelivered);

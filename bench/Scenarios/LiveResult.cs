@@ -59,6 +59,12 @@ public sealed record LiveResult
     public double? ClusterHopP99BucketMs { get; init; }
 
     /// <summary>
+    /// ReHome only: entries (a stream's events from one publish) per delivery call from the feed relays to the
+    /// gateway, over production: 1 when each token travels alone, more when calls carry several threads' tokens.
+    /// </summary>
+    public double? FeedEntriesPerDelivery { get; init; }
+
+    /// <summary>
     /// Managed bytes each server process allocated from just before production began to just after it stopped,
     /// divided by the tokens sent in that time (warm-up included): the per-token allocation cost on the hot path.
     /// </summary>

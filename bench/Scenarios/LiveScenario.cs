@@ -64,7 +64,12 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
 
             var gatewayBefore = await GatewayDelay.Read(target is ReHomeTarget ? target.ConnectionHost.HttpBase : null);
             var allocatedBefore = await Allocated(target);
+            var feedBefore = await FeedCalls(target);
             var measured = await Produce(target, spec, producer, ledgers, delivery);
+            var feedAfter = await FeedCalls(target);
+            measured.FeedEntriesPerDelivery = feedAfter.Deliveries > feedBefore.Deliveries
+                ? Math.Round((double)(feedAfter.Entries - feedBefore.Entries) / (feedAfter.Deliveries - feedBefore.Deliveries), 2)
+                : null;
             var gatewayAfter = await GatewayDelay.Read(target is ReHomeTarget ? target.ConnectionHost.HttpBase : null);
             measured.GatewayP50 = GatewayDelay.Percentile(gatewayBefore, gatewayAfter, 50);
             measured.GatewayP99 = GatewayDelay.Percentile(gatewayBefore, gatewayAfter, 99);
@@ -180,6 +185,22 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         return bytes;
     }
 
+    /// <summary>The thread feeds' delivery calls and the entries they carried, over every ReHome process (the relays' meter).</summary>
+    private static async Task<(long Deliveries, long Entries)> FeedCalls(ITarget target)
+    {
+        long deliveries = 0, entries = 0;
+        if (target is ReHomeTarget)
+        {
+            foreach (var process in target.Processes)
+            {
+                deliveries += await MetricsScrape.Total(process, "rehome_feed_deliveries_total") ?? 0;
+                entries += await MetricsScrape.Total(process, "rehome_feed_delivered_entries_total") ?? 0;
+            }
+        }
+
+        return (deliveries, entries);
+    }
+
     private static Dictionary<string, ProcessSample> SampleAll(ITarget target, int bench, bool resetPeaks)
     {
         var all = target.Processes.ToList();
@@ -268,6 +289,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
             ClusterHopP50BucketMs = measured.GatewayP50,
             AllocatedBytesPerTokenSent = measured.AllocatedPerToken,
             ClusterHopP99BucketMs = measured.GatewayP99,
+            FeedEntriesPerDelivery = measured.FeedEntriesPerDelivery,
         };
     }
 
@@ -280,6 +302,8 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         public double Seconds { get; set; }
         public double? GatewayP50 { get; set; }
         public Dictionary<string, double> AllocatedPerToken { get; set; } = [];
+
+        public double? FeedEntriesPerDelivery { get; set; }
         public double? GatewayP99 { get; set; }
     }
 }
