@@ -52,9 +52,6 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
         }
     }
 
-    /// <summary>True when this process has a subscription to the stream (the relay may not know yet).</summary>
-    public bool IsSubscribed(StreamId stream) => Volatile.Read(ref _subscriptions).ContainsKey(stream);
-
     internal async Task<Subscription> Subscribe(StreamId stream, Subscription.Observer observer)
     {
         var subscription = new Subscription(this, stream, Guid.NewGuid(), observer);
@@ -107,7 +104,7 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
     internal Subscription[] SubscriptionsOf(StreamId stream) => Volatile.Read(ref _subscriptions).GetValueOrDefault(stream) ?? [];
 
     /// <summary>Checks every relay now, rather than at the next interval.</summary>
-    public void CheckSoon() => _checkNow.TrySetResult();
+    public void CheckSoon() => Volatile.Read(ref _checkNow).TrySetResult();
 
     /// <summary>
     /// Asks each relay this process subscribed at whether it still has its subscriptions, and registers them again
@@ -199,12 +196,6 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
             await Interrupted(delivery.Lost, new ThreadFeedInterruptedException(null));
         }
 
-        if (delivery.ClosingRelay is { } closing)
-        {
-            // Not awaited: deliveries from every relay wait behind this one.
-            _ = RegisterAgain(closing);
-        }
-
         var subscriptions = Volatile.Read(ref _subscriptions);
         foreach (var entry in delivery.Entries)
         {
@@ -231,6 +222,12 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
                     }
                 }
             }
+        }
+
+        if (delivery.ClosingRelay is { } closing)
+        {
+            // Not awaited: deliveries from every relay wait behind this one.
+            _ = RegisterAgain(closing);
         }
     }
 
