@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Streams;
 
 namespace ReHome.Feed;
@@ -28,6 +29,5 @@ public static class ThreadFeedHosting
         return services;
     }
 
-    private static ThreadFeedOptions Options(IServiceProvider services) =>
-        services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ThreadFeedOptions>>().Value;
+    private static ThreadFeedOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<ThreadFeedOptions>>().Value;
 }

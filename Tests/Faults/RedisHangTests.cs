@@ -40,8 +40,9 @@ public sealed class RedisHangTests(ProcessClusterFixture fixture, ITestOutputHel
         {
             ended = Timed.Outcome(() => ending.Finish(TimeSpan.FromSeconds(90)));
             started = Timed.Outcome(() => producer.StartStreamAsync(quietThread, "r-hang"));
-            // A viewer opening a thread nobody on its gateway watches yet: the gateway must subscribe, which is a
-            // write to the pub-sub store.
+            // A viewer opening a thread nobody on its gateway watches yet: the gateway subscribes at the thread's
+            // feed relay (memory only) and reads the thread's streams, which Redis must not be needed for while the
+            // thread is active.
             joined = Timed.Outcome(async () =>
             {
                 var token = ViewerToken.Sign(fixture.SigningKey, "late", TimeSpan.FromHours(1));

@@ -4,12 +4,12 @@ using ReHome.Tests.Infrastructure;
 namespace ReHome.Tests.Gateway;
 
 /// <summary>
-/// The root cause of the sequence jumps viewers on a surviving gateway saw in about one silo-kill run in eight. A
-/// thread's queue lives on one silo and its pulling agent often on another. When the agent dies before it has
-/// registered this gateway's subscription (or with the first events in its cache), the agent that takes the queue
-/// over delivers from where it starts reading: the gateway's first event of a stream that began after it subscribed
-/// is then not the stream's first. The gateway used to take that event as the start and forward it, so viewers who
-/// had nothing of the stream saw a jump. These tests give the gateway exactly that input, on its real thread feed.
+/// The root cause of the sequence jumps viewers on a surviving gateway saw in about one silo-kill run in eight
+/// (when Orleans' pulling agents carried the feeds). The gateway's first event of a stream that began after it
+/// subscribed need not be the stream's first: events on their way through a dead silo are lost, and a thread's relay
+/// that moved delivers only what is published after the gateway registered there again. The gateway used to take
+/// that event as the start and forward it, so viewers who had nothing of the stream saw a jump. These tests give the
+/// gateway exactly that input, on its real thread feed.
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class FirstSeenEventTests(GatewayFixture gateway)
