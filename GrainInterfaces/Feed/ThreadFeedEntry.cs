@@ -2,6 +2,9 @@ using Orleans.Runtime;
 
 namespace ReHome.Feed;
 
-/// <summary>What a producer put on a thread feed in one publish: the events of one Orleans stream, in order.</summary>
-[GenerateSerializer, Immutable, Alias("rehome.feed.entry")]
-public sealed record ThreadFeedEntry([property: Id(0)] StreamId StreamId, [property: Id(1)] object[] Events);
+/// <summary>
+/// What a producer put on a thread feed in one publish: the events of one Orleans stream, in order. Serialized by
+/// <see cref="ThreadFeedEntryCodec"/>.
+/// </summary>
+[Immutable]
+public sealed record ThreadFeedEntry(StreamId StreamId, ThreadEvent[] Events);

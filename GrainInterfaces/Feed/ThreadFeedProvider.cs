@@ -36,13 +36,13 @@ internal sealed class ThreadFeedStream<T>(ThreadFeedProvider provider, StreamId 
     public Task OnNextAsync(T item, StreamSequenceToken? token = null)
     {
         NoToken(token);
-        return provider.Publisher.Publish(streamId, [item!]);
+        return provider.Publisher.Publish(streamId, [AsEvent(item)]);
     }
 
     public Task OnNextBatchAsync(IEnumerable<T> batch, StreamSequenceToken? token = null)
     {
         NoToken(token);
-        return provider.Publisher.Publish(streamId, [.. batch.Select(item => (object)item!)]);
+        return provider.Publisher.Publish(streamId, [.. batch.Select(AsEvent)]);
     }
 
     public Task OnCompletedAsync() =>
@@ -82,6 +82,10 @@ internal sealed class ThreadFeedStream<T>(ThreadFeedProvider provider, StreamId 
 
     private async Task<StreamSubscriptionHandle<T>> Subscribe(IAsyncObserver<T> observer) =>
         new ThreadFeedSubscriptionHandle<T>(provider.Name, await provider.Consumer.Subscribe(streamId, Subscription.Observe(observer)));
+
+    private static ThreadEvent AsEvent(T item) =>
+        item as ThreadEvent ?? throw new ArgumentException(
+            $"Thread feeds carry ThreadEvents; got {(item is null ? "null" : item.GetType().Name)}.", nameof(item));
 
     private static void NoToken(StreamSequenceToken? token)
     {

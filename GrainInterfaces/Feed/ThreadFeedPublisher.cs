@@ -15,7 +15,7 @@ public sealed class ThreadFeedPublisher(IGrainFactory grains, ThreadFeedRelayMap
     /// Completes when the relay has the events. A stream's publisher must have one publish in flight at a time: its
     /// entries then keep their order whichever way each one goes.
     /// </summary>
-    public Task Publish(StreamId stream, object[] events)
+    public Task Publish(StreamId stream, ThreadEvent[] events)
     {
         var entry = new ThreadFeedEntry(stream, events);
         var key = relays.KeyFor(stream);

@@ -146,9 +146,11 @@ public sealed class ThreadFeedRelayTests(ClusterFixture fixture) : IDisposable
         return reference;
     }
 
-    private static ThreadFeedEntry Entry(StreamId stream, string text) => new(stream, [text]);
+    private static ThreadFeedEntry Entry(StreamId stream, string text) =>
+        new(stream, [new TokensAppended(stream.GetKeyAsString(), "r", "s", 1, [text], DateTime.UtcNow)]);
 
-    private static List<string> Texts(ThreadFeedDelivery delivery) => [.. delivery.Entries.SelectMany(e => e.Events).Cast<string>()];
+    private static List<string> Texts(ThreadFeedDelivery delivery) =>
+        [.. delivery.Entries.SelectMany(e => e.Events).Cast<TokensAppended>().SelectMany(t => t.Tokens)];
 
     private sealed class Subscriber : IThreadFeedSubscriber
     {

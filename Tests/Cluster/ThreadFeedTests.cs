@@ -55,14 +55,17 @@ public sealed class ThreadFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Rewinding_and_batch_observers_are_refused_with_a_clear_error()
+    public async Task Rewinding_batch_observers_and_items_that_are_not_thread_events_are_refused_with_a_clear_error()
     {
         var stream = fixture.Client.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For("t-refused"));
+        var untyped = fixture.Client.GetStreamProvider(ThreadStreams.ProviderName).GetStream<object>(ThreadStreams.For("t-refused"));
 
         var rewind = await Assert.ThrowsAsync<NotSupportedException>(() =>
             stream.SubscribeAsync(new IgnoringObserver(), new Orleans.Providers.Streams.Common.EventSequenceTokenV2(1)));
         Assert.Contains("not rewindable", rewind.Message);
         await Assert.ThrowsAsync<NotSupportedException>(() => stream.OnCompletedAsync());
+        var notAnEvent = await Assert.ThrowsAsync<ArgumentException>(() => untyped.OnNextAsync("text"));
+        Assert.Contains("got String", notAnEvent.Message);
         Assert.Empty(await stream.GetAllSubscriptionHandles());
     }
 

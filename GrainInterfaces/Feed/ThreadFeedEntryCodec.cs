@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.Text;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Serialization.Buffers;
+using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Codecs;
+using Orleans.Serialization.Utilities;
+using Orleans.Serialization.WireProtocol;
+
+namespace ReHome.Feed;
+
+/// <summary>
+/// Writes a <see cref="ThreadFeedEntry"/> as one length-prefixed field in a layout of its own, without Orleans'
+/// reference tracking inside it. A delivery of 75 entries has about 600 objects; tracked, each is looked up in the
+/// message's reference table, which past 64 objects is a dictionary allocated and grown per message. Feed events hold
+/// no shared or cyclic references, so the tracking buys nothing. Every <see cref="ThreadEvent"/> type has a tag here;
+/// a new one must get one (a test checks that every type round-trips).
+/// </summary>
+[RegisterSerializer, RegisterCopier]
+public sealed class ThreadFeedEntryCodec : IFieldCodec<ThreadFeedEntry>, IDeepCopier<ThreadFeedEntry>
+{
+    private const byte TokensAppendedTag = 1;
+    private const byte StreamEndedTag = 2;
+    private const byte ThreadAccessChangedTag = 3;
+
+    private const int StackKeyLimit = 256;
+
+    public ThreadFeedEntry? DeepCopy(ThreadFeedEntry? input, CopyContext context) => input;
+
+    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, ThreadFeedEntry? value)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        if (value is null)
+        {
+            ReferenceCodec.WriteNullReference(ref writer, fieldIdDelta);
+            return;
+        }
+
+        // A value field, as a [SuppressReferenceTracking] type's: no entry is referenced twice in a message.
+        ReferenceCodec.MarkValueField(writer.Session);
+        var body = Writer.CreatePooled(writer.Session);
+        try
+        {
+            WriteBody(ref body, value);
+            body.Commit();
+            writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(ThreadFeedEntry), WireType.LengthPrefixed);
+            writer.WriteVarUInt32((uint)body.Output.Length);
+            body.Output.CopyTo(ref writer);
+        }
+        finally
+        {
+            body.Dispose();
+        }
+    }
+
+    public ThreadFeedEntry? ReadValue<TInput>(ref Reader<TInput> reader, Field field)
+    {
+        if (field.IsReference)
+        {
+            return ReferenceCodec.ReadReference<ThreadFeedEntry, TInput>(ref reader, field);
+        }
+
+        field.EnsureWireType(WireType.LengthPrefixed);
+        ReferenceCodec.MarkValueField(reader.Session);
+        var length = reader.ReadVarUInt32();
+        var start = reader.Position;
+        var entry = ReadBody(ref reader);
+        if (reader.Position - start != length)
+        {
+            throw new SerializerException($"A thread feed entry declared {length} bytes but its contents took {reader.Position - start}.");
+        }
+
+        return entry;
+    }
+
+    private static void WriteBody<TBufferWriter>(ref Writer<TBufferWriter> writer, ThreadFeedEntry entry)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        WriteStreamId(ref writer, entry.StreamId);
+        writer.WriteVarUInt32((uint)entry.Events.Length);
+        foreach (var item in entry.Events)
+        {
+            switch (item)
+            {
+                case TokensAppended tokens:
+                    writer.WriteByte(TokensAppendedTag);
+                    WriteIds(ref writer, tokens);
+                    writer.WriteVarInt64(tokens.FirstSequence);
+                    writer.WriteVarUInt32((uint)tokens.Tokens.Length);
+                    foreach (var token in tokens.Tokens)
+                    {
+                        WriteString(ref writer, token);
+                    }
+
+                    writer.WriteInt64(tokens.AppendedAt.ToBinary());
+                    WriteString(ref writer, tokens.TraceParent);
+                    break;
+                case StreamEnded ended:
+                    writer.WriteByte(StreamEndedTag);
+                    WriteIds(ref writer, ended);
+                    writer.WriteVarInt64(ended.LastSequence);
+                    WriteString(ref writer, ended.FullResponse);
+                    writer.WriteVarInt32((int)ended.Reason);
+                    WriteString(ref writer, ended.Detail);
+                    WriteString(ref writer, ended.TraceParent);
+                    break;
+                case ThreadAccessChanged changed:
+                    writer.WriteByte(ThreadAccessChangedTag);
+                    WriteString(ref writer, changed.ThreadId);
+                    writer.WriteVarUInt32((uint)changed.RemovedUserIds.Length);
+                    foreach (var userId in changed.RemovedUserIds)
+                    {
+                        WriteString(ref writer, userId);
+                    }
+
+                    break;
+                default:
+                    throw new SerializerException($"{item?.GetType().Name ?? "null"} has no tag in {nameof(ThreadFeedEntryCodec)}; thread feeds carry the ThreadEvent types it knows.");
+            }
+        }
+    }
+
+    private static ThreadFeedEntry ReadBody<TInput>(ref Reader<TInput> reader)
+    {
+        var stream = ReadStreamId(ref reader);
+        var events = new ThreadEvent[ReadCount(ref reader)];
+        for (var i = 0; i < events.Length; i++)
+        {
+            var tag = reader.ReadByte();
+            events[i] = tag switch
+            {
+                TokensAppendedTag => ReadTokensAppended(ref reader),
+                StreamEndedTag => ReadStreamEnded(ref reader),
+                ThreadAccessChangedTag => new ThreadAccessChanged(ReadString(ref reader)!, ReadStrings(ref reader)),
+                _ => throw new SerializerException($"Unknown thread feed event tag {tag}."),
+            };
+        }
+
+        return new ThreadFeedEntry(stream, events);
+    }
+
+    private static TokensAppended ReadTokensAppended<TInput>(ref Reader<TInput> reader)
+    {
+        var (threadId, runId, streamId) = ReadIds(ref reader);
+        var firstSequence = reader.ReadVarInt64();
+        var tokens = ReadStrings(ref reader);
+        var appendedAt = DateTime.FromBinary(reader.ReadInt64());
+        return new TokensAppended(threadId, runId, streamId, firstSequence, tokens, appendedAt, ReadString(ref reader));
+    }
+
+    private static StreamEnded ReadStreamEnded<TInput>(ref Reader<TInput> reader)
+    {
+        var (threadId, runId, streamId) = ReadIds(ref reader);
+        var lastSequence = reader.ReadVarInt64();
+        var fullResponse = ReadString(ref reader);
+        var reason = (StreamEndReason)reader.ReadVarInt32();
+        var detail = ReadString(ref reader);
+        return new StreamEnded(threadId, runId, streamId, lastSequence, fullResponse, reason, detail, ReadString(ref reader));
+    }
+
+    private static void WriteIds<TBufferWriter>(ref Writer<TBufferWriter> writer, ThreadEvent item)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        WriteString(ref writer, item.ThreadId);
+        WriteString(ref writer, item.RunId);
+        WriteString(ref writer, item.StreamId);
+    }
+
+    private static (string ThreadId, string RunId, string StreamId) ReadIds<TInput>(ref Reader<TInput> reader) =>
+        (ReadString(ref reader)!, ReadString(ref reader)!, ReadString(ref reader)!);
+
+    /// <summary>Length + 1, then UTF-8; 0 is null.</summary>
+    private static void WriteString<TBufferWriter>(ref Writer<TBufferWriter> writer, string? value)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        if (value is null)
+        {
+            writer.WriteVarUInt32(0);
+            return;
+        }
+
+        var byteCount = Encoding.UTF8.GetByteCount(value);
+        writer.WriteVarUInt32((uint)byteCount + 1);
+        StringCodec.WriteRaw(ref writer, value, byteCount);
+    }
+
+    private static string? ReadString<TInput>(ref Reader<TInput> reader)
+    {
+        var lengthPlusOne = reader.ReadVarUInt32();
+        return lengthPlusOne == 0 ? null : StringCodec.ReadRaw(ref reader, lengthPlusOne - 1);
+    }
+
+    private static string[] ReadStrings<TInput>(ref Reader<TInput> reader)
+    {
+        var values = new string[ReadCount(ref reader)];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = ReadString(ref reader)!;
+        }
+
+        return values;
+    }
+
+    /// <summary>The full key's length, where its key starts, then the full key.</summary>
+    private static void WriteStreamId<TBufferWriter>(ref Writer<TBufferWriter> writer, StreamId stream)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        var fullKey = stream.FullKey.Span;
+        writer.WriteVarUInt32((uint)fullKey.Length);
+        writer.WriteVarUInt32((uint)stream.Namespace.Length);
+        writer.Write(fullKey);
+    }
+
+    private static StreamId ReadStreamId<TInput>(ref Reader<TInput> reader)
+    {
+        var length = ReadCount(ref reader);
+        var keyStart = reader.ReadVarUInt32();
+        if (keyStart > length)
+        {
+            throw new SerializerException($"A thread feed entry's stream id puts its key at {keyStart} of {length} bytes.");
+        }
+
+        // Thread ids are short; StreamId.Create copies the bytes into its own array.
+        Span<byte> fullKey = length <= StackKeyLimit ? stackalloc byte[length] : new byte[length];
+        reader.ReadBytes(fullKey);
+        return StreamId.Create(fullKey[..(int)keyStart], fullKey[(int)keyStart..]);
+    }
+
+    /// <summary>A count or length, checked against what is left to read so corrupt input cannot allocate gigabytes.</summary>
+    private static int ReadCount<TInput>(ref Reader<TInput> reader)
+    {
+        var count = reader.ReadVarUInt32();
+        if (count > int.MaxValue)
+        {
+            throw new SerializerException($"A thread feed entry declared {count} items.");
+        }
+
+        reader.EnsureAvailable(count);
+        return (int)count;
+    }
+}
