@@ -24,6 +24,7 @@ public sealed class ThreadFeedEntryCodec : IFieldCodec<ThreadFeedEntry>, IDeepCo
     private const byte StreamEndedTag = 2;
     private const byte ThreadAccessChangedTag = 3;
 
+    /// <summary>Stream ids up to this many bytes are read on the stack; a thread's is far shorter.</summary>
     private const int StackKeyLimit = 256;
 
     public ThreadFeedEntry? DeepCopy(ThreadFeedEntry? input, CopyContext context) => input;
