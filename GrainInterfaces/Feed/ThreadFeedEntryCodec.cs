@@ -14,9 +14,15 @@ namespace ReHome.Feed;
 /// Writes a <see cref="ThreadFeedEntry"/> as one length-prefixed field in a layout of its own, without Orleans'
 /// reference tracking inside it. A delivery of 75 entries has about 600 objects; tracked, each is looked up in the
 /// message's reference table, which past 64 objects is a dictionary allocated and grown per message. Feed events hold
-/// no shared or cyclic references, so the tracking buys nothing. Every <see cref="ThreadEvent"/> type has a tag here;
-/// a new one must get one (a test checks that every type round-trips).
+/// no shared or cyclic references, so the tracking buys nothing.
 /// </summary>
+/// <remarks>
+/// An entry is its stream id, then each event as a tag, its length and its fields. A reader skips the fields past
+/// those it knows and the events whose tag it does not know, so that a release can add an event type, or fields at
+/// the end of an event or entry, and still roll: an older process ignores them (as an Orleans stream skips items an observer
+/// does not take), and a newer one reads such a field only while the event has bytes left, finding none in an older
+/// process's events. Every <see cref="ThreadEvent"/> type has a tag here; a test fails when one is added without.
+/// </remarks>
 [RegisterSerializer, RegisterCopier]
 public sealed class ThreadFeedEntryCodec : IFieldCodec<ThreadFeedEntry>, IDeepCopier<ThreadFeedEntry>
 {
@@ -40,19 +46,8 @@ public sealed class ThreadFeedEntryCodec : IFieldCodec<ThreadFeedEntry>, IDeepCo
 
         // A value field, as a [SuppressReferenceTracking] type's: no entry is referenced twice in a message.
         ReferenceCodec.MarkValueField(writer.Session);
-        var body = Writer.CreatePooled(writer.Session);
-        try
-        {
-            WriteBody(ref body, value);
-            body.Commit();
-            writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(ThreadFeedEntry), WireType.LengthPrefixed);
-            writer.WriteVarUInt32((uint)body.Output.Length);
-            body.Output.CopyTo(ref writer);
-        }
-        finally
-        {
-            body.Dispose();
-        }
+        writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(ThreadFeedEntry), WireType.LengthPrefixed);
+        WriteLengthPrefixed(ref writer, value, WriteEntry);
     }
 
     public ThreadFeedEntry? ReadValue<TInput>(ref Reader<TInput> reader, Field field)
@@ -65,77 +60,93 @@ public sealed class ThreadFeedEntryCodec : IFieldCodec<ThreadFeedEntry>, IDeepCo
         field.EnsureWireType(WireType.LengthPrefixed);
         ReferenceCodec.MarkValueField(reader.Session);
         var length = reader.ReadVarUInt32();
-        var start = reader.Position;
-        var entry = ReadBody(ref reader);
-        if (reader.Position - start != length)
-        {
-            throw new SerializerException($"A thread feed entry declared {length} bytes but its contents took {reader.Position - start}.");
-        }
-
+        var end = reader.Position + length;
+        var entry = ReadEntry(ref reader);
+        SkipTo(ref reader, end, "entry");
         return entry;
     }
 
-    private static void WriteBody<TBufferWriter>(ref Writer<TBufferWriter> writer, ThreadFeedEntry entry)
-        where TBufferWriter : IBufferWriter<byte>
+    private static void WriteEntry(ref Writer<PooledBuffer> writer, ThreadFeedEntry entry)
     {
         WriteStreamId(ref writer, entry.StreamId);
         writer.WriteVarUInt32((uint)entry.Events.Length);
         foreach (var item in entry.Events)
         {
-            switch (item)
+            writer.WriteByte(item switch
             {
-                case TokensAppended tokens:
-                    writer.WriteByte(TokensAppendedTag);
-                    WriteIds(ref writer, tokens);
-                    writer.WriteVarInt64(tokens.FirstSequence);
-                    writer.WriteVarUInt32((uint)tokens.Tokens.Length);
-                    foreach (var token in tokens.Tokens)
-                    {
-                        WriteString(ref writer, token);
-                    }
-
-                    writer.WriteInt64(tokens.AppendedAt.ToBinary());
-                    WriteString(ref writer, tokens.TraceParent);
-                    break;
-                case StreamEnded ended:
-                    writer.WriteByte(StreamEndedTag);
-                    WriteIds(ref writer, ended);
-                    writer.WriteVarInt64(ended.LastSequence);
-                    WriteString(ref writer, ended.FullResponse);
-                    writer.WriteVarInt32((int)ended.Reason);
-                    WriteString(ref writer, ended.Detail);
-                    WriteString(ref writer, ended.TraceParent);
-                    break;
-                case ThreadAccessChanged changed:
-                    writer.WriteByte(ThreadAccessChangedTag);
-                    WriteString(ref writer, changed.ThreadId);
-                    writer.WriteVarUInt32((uint)changed.RemovedUserIds.Length);
-                    foreach (var userId in changed.RemovedUserIds)
-                    {
-                        WriteString(ref writer, userId);
-                    }
-
-                    break;
-                default:
-                    throw new SerializerException($"{item?.GetType().Name ?? "null"} has no tag in {nameof(ThreadFeedEntryCodec)}; thread feeds carry the ThreadEvent types it knows.");
-            }
+                TokensAppended => TokensAppendedTag,
+                StreamEnded => StreamEndedTag,
+                ThreadAccessChanged => ThreadAccessChangedTag,
+                _ => throw new SerializerException(
+                    $"{item?.GetType().Name ?? "null"} has no tag in {nameof(ThreadFeedEntryCodec)}; thread feeds carry the ThreadEvent types it knows."),
+            });
+            WriteLengthPrefixed(ref writer, item, WriteEvent);
         }
     }
 
-    private static ThreadFeedEntry ReadBody<TInput>(ref Reader<TInput> reader)
+    private static void WriteEvent(ref Writer<PooledBuffer> writer, ThreadEvent item)
+    {
+        switch (item)
+        {
+            case TokensAppended tokens:
+                WriteIds(ref writer, tokens);
+                writer.WriteVarInt64(tokens.FirstSequence);
+                writer.WriteVarUInt32((uint)tokens.Tokens.Length);
+                foreach (var token in tokens.Tokens)
+                {
+                    WriteString(ref writer, token);
+                }
+
+                writer.WriteInt64(tokens.AppendedAt.ToBinary());
+                WriteString(ref writer, tokens.TraceParent);
+                break;
+            case StreamEnded ended:
+                WriteIds(ref writer, ended);
+                writer.WriteVarInt64(ended.LastSequence);
+                WriteString(ref writer, ended.FullResponse);
+                writer.WriteVarInt32((int)ended.Reason);
+                WriteString(ref writer, ended.Detail);
+                WriteString(ref writer, ended.TraceParent);
+                break;
+            case ThreadAccessChanged changed:
+                WriteString(ref writer, changed.ThreadId);
+                writer.WriteVarUInt32((uint)changed.RemovedUserIds.Length);
+                foreach (var userId in changed.RemovedUserIds)
+                {
+                    WriteString(ref writer, userId);
+                }
+
+                break;
+        }
+    }
+
+    private static ThreadFeedEntry ReadEntry<TInput>(ref Reader<TInput> reader)
     {
         var stream = ReadStreamId(ref reader);
         var events = new ThreadEvent[ReadCount(ref reader)];
+        var known = 0;
         for (var i = 0; i < events.Length; i++)
         {
             var tag = reader.ReadByte();
-            events[i] = tag switch
+            var length = ReadCount(ref reader);
+            var end = reader.Position + length;
+            ThreadEvent? item = tag switch
             {
                 TokensAppendedTag => ReadTokensAppended(ref reader),
                 StreamEndedTag => ReadStreamEnded(ref reader),
                 ThreadAccessChangedTag => new ThreadAccessChanged(ReadString(ref reader)!, ReadStrings(ref reader)),
-                _ => throw new SerializerException($"Unknown thread feed event tag {tag}."),
+                _ => null, // a newer release's event type
             };
+            SkipTo(ref reader, end, $"event (tag {tag})");
+            if (item is not null)
+            {
+                events[known++] = item;
+            }
+        }
+
+        if (known < events.Length)
+        {
+            Array.Resize(ref events, known);
         }
 
         return new ThreadFeedEntry(stream, events);
@@ -201,6 +212,37 @@ public sealed class ThreadFeedEntryCodec : IFieldCodec<ThreadFeedEntry>, IDeepCo
         }
 
         return values;
+    }
+
+    /// <summary>Past what a later release added at the end of an entry or event.</summary>
+    private static void SkipTo<TInput>(ref Reader<TInput> reader, long end, string what)
+    {
+        if (reader.Position > end)
+        {
+            throw new SerializerException($"A thread feed {what} ran past its length, to byte {reader.Position} of {end}.");
+        }
+
+        reader.Skip(end - reader.Position);
+    }
+
+    private delegate void BodyWriter<in TValue>(ref Writer<PooledBuffer> writer, TValue value);
+
+    /// <summary>What <paramref name="write"/> writes, preceded by its length in bytes.</summary>
+    private static void WriteLengthPrefixed<TBufferWriter, TValue>(ref Writer<TBufferWriter> writer, TValue value, BodyWriter<TValue> write)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        var body = Writer.CreatePooled(writer.Session);
+        try
+        {
+            write(ref body, value);
+            body.Commit();
+            writer.WriteVarUInt32((uint)body.Output.Length);
+            body.Output.CopyTo(ref writer);
+        }
+        finally
+        {
+            body.Dispose();
+        }
     }
 
     /// <summary>The full key's length, where its key starts, then the full key.</summary>
