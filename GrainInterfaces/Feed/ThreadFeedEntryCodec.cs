@@ -137,7 +137,7 @@ public sealed class ThreadFeedEntryCodec : IFieldCodec<ThreadFeedEntry>, IDeepCo
                 ThreadAccessChangedTag => new ThreadAccessChanged(ReadString(ref reader)!, ReadStrings(ref reader)),
                 _ => null, // a newer release's event type
             };
-            SkipTo(ref reader, end, $"event (tag {tag})");
+            SkipTo(ref reader, end, "event");
             if (item is not null)
             {
                 events[known++] = item;
