@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using ReHome.Tests.Infrastructure;
 
@@ -42,6 +43,26 @@ public sealed class HealthAndMetricsTests(GatewayFixture gateway)
         Assert.True(Total(metrics, "rehome_feed_published_entries_total") >= 2);
         // Added, not the total: an earlier test's connection may close meanwhile.
         Assert.Equal(1, connections.Added);
+    }
+
+    [Fact]
+    public async Task Metrics_leave_out_the_orleans_message_size_histograms_and_keep_the_rest_of_its_meter()
+    {
+        // Orleans records these two on every message it sends or receives; in-process messages do not reach them, so
+        // the test records to instruments of the same meter and names itself.
+        using var orleans = new Meter("Microsoft.Orleans");
+        var sent = orleans.CreateHistogram<int>("orleans-messaging-sent-messages-size", "bytes");
+        var received = orleans.CreateHistogram<int>("orleans-messaging-received-messages-size", "bytes");
+        var kept = orleans.CreateCounter<int>("orleans-rehome-test-kept");
+        sent.Record(100);
+        received.Record(100);
+        kept.Add(1);
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+
+        var metrics = await Eventually.Get(() => http.GetStringAsync("/metrics"), m => m.Contains("orleans_rehome_test_kept", StringComparison.Ordinal));
+
+        Assert.DoesNotContain("orleans_messaging_sent_messages_size", metrics);
+        Assert.DoesNotContain("orleans_messaging_received_messages_size", metrics);
     }
 
     /// <summary>The sum of a metric's samples in Prometheus text.</summary>
