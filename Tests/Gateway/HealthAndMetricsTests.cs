@@ -48,8 +48,8 @@ public sealed class HealthAndMetricsTests(GatewayFixture gateway)
     [Fact]
     public async Task Metrics_leave_out_the_orleans_message_size_histograms_and_keep_the_rest_of_its_meter()
     {
-        // Orleans records these two on every message it sends or receives; in-process messages do not reach them, so
-        // the test records to instruments of the same meter and names itself.
+        // Orleans records these two for every message it sends or receives over a connection, which this in-process
+        // cluster has none of; so the test records to instruments of its own with the same meter and names.
         using var orleans = new Meter("Microsoft.Orleans");
         var sent = orleans.CreateHistogram<int>("orleans-messaging-sent-messages-size", "bytes");
         var received = orleans.CreateHistogram<int>("orleans-messaging-received-messages-size", "bytes");
