@@ -17,6 +17,7 @@ using ReHome.Gateway;
 using ReHome.Gateway.Auth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using OpenTelemetry.Metrics;
 using Orleans.Streams.Core;
 using ReHome.Producer;
 
@@ -87,6 +88,10 @@ public class GatewayFixture : IAsyncLifetime
             builder.Configuration.AddInMemoryCollection(settings);
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            // Every host this test process starts publishes its own Orleans and ASP.NET Core instruments to this
+            // gateway's provider too, and a provider never reuses the slot of one that went away: with the default
+            // 1,000 slots, instruments created late in a long run (a relay's first counters) would not show.
+            builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.SetMaxMetricStreams(100_000));
             Configure(builder);
             ConfigureServices(builder.Services);
             if (AddedPages is { } pages)
