@@ -51,11 +51,10 @@ public sealed class HealthAndMetricsTests(GatewayFixture gateway)
     [Fact]
     public void Metrics_leave_out_the_orleans_message_size_histograms_and_keep_the_rest_of_its_meter()
     {
-        // A provider of its own with the processes' configuration, not the gateway's: a provider never reuses the slots
-        // (1,000 by default) of instruments that went away, and in this test process every host started and stopped
-        // before this test used some of the gateway's. Orleans records these two for every message it sends or
-        // receives over a connection, which an in-process cluster has none of; so the test records to instruments of
-        // its own with the same meter and names.
+        // A provider of its own with the processes' configuration (AddReHomeMetrics), read directly: the shared
+        // gateway's /metrics is covered above and depends on slots every host in this test process uses up (see
+        // GatewayFixture). Orleans records these two for every message it sends or receives over a connection, which
+        // an in-process cluster has none of; so the test records to instruments of its own with the same meter and names.
         var exported = new List<Metric>();
         using (var provider = Sdk.CreateMeterProviderBuilder().AddReHomeMetrics().AddInMemoryExporter(exported).Build())
         {
