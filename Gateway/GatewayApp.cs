@@ -44,7 +44,7 @@ public static class GatewayApp
         app.MapAgentHub();
         app.MapProducerApi();
         app.MapPusher();
-        EmbeddedSilo.MapDashboard(app);
+        HostedSilo.MapDashboard(app);
         if (DevEndpoints.Allowed(app.Configuration))
         {
             app.MapDevEndpoints();

@@ -6,6 +6,15 @@ public sealed class GatewayOptions
     public const string Section = "Gateway";
 
     /// <summary>
+    /// With Redis configured: this gateway is also a silo of the cluster (the co-hosted topology), read once at start.
+    /// Grains are placed on it as on any silo, so a token of a stream active here reaches this gateway's viewers
+    /// without crossing a process boundary, and a node costs one process instead of two. Killing it is then a silo
+    /// kill too. Off: the gateway is an Orleans client of separate silos. Without Redis the gateway always hosts its
+    /// silo (the embedded mode).
+    /// </summary>
+    public bool HostSilo { get; set; }
+
+    /// <summary>
     /// How often the gateway asks each thread-feed relay it subscribed at whether it still holds its subscriptions
     /// (it asks at once when the cluster connection changes). A relay that moved to another silo, or dropped this
     /// gateway after failed deliveries, gets them again, and the threads there catch up

@@ -4,6 +4,7 @@ namespace ReHome.Gateway;
 /// Hears from the Orleans client when its connection to the cluster drops or recovers. After a silo disappears,
 /// deliveries in flight through it are lost, so the fan-out probes stalled streams quickly for a while. (The thread
 /// feeds hear of the same changes themselves and check their relays: <see cref="ReHome.Feed.ThreadFeedConsumer"/>.)
+/// A gateway that hosts a silo has no client connection; it hears of lost silos from <see cref="SiloMembershipWatcher"/>.
 /// </summary>
 internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnectionWatcher> logger, IHostApplicationLifetime lifetime) : IClusterConnectionStatusObserver
 {
@@ -28,9 +29,11 @@ internal sealed partial class ClusterConnectionWatcher(ILogger<ClusterConnection
         LogGatewayCount(previousNumberOfGateways, currentNumberOfGateways, connectionRecovered);
         if (currentNumberOfGateways < previousNumberOfGateways)
         {
-            SiloLost?.Invoke();
+            OnSiloLost();
         }
     }
+
+    public void OnSiloLost() => SiloLost?.Invoke();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection to the cluster.")]
     private partial void LogLost();

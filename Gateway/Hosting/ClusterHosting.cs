@@ -5,18 +5,23 @@ namespace ReHome.Gateway;
 
 /// <summary>
 /// How the gateway reaches the cluster. With <c>Redis:ConnectionString</c> it is a plain Orleans client of the
-/// Redis-clustered silos; without, it hosts a silo itself (<see cref="EmbeddedSilo"/>) so one command runs everything.
+/// Redis-clustered silos, or with <see cref="GatewayOptions.HostSilo"/> one of them; without, it hosts a silo itself in
+/// memory (<see cref="HostedSilo"/>) so one command runs everything.
 /// </summary>
 public static class ClusterHosting
 {
     public static bool IsEmbedded(IConfiguration configuration) => ClusterDefaults.RedisConnectionString(configuration) is null;
 
+    /// <summary>Runs a silo in this process: embedded, or co-hosted in a Redis cluster.</summary>
+    public static bool HostsSilo(IConfiguration configuration) =>
+        IsEmbedded(configuration) || configuration.GetValue<bool>($"{GatewayOptions.Section}:{nameof(GatewayOptions.HostSilo)}");
+
     public static WebApplicationBuilder AddReHomeCluster(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ClusterConnectionWatcher>();
-        if (IsEmbedded(builder.Configuration))
+        if (HostsSilo(builder.Configuration))
         {
-            EmbeddedSilo.AddTo(builder);
+            HostedSilo.AddTo(builder);
             return builder;
         }
 
