@@ -12,12 +12,8 @@ namespace ReHome.Tests.Faults;
 /// free ports. The tests are the backend (an Orleans client with the producer SDK) and the browsers (SignalR
 /// viewers). Fault tests kill and restart its processes; <see cref="EnsureHealthy"/> puts it back together.
 /// </summary>
-public sealed class ProcessClusterFixture : IAsyncLifetime
+public class ProcessClusterFixture : IAsyncLifetime
 {
-    public const int SiloCount = 3;
-    public const int GatewayCount = 2;
-
-
     private const string ReadyPath = "/health/ready";
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
 
@@ -25,6 +21,27 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     private readonly List<(ChildProcess Process, Uri Url)> _gateways = [];
     private RedisServer? _redis;
     private SmokeCluster? _cluster;
+    private readonly int _siloProcesses;
+    private readonly bool _coHosted;
+
+    public ProcessClusterFixture()
+        : this(silos: 3, gateways: 2, coHosted: false)
+    {
+    }
+
+    /// <param name="coHosted">Each gateway is also a silo (<c>Gateway__HostSilo</c>); <paramref name="silos"/> more run alone.</param>
+    protected ProcessClusterFixture(int silos, int gateways, bool coHosted)
+    {
+        _siloProcesses = silos;
+        GatewayCount = gateways;
+        _coHosted = coHosted;
+        LogDirectory = Path.Combine(AppContext.BaseDirectory, "fault-logs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss") + (coHosted ? "-cohosted" : ""));
+    }
+
+    /// <summary>Silos in the cluster, counting gateways that host one.</summary>
+    public int SiloCount => _siloProcesses + (_coHosted ? GatewayCount : 0);
+
+    public int GatewayCount { get; }
 
     public string? SkipReason { get; private set; }
 
@@ -35,7 +52,7 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
     /// <summary>The producer API key every gateway accepts.</summary>
     public string ServiceKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    public string LogDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "fault-logs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss"));
+    public string LogDirectory { get; }
 
     public RedisServer Redis => _redis ?? throw new InvalidOperationException(SkipReason);
 
@@ -66,7 +83,7 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         };
 
-        for (var i = 1; i <= SiloCount; i++)
+        for (var i = 1; i <= _siloProcesses; i++)
         {
             var siloPort = TestPorts.Next();
             var http = $"http://127.0.0.1:{TestPorts.Next()}";
@@ -88,7 +105,22 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
                 ["Auth__SigningKey"] = SigningKey,
                 ["Auth__ServiceKeys__0"] = ServiceKey,
             };
-            _gateways.Add((ChildProcess.Dotnet($"gateway{i}", BuiltApps.Gateway, settings, LogDirectory, httpBase: url.GetLeftPart(UriPartial.Authority)), url));
+            var siloPort = 0;
+            if (_coHosted)
+            {
+                siloPort = TestPorts.Next();
+                settings["Gateway__HostSilo"] = "true";
+                settings["Silo__Port"] = siloPort.ToString();
+                settings["Silo__GatewayPort"] = TestPorts.Next().ToString();
+            }
+
+            var gateway = ChildProcess.Dotnet($"{(_coHosted ? "node" : "gateway")}{i}", BuiltApps.Gateway, settings, LogDirectory,
+                httpBase: url.GetLeftPart(UriPartial.Authority));
+            _gateways.Add((gateway, url));
+            if (_coHosted)
+            {
+                _silos.Add((gateway, siloPort));
+            }
         }
 
         await EnsureHealthy();
@@ -169,7 +201,10 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
 
     /// <summary>What each process logged last, for a failure message.</summary>
     public string Tails() => string.Join(Environment.NewLine,
-        _silos.Select(s => s.Process).Concat(_gateways.Select(g => g.Process)).Select(p => $"--- {p.Name}{Environment.NewLine}{p.Tail(15)}"));
+        Processes.Select(p => $"--- {p.Name}{Environment.NewLine}{p.Tail(15)}"));
+
+    /// <summary>Every silo and gateway process once (a co-hosted node is both).</summary>
+    private IEnumerable<ChildProcess> Processes => _silos.Select(s => s.Process).Concat(_gateways.Select(g => g.Process)).Distinct();
 
     public async Task DisposeAsync()
     {
@@ -178,7 +213,7 @@ public sealed class ProcessClusterFixture : IAsyncLifetime
             await _cluster.DisposeAsync();
         }
 
-        await Task.WhenAll(_gateways.Select(g => g.Process.DisposeAsync().AsTask()).Concat(_silos.Select(s => s.Process.DisposeAsync().AsTask())));
+        await Task.WhenAll(Processes.Select(p => p.DisposeAsync().AsTask()));
         if (_redis is not null)
         {
             await _redis.DisposeAsync();

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using ReHome.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ReHome.Tests.Faults;
+
+/// <summary>
+/// The co-hosted topology as processes: a redis-server and three gateways that are each also a silo of the cluster
+/// (<c>Gateway__HostSilo=true</c>), so that every node serves viewers and hosts grains.
+/// </summary>
+public sealed class CoHostedClusterFixture() : ProcessClusterFixture(silos: 0, gateways: 3, coHosted: true);
+
+/// <summary>Alone, after the other tests, like <see cref="ProcessClusterCollection"/>.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CoHostedClusterCollection : ICollectionFixture<CoHostedClusterFixture>
+{
+    public const string Name = "co-hosted cluster";
+}
+
+[Collection(CoHostedClusterCollection.Name)]
+public sealed class CoHostedNodeKillTests(CoHostedClusterFixture fixture, ITestOutputHelper output)
+{
+    /// <summary>
+    /// What the node's death may cost a viewer after it is declared dead: reconnecting to another node, and for streams
+    /// that were on the node, the producer's resend and the gateways' fast failover probes, which about 0.4 s covers.
+    /// Tighter than a silo kill's budget (<see cref="SiloKillTests"/>) because it checks that the surviving nodes hear
+    /// of the death from membership (<c>SiloMembershipWatcher</c>): without that, they waited for their 2 s silent-stream
+    /// probe, and viewers stalled 1.9 s past detection.
+    /// </summary>
+    private static readonly TimeSpan StallAfterDetectionBudget = TimeSpan.FromSeconds(1.5);
+
+    [SkippableFact]
+    public async Task Kill_9_of_a_node_mid_stream_moves_its_viewers_and_streams_and_loses_repeats_and_reorders_nothing()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        await fixture.EnsureHealthy();
+        using var resent = new ResentTokens(fixture.Cluster.Client.ServiceProvider);
+        await using var load = await StreamLoad.Start(fixture, streams: 30, viewersPerStream: 2, tokensPerStream: 400);
+        await load.WaitSent(100);
+
+        // The node that hosts the most of these streams dies without a word, and with it its viewers' connections.
+        var ids = load.StreamIds.ToArray();
+        var hosts = await Task.WhenAll(ids.Select(id => fixture.SiloOf(fixture.Cluster.Client.GetGrain<IStreamGrain>(id))));
+        var victim = hosts.OfType<ChildProcess>().GroupBy(p => p).MaxBy(g => g.Count())!.Key;
+        var onVictim = ids.Where((_, i) => hosts[i] == victim).ToHashSet();
+        var victimUrl = fixture.GatewayUrls[fixture.Gateways.ToList().IndexOf(victim)];
+        var moved = load.Viewers.Where(v => v.Gateway == victimUrl).ToArray();
+        var killedAt = Stopwatch.GetTimestamp();
+        await victim.Kill();
+        var declared = fixture.DeclaredDead(victim, killedAt);
+
+        try
+        {
+            await load.Finish(TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Not every stream completed after the kill. {load.Summary()}{Environment.NewLine}{fixture.Tails()}");
+        }
+
+        await load.Verify();
+        var detection = await declared;
+        Assert.NotEmpty(onVictim);
+        Assert.NotEmpty(moved);
+        Assert.All(moved, v =>
+        {
+            Assert.True(v.Stats.Reconnects >= 1, "a viewer of the killed node reconnected");
+            Assert.NotEqual(victimUrl, v.Gateway);
+        });
+
+        var (longest, _, _) = load.Stalls();
+        FaultReport.Write(output, "co-hosted node kill -9", $"killed {victim.Name} hosting {onVictim.Count} of 30 streams and " +
+            $"{moved.Length} of {load.Viewers.Count()} viewers; declared dead {detection.TotalSeconds:0.00} s after the kill; " +
+            $"viewers' longest stall {longest.TotalMilliseconds:0} ms; {load.StallEnds(killedAt)}; {resent.Count} tokens resent; {load.Summary()}");
+        foreach (var line in load.WorstStalls(killedAt, 8))
+        {
+            output.WriteLine(line + (onVictim.Any(line.StartsWith) ? " (on the killed node)" : ""));
+        }
+
+        Assert.True(longest < detection + StallAfterDetectionBudget,
+            $"A viewer stalled {longest.TotalSeconds:0.0} s, {(longest - detection).TotalSeconds:0.0} s more than detection took " +
+            $"(budget {StallAfterDetectionBudget.TotalSeconds} s). {load.Summary()}");
+    }
+}
