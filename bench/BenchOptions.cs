@@ -8,8 +8,8 @@ internal sealed class BenchOptions
 {
     public string Scenario { get; private set; } = "light";
 
-    /// <summary><c>cluster</c> (redis + silo + gateway processes) or <c>embedded</c> (one gateway process).</summary>
-    public bool Embedded { get; private set; }
+    /// <summary><c>cluster</c> (redis + silo + gateway processes), <c>embedded</c> (one gateway process) or <c>cohosted</c> (redis + one gateway process that is also a silo).</summary>
+    public ReHomeMode Mode { get; private set; }
 
     public ProducerKind Producer { get; private set; } = ProducerKind.Sdk;
 
@@ -75,11 +75,12 @@ internal sealed class BenchOptions
             switch (flag)
             {
                 case "--mode":
-                    options.Embedded = Value() switch
+                    options.Mode = Value() switch
                     {
-                        "cluster" => false,
-                        "embedded" => true,
-                        var other => throw new ArgumentException($"--mode is cluster or embedded, not {other}."),
+                        "cluster" => ReHomeMode.Cluster,
+                        "embedded" => ReHomeMode.Embedded,
+                        "cohosted" => ReHomeMode.CoHosted,
+                        var other => throw new ArgumentException($"--mode is cluster, embedded or cohosted, not {other}."),
                     };
                     break;
                 case "--producer":
@@ -167,7 +168,7 @@ internal sealed class BenchOptions
 
     public string ClientName => PusherClient ? "pusher" : "hub";
 
-    public string ModeName => Embedded ? "embedded" : "cluster";
+    public string ModeName => Mode.ToString().ToLowerInvariant();
 
     public string ProducerName => Producer == ProducerKind.Sdk ? "sdk" : "http";
 

@@ -92,7 +92,8 @@ internal sealed class Runner(BenchOptions options, string commandLine)
             if (scenario == "idle")
             {
                 // Idle cost is a goal for silos and for embedded gateways alike: measure the other mode too.
-                targets.Add(async () => await ReHomeTarget.Start(options, ports, jwt, logs, embedded: !options.Embedded));
+                var other = options.Mode == ReHomeMode.Embedded ? ReHomeMode.Cluster : ReHomeMode.Embedded;
+                targets.Add(async () => await ReHomeTarget.Start(options, ports, jwt, logs, other));
             }
         }
 
@@ -124,7 +125,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                         $"{slow.With.DelayMs.P50} / {slow.With.DelayMs.P99} ms with one per thread ({slow.StalledConnections} stalls)");
                     break;
                 case "idle":
-                    var mode = target is ReHomeTarget rehome ? (rehome.Embedded ? "embedded" : "cluster") : "baseline";
+                    var mode = target is ReHomeTarget rehome ? rehome.Mode.ToString().ToLowerInvariant() : "baseline";
                     var idle = await IdleScenario.Run(target, mode, options.Warmup ?? IdleScenario.DefaultWarmup, options.Duration ?? 30, profiler);
                     section.Results.Add(idle);
                     Console.WriteLine($"   {target.Name} ({mode}): " + string.Join(", ", idle.Processes.Select(p =>

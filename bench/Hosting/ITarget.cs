@@ -20,6 +20,19 @@ internal interface ITarget : IAsyncDisposable
     Task<Load.IProducerDriver> CreateProducer(ProducerKind kind);
 }
 
+/// <summary>How ReHome runs (<c>--mode</c>).</summary>
+internal enum ReHomeMode
+{
+    /// <summary>redis + a silo + a gateway that is an Orleans client of it.</summary>
+    Cluster,
+
+    /// <summary>One gateway process hosting its silo in memory, no Redis.</summary>
+    Embedded,
+
+    /// <summary>redis + one gateway process that is also a silo of the Redis cluster (<c>Gateway__HostSilo</c>).</summary>
+    CoHosted,
+}
+
 internal enum ProducerKind
 {
     Sdk,

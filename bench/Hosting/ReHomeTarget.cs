@@ -10,8 +10,9 @@ namespace ReHome.Bench.Hosting;
 
 /// <summary>
 /// ReHome as real processes: a redis-server (persistence off), a silo and a gateway that is an Orleans client of
-/// it (<c>cluster</c> mode), or one gateway hosting its own silo (<c>embedded</c> mode). The bench itself joins as
-/// an Orleans client for the producer SDK.
+/// it (<c>cluster</c> mode); one gateway hosting its own silo in memory (<c>embedded</c> mode); or a redis-server and
+/// one gateway that is also a silo of the Redis cluster (<c>cohosted</c> mode). The bench itself joins as an Orleans
+/// client for the producer SDK.
 /// </summary>
 internal sealed class ReHomeTarget : ITarget
 {
@@ -34,15 +35,15 @@ internal sealed class ReHomeTarget : ITarget
 
     public ChildProcess? Redis => _processes.FirstOrDefault(p => p.Name == "redis");
 
-    public bool Embedded { get; private init; }
+    public ReHomeMode Mode { get; private init; }
 
-    /// <summary>The Redis connection string in cluster mode, for reading its memory use.</summary>
+    /// <summary>The Redis connection string (cluster and cohosted modes), for reading its memory use.</summary>
     public string? RedisAddress => _redis is null ? null : _redis + ",allowAdmin=true";
 
-    /// <param name="embedded">The mode, when not <c>--mode</c>'s (the idle scenario measures both).</param>
-    public static async Task<ReHomeTarget> Start(BenchOptions options, Ports ports, Jwt jwt, string logDir, bool? embedded = null)
+    /// <param name="mode">The mode, when not <c>--mode</c>'s (the idle scenario measures two).</param>
+    public static async Task<ReHomeTarget> Start(BenchOptions options, Ports ports, Jwt jwt, string logDir, ReHomeMode? mode = null)
     {
-        var target = new ReHomeTarget { Embedded = embedded ?? options.Embedded };
+        var target = new ReHomeTarget { Mode = mode ?? options.Mode };
         try
         {
             await target.StartProcesses(options, ports, jwt, logDir);
@@ -75,10 +76,23 @@ internal sealed class ReHomeTarget : ITarget
         var gatewayHttp = ports.Next();
         _gatewayBase = $"http://127.0.0.1:{gatewayHttp}";
 
-        if (Embedded)
+        if (Mode != ReHomeMode.Embedded)
         {
+            var redisPort = ports.Next();
+            var redis = ChildProcess.Native("redis", RedisBinary(),
+                ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], logDir).Start();
+            _processes.Add(redis);
+            _redis = $"127.0.0.1:{redisPort},abortConnect=false";
+            await WaitForRedis(redisPort);
+            common["Redis__ConnectionString"] = _redis;
+        }
+
+        if (Mode is ReHomeMode.Embedded or ReHomeMode.CoHosted)
+        {
+            // One gateway process that hosts the silo: in memory, or a member of the Redis cluster.
             var env = new Dictionary<string, string>(common)
             {
+                ["Gateway__HostSilo"] = (Mode == ReHomeMode.CoHosted).ToString(),
                 ["Silo__Port"] = siloPort.ToString(),
                 ["Silo__GatewayPort"] = _siloGatewayPort.ToString(),
                 ["Urls"] = _gatewayBase,
@@ -89,17 +103,9 @@ internal sealed class ReHomeTarget : ITarget
             return;
         }
 
-        var redisPort = ports.Next();
-        var redis = ChildProcess.Native("redis", RedisBinary(),
-            ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"], logDir).Start();
-        _processes.Add(redis);
-        _redis = $"127.0.0.1:{redisPort},abortConnect=false";
-        await WaitForRedis(redisPort);
-
         var siloHttp = $"http://127.0.0.1:{ports.Next()}";
         var siloEnv = new Dictionary<string, string>(common)
         {
-            ["Redis__ConnectionString"] = _redis,
             ["Silo__Port"] = siloPort.ToString(),
             ["Silo__GatewayPort"] = _siloGatewayPort.ToString(),
             ["Urls"] = siloHttp,
@@ -107,11 +113,7 @@ internal sealed class ReHomeTarget : ITarget
         var silo = ChildProcess.Dotnet("silo", RepoPaths.Silo, siloEnv, logDir, httpBase: siloHttp).Start();
         _processes.Add(silo);
 
-        var gatewayEnv = new Dictionary<string, string>(common)
-        {
-            ["Redis__ConnectionString"] = _redis,
-            ["Urls"] = _gatewayBase,
-        };
+        var gatewayEnv = new Dictionary<string, string>(common) { ["Urls"] = _gatewayBase };
         var gatewayProcess = ChildProcess.Dotnet("gateway", RepoPaths.Gateway, gatewayEnv, logDir, httpBase: _gatewayBase).Start();
         _processes.Add(gatewayProcess);
         await silo.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
@@ -136,7 +138,7 @@ internal sealed class ReHomeTarget : ITarget
                 o.ClusterId = "bench";
                 o.ServiceId = "bench";
             });
-            if (Embedded)
+            if (Mode == ReHomeMode.Embedded)
             {
                 client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, _siloGatewayPort));
             }
@@ -183,7 +185,7 @@ internal sealed class ReHomeTarget : ITarget
 
     private static string RedisBinary() =>
         new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
-        ?? throw new FileNotFoundException("redis-server is not installed (apt-get install redis-server); the cluster mode needs it. Use --mode embedded without it.");
+        ?? throw new FileNotFoundException("redis-server is not installed (apt-get install redis-server); the cluster and cohosted modes need it. Use --mode embedded without it.");
 
     private static async Task WaitForRedis(int port)
     {
