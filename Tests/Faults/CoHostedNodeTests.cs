@@ -18,7 +18,7 @@ public sealed class CoHostedClusterCollection : ICollectionFixture<CoHostedClust
 }
 
 [Collection(CoHostedClusterCollection.Name)]
-public sealed class CoHostedNodeKillTests(CoHostedClusterFixture fixture, ITestOutputHelper output)
+public sealed class CoHostedNodeTests(CoHostedClusterFixture fixture, ITestOutputHelper output)
 {
     /// <summary>
     /// What the node's death may cost a viewer after it is declared dead: reconnecting to another node, and for streams
@@ -80,5 +80,40 @@ public sealed class CoHostedNodeKillTests(CoHostedClusterFixture fixture, ITestO
         Assert.True(longest < detection + StallAfterDetectionBudget,
             $"A viewer stalled {longest.TotalSeconds:0.0} s, {(longest - detection).TotalSeconds:0.0} s more than detection took " +
             $"(budget {StallAfterDetectionBudget.TotalSeconds} s). {load.Summary()}");
+    }
+
+    [SkippableFact]
+    public async Task A_node_restarted_with_SIGTERM_mid_stream_hands_over_its_viewers_and_streams_with_no_gap()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        await fixture.EnsureHealthy();
+        // 15 s of tokens: the node stops, starts again and takes its share of the work back while they flow.
+        await using var load = await StreamLoad.Start(fixture, streams: 20, viewersPerStream: 2, tokensPerStream: 750);
+        await load.WaitSent(75);
+
+        var hosts = await Task.WhenAll(load.StreamIds.Select(id => fixture.SiloOf(fixture.Cluster.Client.GetGrain<IStreamGrain>(id))));
+        var leaving = hosts.OfType<ChildProcess>().GroupBy(p => p).MaxBy(g => g.Count())!;
+        var leavingUrl = fixture.GatewayUrls[fixture.Gateways.ToList().IndexOf(leaving.Key)];
+        var moved = load.Viewers.Where(v => v.Gateway == leavingUrl).ToArray();
+        var stayed = load.Viewers.Except(moved).ToArray();
+        var stoppedAt = Stopwatch.GetTimestamp();
+        await leaving.Key.Terminate(TimeSpan.FromSeconds(60));
+        var stopTook = Stopwatch.GetElapsedTime(stoppedAt);
+        await fixture.EnsureHealthy();
+        var backTook = Stopwatch.GetElapsedTime(stoppedAt);
+        await load.Finish(TimeSpan.FromSeconds(60));
+
+        await load.Verify();
+        Assert.NotEmpty(moved);
+        Assert.All(moved, v => Assert.True(v.Stats.Reconnects >= 1, "a viewer of the stopped node reconnected"));
+        // The other nodes fill whatever the leaving node's relays held before they forward: their viewers never see a jump.
+        Assert.All(stayed, v => Assert.Equal(0, v.Stats.Jumps));
+        Assert.All(stayed, v => Assert.Equal(0, v.Stats.Duplicates));
+
+        var (longest, _, _) = load.Stalls();
+        FaultReport.Write(output, "co-hosted node SIGTERM + restart", $"stopped {leaving.Key.Name} hosting {leaving.Count()} of 20 streams " +
+            $"and {moved.Length} of {load.Viewers.Count()} viewers; it exited in {stopTook.TotalSeconds:0.0} s and was active again " +
+            $"{backTook.TotalSeconds:0.0} s after the SIGTERM; {load.StallEnds(stoppedAt)}; {load.ProducerStalls(stoppedAt)}; {load.Summary()}");
+        Assert.True(longest < TimeSpan.FromSeconds(10), $"A viewer stalled {longest.TotalSeconds:0.0} s. {load.Summary()}");
     }
 }
