@@ -11,6 +11,7 @@ namespace ReHome.Tests.Faults;
 /// (Redis clustering and storage) and two gateways (Orleans clients), each a built app run with <c>dotnet</c>, on
 /// free ports. The tests are the backend (an Orleans client with the producer SDK) and the browsers (SignalR
 /// viewers). Fault tests kill and restart its processes; <see cref="EnsureHealthy"/> puts it back together.
+/// A derived fixture runs another shape (<see cref="CoHostedClusterFixture"/>: gateways that are also silos).
 /// </summary>
 public class ProcessClusterFixture : IAsyncLifetime
 {
