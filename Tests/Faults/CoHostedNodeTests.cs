@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ReHome.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace ReHome.Tests.Faults;
@@ -39,10 +38,7 @@ public sealed class CoHostedNodeTests(CoHostedClusterFixture fixture, ITestOutpu
         await load.WaitSent(100);
 
         // The node that hosts the most of these streams dies without a word, and with it its viewers' connections.
-        var ids = load.StreamIds.ToArray();
-        var hosts = await Task.WhenAll(ids.Select(id => fixture.SiloOf(fixture.Cluster.Client.GetGrain<IStreamGrain>(id))));
-        var victim = hosts.OfType<ChildProcess>().GroupBy(p => p).MaxBy(g => g.Count())!.Key;
-        var onVictim = ids.Where((_, i) => hosts[i] == victim).ToHashSet();
+        var (victim, onVictim) = await fixture.SiloHostingMost(load.StreamIds);
         var victimUrl = fixture.GatewayUrls[fixture.Gateways.ToList().IndexOf(victim)];
         var moved = load.Viewers.Where(v => v.Gateway == victimUrl).ToArray();
         var killedAt = Stopwatch.GetTimestamp();
@@ -91,13 +87,12 @@ public sealed class CoHostedNodeTests(CoHostedClusterFixture fixture, ITestOutpu
         await using var load = await StreamLoad.Start(fixture, streams: 20, viewersPerStream: 2, tokensPerStream: 750);
         await load.WaitSent(75);
 
-        var hosts = await Task.WhenAll(load.StreamIds.Select(id => fixture.SiloOf(fixture.Cluster.Client.GetGrain<IStreamGrain>(id))));
-        var leaving = hosts.OfType<ChildProcess>().GroupBy(p => p).MaxBy(g => g.Count())!;
-        var leavingUrl = fixture.GatewayUrls[fixture.Gateways.ToList().IndexOf(leaving.Key)];
+        var (leaving, onLeaving) = await fixture.SiloHostingMost(load.StreamIds);
+        var leavingUrl = fixture.GatewayUrls[fixture.Gateways.ToList().IndexOf(leaving)];
         var moved = load.Viewers.Where(v => v.Gateway == leavingUrl).ToArray();
         var stayed = load.Viewers.Except(moved).ToArray();
         var stoppedAt = Stopwatch.GetTimestamp();
-        await leaving.Key.Terminate(TimeSpan.FromSeconds(60));
+        await leaving.Terminate(TimeSpan.FromSeconds(60));
         var stopTook = Stopwatch.GetElapsedTime(stoppedAt);
         await fixture.EnsureHealthy();
         var backTook = Stopwatch.GetElapsedTime(stoppedAt);
@@ -111,7 +106,7 @@ public sealed class CoHostedNodeTests(CoHostedClusterFixture fixture, ITestOutpu
         Assert.All(stayed, v => Assert.Equal(0, v.Stats.Duplicates));
 
         var (longest, _, _) = load.Stalls();
-        FaultReport.Write(output, "co-hosted node SIGTERM + restart", $"stopped {leaving.Key.Name} hosting {leaving.Count()} of 20 streams " +
+        FaultReport.Write(output, "co-hosted node SIGTERM + restart", $"stopped {leaving.Name} hosting {onLeaving.Count} of 20 streams " +
             $"and {moved.Length} of {load.Viewers.Count()} viewers; it exited in {stopTook.TotalSeconds:0.0} s and was active again " +
             $"{backTook.TotalSeconds:0.0} s after the SIGTERM; {load.StallEnds(stoppedAt)}; {load.ProducerStalls(stoppedAt)}; {load.Summary()}");
         Assert.True(longest < TimeSpan.FromSeconds(10), $"A viewer stalled {longest.TotalSeconds:0.0} s. {load.Summary()}");

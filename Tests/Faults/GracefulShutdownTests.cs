@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ReHome.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace ReHome.Tests.Faults;
@@ -16,10 +15,9 @@ public sealed class GracefulShutdownTests(ProcessClusterFixture fixture, ITestOu
         await using var load = await StreamLoad.Start(fixture, streams: 20, viewersPerStream: 2, tokensPerStream: 750);
         await load.WaitSent(75);
 
-        var hosts = await Task.WhenAll(load.StreamIds.Select(id => fixture.SiloOf(fixture.Cluster.Client.GetGrain<IStreamGrain>(id))));
-        var leaving = hosts.OfType<ChildProcess>().GroupBy(p => p).MaxBy(g => g.Count())!;
+        var (leaving, onLeaving) = await fixture.SiloHostingMost(load.StreamIds);
         var stoppedAt = Stopwatch.GetTimestamp();
-        await leaving.Key.Terminate(TimeSpan.FromSeconds(60));
+        await leaving.Terminate(TimeSpan.FromSeconds(60));
         var stopTook = Stopwatch.GetElapsedTime(stoppedAt);
         await fixture.EnsureHealthy();
         var backTook = Stopwatch.GetElapsedTime(stoppedAt);
@@ -33,7 +31,7 @@ public sealed class GracefulShutdownTests(ProcessClusterFixture fixture, ITestOu
         Assert.All(load.Viewers, v => Assert.Equal(0, v.Stats.Duplicates));
 
         var (longest, _, _) = load.Stalls();
-        FaultReport.Write(output, "silo SIGTERM + restart", $"stopped {leaving.Key.Name} hosting {leaving.Count()} of 20 streams; it exited in " +
+        FaultReport.Write(output, "silo SIGTERM + restart", $"stopped {leaving.Name} hosting {onLeaving.Count} of 20 streams; it exited in " +
             $"{stopTook.TotalSeconds:0.0} s and was active again {backTook.TotalSeconds:0.0} s after the SIGTERM{(returnMeasured ? "" : " (after the streams ended)")}; {load.StallEnds(stoppedAt)}; {load.ProducerStalls(stoppedAt)}; {load.Summary()}");
         Assert.True(longest < TimeSpan.FromSeconds(10), $"A viewer stalled {longest.TotalSeconds:0.0} s. {load.Summary()}");
     }

@@ -159,6 +159,15 @@ public class ProcessClusterFixture : IAsyncLifetime
         return address is null ? null : _silos.FirstOrDefault(s => s.SiloPort == address.Endpoint.Port).Process;
     }
 
+    /// <summary>The silo process that hosts the most of these streams now, and which of them it hosts.</summary>
+    public async Task<(ChildProcess Silo, HashSet<string> StreamIds)> SiloHostingMost(IEnumerable<string> streamIds)
+    {
+        var ids = streamIds.ToArray();
+        var hosts = await Task.WhenAll(ids.Select(id => SiloOf(Cluster.Client.GetGrain<IStreamGrain>(id))));
+        var most = hosts.OfType<ChildProcess>().GroupBy(p => p).MaxBy(g => g.Count())!.Key;
+        return (most, ids.Where((_, i) => hosts[i] == most).ToHashSet());
+    }
+
     /// <summary>Where each silo's log ends now; <see cref="SiloLogsSince"/> reads what they log after.</summary>
     public long[] SiloLogMarks() => [.. _silos.Select(s => File.Exists(s.Process.LogFile) ? new FileInfo(s.Process.LogFile).Length : 0L)];
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ReHome.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace ReHome.Tests.Faults;
@@ -27,13 +26,10 @@ public sealed class SiloKillTests(ProcessClusterFixture fixture, ITestOutputHelp
         await load.WaitSent(100);
 
         // The silo that hosts the most of these streams dies without a word.
-        var ids = load.StreamIds.ToArray();
-        var hosts = await Task.WhenAll(ids.Select(id => fixture.SiloOf(fixture.Cluster.Client.GetGrain<IStreamGrain>(id))));
-        var victim = hosts.OfType<ChildProcess>().GroupBy(p => p).MaxBy(g => g.Count())!;
-        var onVictim = ids.Where((_, i) => hosts[i] == victim.Key).ToHashSet();
+        var (victim, onVictim) = await fixture.SiloHostingMost(load.StreamIds);
         var killedAt = Stopwatch.GetTimestamp();
-        await victim.Key.Kill();
-        var declared = fixture.DeclaredDead(victim.Key, killedAt);
+        await victim.Kill();
+        var declared = fixture.DeclaredDead(victim, killedAt);
 
         try
         {
@@ -49,7 +45,7 @@ public sealed class SiloKillTests(ProcessClusterFixture fixture, ITestOutputHelp
         var stalls = load.ViewerStalls().Select(s => (s.StreamId, s.Viewer, OnFailed: onVictim.Contains(s.StreamId), s.Stall)).ToArray();
         StallFigures.Record("silo kill -9", stalls);
         var (longest, _, _) = load.Stalls();
-        FaultReport.Write(output, "silo kill -9", $"killed {victim.Key.Name} hosting {onVictim.Count} of 50 streams; declared dead " +
+        FaultReport.Write(output, "silo kill -9", $"killed {victim.Name} hosting {onVictim.Count} of 50 streams; declared dead " +
             $"{detection.TotalSeconds:0.00} s after the kill; all done {Stopwatch.GetElapsedTime(killedAt).TotalSeconds:0.0} s after it; " +
             $"viewers' longest stalls: all {StallFigures.Describe([.. stalls.Select(s => s.Stall)])}, " +
             $"of its streams {StallFigures.Describe([.. stalls.Where(s => s.OnFailed).Select(s => s.Stall)])}, " +
