@@ -27,21 +27,7 @@ public sealed class SiloKillTests(ProcessClusterFixture fixture, ITestOutputHelp
 
         // The silo that hosts the most of these streams dies without a word.
         var (victim, onVictim) = await fixture.SiloHostingMost(load.StreamIds);
-        var killedAt = Stopwatch.GetTimestamp();
-        await victim.Kill();
-        var declared = fixture.DeclaredDead(victim, killedAt);
-
-        try
-        {
-            await load.Finish(TimeSpan.FromSeconds(90));
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"Not every stream completed after the kill. {load.Summary()}{Environment.NewLine}{fixture.Tails()}");
-        }
-
-        await load.Verify();
-        var detection = await declared;
+        var (killedAt, detection) = await load.KillAndFinish(victim);
         var stalls = load.ViewerStalls().Select(s => (s.StreamId, s.Viewer, OnFailed: onVictim.Contains(s.StreamId), s.Stall)).ToArray();
         StallFigures.Record("silo kill -9", stalls);
         var (longest, _, _) = load.Stalls();

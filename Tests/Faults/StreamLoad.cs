@@ -123,6 +123,30 @@ internal sealed class StreamLoad : IAsyncDisposable
     }
 
     /// <summary>
+    /// Kills <paramref name="silo"/> (<c>kill -9</c>) while the streams flow, then finishes them
+    /// (<see cref="Finish"/>, 90 s) and checks every viewer (<see cref="Verify"/>). Returns when the kill was (a
+    /// <see cref="Stopwatch"/> timestamp) and how long after it the cluster declared the silo dead.
+    /// </summary>
+    public async Task<(long KilledAt, TimeSpan Detection)> KillAndFinish(ChildProcess silo)
+    {
+        var killedAt = Stopwatch.GetTimestamp();
+        await silo.Kill();
+        var declared = _fixture.DeclaredDead(silo, killedAt);
+
+        try
+        {
+            await Finish(TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Not every stream completed after the kill. {Summary()}{Environment.NewLine}{_fixture.Tails()}");
+        }
+
+        await Verify();
+        return (killedAt, await declared);
+    }
+
+    /// <summary>
     /// Every stream was numbered 1..N with no number twice, ended once, holds exactly what was sent, and every
     /// viewer shows exactly that: nothing lost, repeated or reordered, and done with the full text.
     /// </summary>
