@@ -11,6 +11,9 @@ internal sealed class BenchOptions
     /// <summary><c>cluster</c> (redis + silo + gateway processes), <c>embedded</c> (one gateway process) or <c>cohosted</c> (redis + one gateway process that is also a silo).</summary>
     public ReHomeMode Mode { get; private set; }
 
+    /// <summary>How many co-hosted nodes (<c>--mode cohosted</c> only); viewers spread over them round-robin.</summary>
+    public int Nodes { get; private set; } = 1;
+
     public ProducerKind Producer { get; private set; } = ProducerKind.Sdk;
 
     public bool MessagePack { get; private set; }
@@ -83,6 +86,7 @@ internal sealed class BenchOptions
                         var other => throw new ArgumentException($"--mode is cluster, embedded or cohosted, not {other}."),
                     };
                     break;
+                case "--nodes": options.Nodes = (int)Number(Value()); break;
                 case "--producer":
                     options.Producer = Value() switch
                     {
@@ -151,6 +155,11 @@ internal sealed class BenchOptions
                 default:
                     throw new ArgumentException($"Unknown flag {flag}; see bench/README.md.");
             }
+        }
+
+        if (options.Nodes < 1 || (options.Nodes > 1 && options.Mode != ReHomeMode.CoHosted))
+        {
+            throw new ArgumentException("--nodes is 1 or more, and more than 1 only with --mode cohosted.");
         }
 
         if (options.PusherClient)

@@ -182,6 +182,11 @@ internal sealed class Runner(BenchOptions options, string commandLine)
             ["client"] = options.ClientName,
             ["protocol"] = options.ProtocolName,
         };
+        if (options.Nodes > 1)
+        {
+            settings["nodes"] = options.Nodes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         if (options.Label is not null)
         {
             settings["label"] = options.Label;

@@ -28,6 +28,8 @@ internal sealed class BaselineTarget : ITarget
 
     public ChildProcess ConnectionHost => _process;
 
+    public IReadOnlyList<ChildProcess> ConnectionHosts => [_process];
+
     public static async Task<BaselineTarget> Start(BenchOptions options, Ports ports, Jwt jwt, string logDir)
     {
         var baseAddress = $"http://127.0.0.1:{ports.Next()}";

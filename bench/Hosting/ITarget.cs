@@ -14,8 +14,11 @@ internal interface ITarget : IAsyncDisposable
     /// <summary>The process that holds open streams (the silo, or the one process in embedded mode and for the baseline).</summary>
     ChildProcess StreamHost { get; }
 
-    /// <summary>The process that holds viewer connections.</summary>
+    /// <summary>The process that holds viewer connections (the first of <see cref="ConnectionHosts"/>).</summary>
     ChildProcess ConnectionHost { get; }
+
+    /// <summary>Every process that takes viewer connections: one, or each co-hosted node (<c>--nodes</c>).</summary>
+    IReadOnlyList<ChildProcess> ConnectionHosts { get; }
 
     Task<Load.IProducerDriver> CreateProducer(ProducerKind kind);
 }
@@ -29,7 +32,7 @@ internal enum ReHomeMode
     /// <summary>One gateway process hosting its silo in memory, no Redis.</summary>
     Embedded,
 
-    /// <summary>redis + one gateway process that is also a silo of the Redis cluster (<c>Gateway__HostSilo</c>).</summary>
+    /// <summary>redis + gateway processes that are also silos of the Redis cluster (<c>Gateway__HostSilo</c>), one or <c>--nodes</c>.</summary>
     CoHosted,
 }
 

@@ -11,8 +11,8 @@ namespace ReHome.Bench.Hosting;
 /// <summary>
 /// ReHome as real processes: a redis-server (persistence off), a silo and a gateway that is an Orleans client of
 /// it (<c>cluster</c> mode); one gateway hosting its own silo in memory (<c>embedded</c> mode); or a redis-server and
-/// one gateway that is also a silo of the Redis cluster (<c>cohosted</c> mode). The bench itself joins as an Orleans
-/// client for the producer SDK.
+/// one or <c>--nodes</c> gateways that are also silos of the Redis cluster (<c>cohosted</c> mode). The bench itself
+/// joins as an Orleans client for the producer SDK.
 /// </summary>
 internal sealed class ReHomeTarget : ITarget
 {
@@ -21,6 +21,7 @@ internal sealed class ReHomeTarget : ITarget
     private string _gatewayBase = "";
     private string? _redis;
     private int _siloGatewayPort;
+    private readonly List<ChildProcess> _connectionHosts = [];
     private IHost? _client;
 
     public string Name => "rehome";
@@ -31,7 +32,9 @@ internal sealed class ReHomeTarget : ITarget
 
     public ChildProcess StreamHost => _processes.First(p => p.Name is "silo" or "gateway");
 
-    public ChildProcess ConnectionHost => _processes.First(p => p.Name == "gateway");
+    public ChildProcess ConnectionHost => _connectionHosts[0];
+
+    public IReadOnlyList<ChildProcess> ConnectionHosts => _connectionHosts;
 
     public ChildProcess? Redis => _processes.FirstOrDefault(p => p.Name == "redis");
 
@@ -89,17 +92,28 @@ internal sealed class ReHomeTarget : ITarget
 
         if (Mode is ReHomeMode.Embedded or ReHomeMode.CoHosted)
         {
-            // One gateway process that hosts the silo: in memory, or a member of the Redis cluster.
-            var env = new Dictionary<string, string>(common)
+            // Gateway processes that host the silo: in memory, or members of the Redis cluster. The first is named
+            // "gateway" as in the other modes; node n > 1 is "gateway<n>".
+            for (var n = 1; n <= options.Nodes; n++)
             {
-                ["Gateway__HostSilo"] = (Mode == ReHomeMode.CoHosted).ToString(),
-                ["Silo__Port"] = siloPort.ToString(),
-                ["Silo__GatewayPort"] = _siloGatewayPort.ToString(),
-                ["Urls"] = _gatewayBase,
-            };
-            var gateway = ChildProcess.Dotnet("gateway", RepoPaths.Gateway, env, logDir, httpBase: _gatewayBase).Start();
-            _processes.Add(gateway);
-            await gateway.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
+                var httpBase = n == 1 ? _gatewayBase : $"http://127.0.0.1:{ports.Next()}";
+                var env = new Dictionary<string, string>(common)
+                {
+                    ["Gateway__HostSilo"] = (Mode == ReHomeMode.CoHosted).ToString(),
+                    ["Silo__Port"] = (n == 1 ? siloPort : ports.Next()).ToString(),
+                    ["Silo__GatewayPort"] = (n == 1 ? _siloGatewayPort : ports.Next()).ToString(),
+                    ["Urls"] = httpBase,
+                };
+                var node = ChildProcess.Dotnet(n == 1 ? "gateway" : $"gateway{n}", RepoPaths.Gateway, env, logDir, httpBase: httpBase).Start();
+                _processes.Add(node);
+                _connectionHosts.Add(node);
+            }
+
+            foreach (var node in _connectionHosts)
+            {
+                await node.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
+            }
+
             return;
         }
 
@@ -116,6 +130,7 @@ internal sealed class ReHomeTarget : ITarget
         var gatewayEnv = new Dictionary<string, string>(common) { ["Urls"] = _gatewayBase };
         var gatewayProcess = ChildProcess.Dotnet("gateway", RepoPaths.Gateway, gatewayEnv, logDir, httpBase: _gatewayBase).Start();
         _processes.Add(gatewayProcess);
+        _connectionHosts.Add(gatewayProcess);
         await silo.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
         await gatewayProcess.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
     }

@@ -9,13 +9,28 @@ namespace ReHome.Bench.Measure;
 /// </summary>
 internal static class GatewayDelay
 {
-    public static async Task<SortedDictionary<double, long>?> Read(string? httpBase)
+    /// <summary>The histogram summed over every ReHome process that takes viewers; null for the baseline, which has none.</summary>
+    public static async Task<SortedDictionary<double, long>?> Read(Hosting.ITarget target)
     {
-        if (httpBase is null)
+        if (target is not Hosting.ReHomeTarget)
         {
             return null;
         }
 
+        var buckets = new SortedDictionary<double, long>();
+        foreach (var host in target.ConnectionHosts)
+        {
+            if (!await Add(host.HttpBase!, buckets))
+            {
+                return null;
+            }
+        }
+
+        return buckets;
+    }
+
+    private static async Task<bool> Add(string httpBase, SortedDictionary<double, long> buckets)
+    {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         string text;
         try
@@ -24,10 +39,9 @@ internal static class GatewayDelay
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            return null;
+            return false;
         }
 
-        var buckets = new SortedDictionary<double, long>();
         foreach (var line in text.Split('\n'))
         {
             if (!line.StartsWith("rehome_gateway_delivery_delay", StringComparison.Ordinal) || !line.Contains("_bucket{", StringComparison.Ordinal))
@@ -42,7 +56,7 @@ internal static class GatewayDelay
             buckets[bound] = buckets.GetValueOrDefault(bound) + count;
         }
 
-        return buckets;
+        return true;
     }
 
     /// <summary>The upper bound of the bucket holding percentile <paramref name="p"/> of what was recorded between the two reads.</summary>

@@ -30,9 +30,11 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         {
             for (var j = 0; j < spec.ViewersPerThread; j++)
             {
+                // Round-robin over the nodes (--nodes): a stream's viewers sit on different nodes, as behind a load balancer.
+                var host = target.ConnectionHosts[(i + j) % target.ConnectionHosts.Count].HttpBase!;
                 IBenchViewer viewer = options.PusherClient
-                    ? new PusherViewer(new Uri(target.ConnectionHost.HttpBase!), delivery)
-                    : new Viewer(target.HubUrl, jwt.ForUser(User(i, j)), options.MessagePack, negotiate, delivery);
+                    ? new PusherViewer(new Uri(host), delivery)
+                    : new Viewer(host + HubContract.Path, jwt.ForUser(User(i, j)), options.MessagePack, negotiate, delivery);
                 viewers.Add((viewer, i));
             }
         }
@@ -62,7 +64,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
                 ledgers[i] = ledger;
             });
 
-            var gatewayBefore = await GatewayDelay.Read(target is ReHomeTarget ? target.ConnectionHost.HttpBase : null);
+            var gatewayBefore = await GatewayDelay.Read(target);
             var allocatedBefore = await Allocated(target);
             var feedBefore = await FeedCalls(target);
             var measured = await Produce(target, spec, producer, ledgers, delivery);
@@ -70,7 +72,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
             measured.FeedEntriesPerDelivery = feedAfter.Deliveries > feedBefore.Deliveries
                 ? Math.Round((double)(feedAfter.Entries - feedBefore.Entries) / (feedAfter.Deliveries - feedBefore.Deliveries), 2)
                 : null;
-            var gatewayAfter = await GatewayDelay.Read(target is ReHomeTarget ? target.ConnectionHost.HttpBase : null);
+            var gatewayAfter = await GatewayDelay.Read(target);
             measured.GatewayP50 = GatewayDelay.Percentile(gatewayBefore, gatewayAfter, 50);
             measured.GatewayP99 = GatewayDelay.Percentile(gatewayBefore, gatewayAfter, 99);
             var allocatedAfter = await Allocated(target);
