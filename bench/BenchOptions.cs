@@ -11,8 +11,8 @@ internal sealed class BenchOptions
     /// <summary><c>cluster</c> (redis + silo + gateway processes), <c>embedded</c> (one gateway process) or <c>cohosted</c> (redis + one gateway process that is also a silo).</summary>
     public ReHomeMode Mode { get; private set; }
 
-    /// <summary>How many co-hosted nodes (<c>--mode cohosted</c> only); viewers spread over them round-robin.</summary>
-    public int Nodes { get; private set; } = 1;
+    /// <summary>How many silos: silo processes (<c>cluster</c>) or co-hosted nodes, which viewers spread over (<c>cohosted</c>).</summary>
+    public int Silos { get; private set; } = 1;
 
     public ProducerKind Producer { get; private set; } = ProducerKind.Sdk;
 
@@ -86,7 +86,7 @@ internal sealed class BenchOptions
                         var other => throw new ArgumentException($"--mode is cluster, embedded or cohosted, not {other}."),
                     };
                     break;
-                case "--nodes": options.Nodes = (int)Number(Value()); break;
+                case "--silos": options.Silos = (int)Number(Value()); break;
                 case "--producer":
                     options.Producer = Value() switch
                     {
@@ -157,9 +157,9 @@ internal sealed class BenchOptions
             }
         }
 
-        if (options.Nodes < 1 || (options.Nodes > 1 && options.Mode != ReHomeMode.CoHosted))
+        if (options.Silos < 1 || (options.Silos > 1 && options.Mode == ReHomeMode.Embedded))
         {
-            throw new ArgumentException("--nodes is 1 or more, and more than 1 only with --mode cohosted.");
+            throw new ArgumentException("--silos is 1 or more, and more than 1 only with --mode cluster or cohosted.");
         }
 
         if (options.PusherClient)

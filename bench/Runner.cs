@@ -182,9 +182,9 @@ internal sealed class Runner(BenchOptions options, string commandLine)
             ["client"] = options.ClientName,
             ["protocol"] = options.ProtocolName,
         };
-        if (options.Nodes > 1)
+        if (options.Silos > 1)
         {
-            settings["nodes"] = options.Nodes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            settings["silos"] = options.Silos.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         if (options.Label is not null)

@@ -17,7 +17,7 @@ internal interface ITarget : IAsyncDisposable
     /// <summary>The process that holds viewer connections (the first of <see cref="ConnectionHosts"/>).</summary>
     ChildProcess ConnectionHost { get; }
 
-    /// <summary>Every process that takes viewer connections: one, or each co-hosted node (<c>--nodes</c>).</summary>
+    /// <summary>Every process that takes viewer connections: one, or each co-hosted node (<c>--silos</c>).</summary>
     IReadOnlyList<ChildProcess> ConnectionHosts { get; }
 
     Task<Load.IProducerDriver> CreateProducer(ProducerKind kind);
@@ -26,13 +26,13 @@ internal interface ITarget : IAsyncDisposable
 /// <summary>How ReHome runs (<c>--mode</c>).</summary>
 internal enum ReHomeMode
 {
-    /// <summary>redis + a silo + a gateway that is an Orleans client of it.</summary>
+    /// <summary>redis + a silo (or <c>--silos</c>) + a gateway that is an Orleans client of them.</summary>
     Cluster,
 
     /// <summary>One gateway process hosting its silo in memory, no Redis.</summary>
     Embedded,
 
-    /// <summary>redis + gateway processes that are also silos of the Redis cluster (<c>Gateway__HostSilo</c>), one or <c>--nodes</c>.</summary>
+    /// <summary>redis + gateway processes that are also silos of the Redis cluster (<c>Gateway__HostSilo</c>), one or <c>--silos</c>.</summary>
     CoHosted,
 }
 

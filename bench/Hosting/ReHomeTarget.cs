@@ -9,9 +9,9 @@ using ReHome.Producer;
 namespace ReHome.Bench.Hosting;
 
 /// <summary>
-/// ReHome as real processes: a redis-server (persistence off), a silo and a gateway that is an Orleans client of
-/// it (<c>cluster</c> mode); one gateway hosting its own silo in memory (<c>embedded</c> mode); or a redis-server and
-/// one or <c>--nodes</c> gateways that are also silos of the Redis cluster (<c>cohosted</c> mode). The bench itself
+/// ReHome as real processes: a redis-server (persistence off), one or <c>--silos</c> silos and a gateway that is an
+/// Orleans client of them (<c>cluster</c> mode); one gateway hosting its own silo in memory (<c>embedded</c> mode); or
+/// a redis-server and one or <c>--silos</c> gateways that are also silos of the Redis cluster (<c>cohosted</c> mode). The bench itself
 /// joins as an Orleans client for the producer SDK.
 /// </summary>
 internal sealed class ReHomeTarget : ITarget
@@ -94,7 +94,7 @@ internal sealed class ReHomeTarget : ITarget
         {
             // Gateway processes that host the silo: in memory, or members of the Redis cluster. The first is named
             // "gateway" as in the other modes; node n > 1 is "gateway<n>".
-            for (var n = 1; n <= options.Nodes; n++)
+            for (var n = 1; n <= options.Silos; n++)
             {
                 var httpBase = n == 1 ? _gatewayBase : $"http://127.0.0.1:{ports.Next()}";
                 var env = new Dictionary<string, string>(common)
@@ -117,22 +117,27 @@ internal sealed class ReHomeTarget : ITarget
             return;
         }
 
-        var siloHttp = $"http://127.0.0.1:{ports.Next()}";
-        var siloEnv = new Dictionary<string, string>(common)
+        // Silo 1 is named "silo", silo n > 1 "silo<n>".
+        for (var n = 1; n <= options.Silos; n++)
         {
-            ["Silo__Port"] = siloPort.ToString(),
-            ["Silo__GatewayPort"] = _siloGatewayPort.ToString(),
-            ["Urls"] = siloHttp,
-        };
-        var silo = ChildProcess.Dotnet("silo", RepoPaths.Silo, siloEnv, logDir, httpBase: siloHttp).Start();
-        _processes.Add(silo);
+            var siloHttp = $"http://127.0.0.1:{ports.Next()}";
+            var siloEnv = new Dictionary<string, string>(common)
+            {
+                ["Silo__Port"] = (n == 1 ? siloPort : ports.Next()).ToString(),
+                ["Silo__GatewayPort"] = (n == 1 ? _siloGatewayPort : ports.Next()).ToString(),
+                ["Urls"] = siloHttp,
+            };
+            _processes.Add(ChildProcess.Dotnet(n == 1 ? "silo" : $"silo{n}", RepoPaths.Silo, siloEnv, logDir, httpBase: siloHttp).Start());
+        }
 
         var gatewayEnv = new Dictionary<string, string>(common) { ["Urls"] = _gatewayBase };
         var gatewayProcess = ChildProcess.Dotnet("gateway", RepoPaths.Gateway, gatewayEnv, logDir, httpBase: _gatewayBase).Start();
         _processes.Add(gatewayProcess);
         _connectionHosts.Add(gatewayProcess);
-        await silo.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
-        await gatewayProcess.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
+        foreach (var process in _processes.Where(p => p.Name != "redis"))
+        {
+            await process.WaitHealthy("/health/ready", TimeSpan.FromSeconds(60));
+        }
     }
 
     /// <summary>The bench's own Orleans client of the cluster, for the producer SDK and raw grain calls.</summary>

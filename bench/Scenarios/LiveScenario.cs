@@ -30,7 +30,7 @@ internal sealed class LiveScenario(BenchOptions options, Jwt jwt, Profiler profi
         {
             for (var j = 0; j < spec.ViewersPerThread; j++)
             {
-                // Round-robin over the nodes (--nodes): a stream's viewers sit on different nodes, as behind a load balancer.
+                // Round-robin over the co-hosted nodes (--silos): a stream's viewers sit on different nodes, as behind a load balancer.
                 var host = target.ConnectionHosts[(i + j) % target.ConnectionHosts.Count].HttpBase!;
                 IBenchViewer viewer = options.PusherClient
                     ? new PusherViewer(new Uri(host), delivery)
