@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
@@ -6,18 +7,24 @@ namespace ReHome.Tooling;
 /// <summary>
 /// A process the tests, the bench or an operator's script start (silo, gateway, baseline server, redis-server), with
 /// its output appended to a log file. It can be killed (SIGKILL), stopped (SIGTERM) and started again with the same
-/// settings, so the same ports. It is stopped by its own PID and nothing else.
+/// settings, so the same ports. It is stopped by its own PID and nothing else. Whatever is still running when this
+/// process exits (Ctrl-C or SIGTERM of the bench, a test host that dies) is killed with it, so no silo or gateway is
+/// left behind to hold ports and CPU that the next run needs.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
     private const string StartMarker = "==== start ";
 
+    private static readonly ConcurrentDictionary<ChildProcess, byte> Started = new();
+
     private readonly string _file;
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly string _workingDirectory;
     private Process? _process;
+
+    static ChildProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) => KillStarted();
 
     private ChildProcess(string name, string file, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string logDirectory,
         bool isDotnet, string workingDirectory)
@@ -111,6 +118,7 @@ public sealed class ChildProcess : IAsyncDisposable
         }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException($"{Name} did not start.");
+        Started[this] = 0;
         return this;
     }
 
@@ -203,7 +211,23 @@ public sealed class ChildProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Kill();
+        Started.TryRemove(this, out _);
         _process?.Dispose();
+    }
+
+    private static void KillStarted()
+    {
+        foreach (var child in Started.Keys)
+        {
+            try
+            {
+                child._process?.Kill();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Exited already, or never started.
+            }
+        }
     }
 
     [DllImport("libc", SetLastError = true)]
