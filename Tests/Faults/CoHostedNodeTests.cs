@@ -97,4 +97,12 @@ public sealed class CoHostedNodeTests(CoHostedClusterFixture fixture, ITestOutpu
             $"{backTook.TotalSeconds:0.0} s after the SIGTERM; {load.StallEnds(stoppedAt)}; {load.ProducerStalls(stoppedAt)}; {load.Summary()}");
         Assert.True(longest < TimeSpan.FromSeconds(10), $"A viewer stalled {longest.TotalSeconds:0.0} s. {load.Summary()}");
     }
+
+    /// <summary>A rolling upgrade of co-hosted nodes: each node's viewers and grains move to the other two, and back.</summary>
+    [SkippableFact]
+    public async Task Restarting_every_node_one_at_a_time_under_load_loses_repeats_and_reorders_nothing()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        await RollingRestart.Run(fixture, fixture.Gateways, output, "co-hosted rolling restart");
+    }
 }
