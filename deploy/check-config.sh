@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks of the deployment files, for CI: the compose file, the nginx config (and that the compose copy is
+# Static checks of the deployment files, for CI: the compose files, the nginx config (and that the compose copy is
 # rendered from it), the Prometheus config and rules, the Kubernetes manifests, and the scripts. Nothing is
 # started. Under CI=true a missing tool is a failure; locally it is skipped with a note.
 # The rendered Kubernetes objects are also read into the Kubernetes API's typed models, strictly, by
@@ -16,8 +16,10 @@ need() {
 
 if need docker-compose docker-compose; then
   # The keys are required by the file; any value does for a syntax check.
-  REHOME_SIGNING_KEY=check-only-0123456789abcdef0123456789abcdef REHOME_SERVICE_KEY=check-only-0123456789 docker-compose config -q
-  echo "docker-compose.yml: docker-compose config -q ok"
+  for file in docker-compose.yml deploy/compose/single-node.yml; do
+    REHOME_SIGNING_KEY=check-only-0123456789abcdef0123456789abcdef REHOME_SERVICE_KEY=check-only-0123456789 docker-compose -f "$file" config -q
+    echo "$file: docker-compose config -q ok"
+  done
 fi
 if need nginx nginx; then
   deploy/nginx/check.sh

@@ -90,9 +90,7 @@ public sealed class DeploymentFilesTests
     [SkippableFact]
     public void The_compose_stack_has_redis_with_aof_two_silos_two_gateways_nginx_and_prometheus_with_readiness_checks()
     {
-        var file = new YamlStream();
-        file.Load(new StringReader(File.ReadAllText(Path.Combine(Repository, "docker-compose.yml"))));
-        var services = (YamlMappingNode)((YamlMappingNode)file.Documents[0].RootNode)["services"];
+        var services = ComposeServices("docker-compose.yml");
         string Scalar(YamlNode node, params string[] path) =>
             ((YamlScalarNode)path.Aggregate(node, (n, key) => ((YamlMappingNode)n)[key])).Value!;
 
@@ -112,6 +110,32 @@ public sealed class DeploymentFilesTests
         {
             Assert.Contains($"job_name: {job}", prometheus);
         }
+    }
+
+    [Fact]
+    public void The_single_node_compose_file_runs_one_gateway_that_hosts_the_silo_beside_redis_with_aof()
+    {
+        var services = ComposeServices(Path.Combine("deploy", "compose", "single-node.yml"));
+
+        Assert.Equal(["node", "redis"], services.Children.Keys.Select(k => ((YamlScalarNode)k).Value!).Order());
+        Assert.Contains("--appendonly", ((YamlSequenceNode)services["redis"]["command"]).Select(n => ((YamlScalarNode)n).Value));
+        var node = (YamlMappingNode)services["node"];
+        Assert.Equal("Gateway/Dockerfile", ((YamlScalarNode)node["build"]["dockerfile"]).Value);
+        var env = (YamlMappingNode)node["environment"];
+        string Env(string key) => ((YamlScalarNode)env[key]).Value!;
+        Assert.Equal("true", Env("Gateway__HostSilo"));
+        Assert.StartsWith("redis:6379", Env("Redis__ConnectionString"));
+        Assert.Equal("auto", Env("Silo__AdvertisedIP"));
+        Assert.False(node.Children.ContainsKey("scale"), "one node: several co-hosted nodes belong in the split stack");
+        Assert.Contains("GET /health/ready ", string.Join(" ", ((YamlSequenceNode)node["healthcheck"]["test"]).Select(n => ((YamlScalarNode)n).Value)));
+        Assert.Equal("service_healthy", ((YamlScalarNode)node["depends_on"]["redis"]["condition"]).Value);
+    }
+
+    private static YamlMappingNode ComposeServices(string relativePath)
+    {
+        var file = new YamlStream();
+        file.Load(new StringReader(File.ReadAllText(Path.Combine(Repository, relativePath))));
+        return (YamlMappingNode)((YamlMappingNode)file.Documents[0].RootNode)["services"];
     }
 
     /// <summary><c>kubectl kustomize deploy/kubernetes</c>, each document read into its typed model, unknown fields refused.</summary>
