@@ -8,7 +8,7 @@ internal sealed class BenchOptions
 {
     public string Scenario { get; private set; } = "light";
 
-    /// <summary><c>cluster</c> (redis + silo + gateway processes), <c>embedded</c> (one gateway process) or <c>cohosted</c> (redis + one gateway process that is also a silo).</summary>
+    /// <summary><c>cluster</c> (redis + silo + gateway processes), <c>embedded</c> (one gateway process) or <c>cohosted</c> (redis + a gateway process that is also a silo); see <see cref="Silos"/>.</summary>
     public ReHomeMode Mode { get; private set; }
 
     /// <summary>How many silos: silo processes (<c>cluster</c>) or co-hosted nodes, which viewers spread over (<c>cohosted</c>).</summary>

@@ -11,17 +11,17 @@ namespace ReHome.Bench.Hosting;
 /// <summary>
 /// ReHome as real processes: a redis-server (persistence off), one or <c>--silos</c> silos and a gateway that is an
 /// Orleans client of them (<c>cluster</c> mode); one gateway hosting its own silo in memory (<c>embedded</c> mode); or
-/// a redis-server and one or <c>--silos</c> gateways that are also silos of the Redis cluster (<c>cohosted</c> mode). The bench itself
-/// joins as an Orleans client for the producer SDK.
+/// a redis-server and one or <c>--silos</c> gateways that are also silos of the Redis cluster (<c>cohosted</c> mode).
+/// The bench itself joins as an Orleans client for the producer SDK.
 /// </summary>
 internal sealed class ReHomeTarget : ITarget
 {
     private readonly List<ChildProcess> _processes = [];
+    private readonly List<ChildProcess> _connectionHosts = [];
     private readonly string _serviceKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
     private string _gatewayBase = "";
     private string? _redis;
     private int _siloGatewayPort;
-    private readonly List<ChildProcess> _connectionHosts = [];
     private IHost? _client;
 
     public string Name => "rehome";
