@@ -78,10 +78,7 @@ public sealed class CoHostedNodeTests(CoHostedClusterFixture fixture, ITestOutpu
         var moved = load.Viewers.Where(v => v.Gateway == leavingUrl).ToArray();
         var stayed = load.Viewers.Except(moved).ToArray();
         var stoppedAt = Stopwatch.GetTimestamp();
-        await leaving.Terminate(TimeSpan.FromSeconds(60));
-        var stopTook = Stopwatch.GetElapsedTime(stoppedAt);
-        await fixture.EnsureHealthy();
-        var backTook = Stopwatch.GetElapsedTime(stoppedAt);
+        var (stopTook, backTook) = await fixture.Restart(leaving);
         await load.Finish(TimeSpan.FromSeconds(60));
 
         await load.Verify();

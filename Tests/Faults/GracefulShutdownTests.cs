@@ -17,10 +17,7 @@ public sealed class GracefulShutdownTests(ProcessClusterFixture fixture, ITestOu
 
         var (leaving, onLeaving) = await fixture.SiloHostingMost(load.StreamIds);
         var stoppedAt = Stopwatch.GetTimestamp();
-        await leaving.Terminate(TimeSpan.FromSeconds(60));
-        var stopTook = Stopwatch.GetElapsedTime(stoppedAt);
-        await fixture.EnsureHealthy();
-        var backTook = Stopwatch.GetElapsedTime(stoppedAt);
+        var (stopTook, backTook) = await fixture.Restart(leaving);
         // On a slow machine the silo may come back only after the streams ended; then its return is not measured.
         var returnMeasured = load.Sent < 750;
         await load.Finish(TimeSpan.FromSeconds(60));

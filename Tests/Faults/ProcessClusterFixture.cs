@@ -152,6 +152,19 @@ public class ProcessClusterFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A rolling-upgrade step: SIGTERM, wait for the exit, start it again and wait until the cluster is healthy. Returns
+    /// how long after the signal the process exited and everything was ready again.
+    /// </summary>
+    public async Task<(TimeSpan Exited, TimeSpan Ready)> Restart(ChildProcess process)
+    {
+        var stoppedAt = Stopwatch.GetTimestamp();
+        await process.Terminate(TimeSpan.FromSeconds(60));
+        var exited = Stopwatch.GetElapsedTime(stoppedAt);
+        await EnsureHealthy();
+        return (exited, Stopwatch.GetElapsedTime(stoppedAt));
+    }
+
     /// <summary>The silo process where the grain is active now.</summary>
     public async Task<ChildProcess?> SiloOf(IAddressable grain)
     {

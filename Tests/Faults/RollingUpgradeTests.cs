@@ -48,12 +48,8 @@ internal static class RollingRestart
                 underLoad.Add(process.Name);
             }
 
-            var stoppedAt = Stopwatch.GetTimestamp();
-            await process.Terminate(TimeSpan.FromSeconds(60));
-            var exited = Stopwatch.GetElapsedTime(stoppedAt);
-            // Starts what is stopped, then waits for every process to be ready and every stream queue to be pulled.
-            await fixture.EnsureHealthy();
-            steps.Add($"{process.Name} exited in {exited.TotalSeconds:0.0} s, ready again {Stopwatch.GetElapsedTime(stoppedAt).TotalSeconds:0.0} s after its SIGTERM");
+            var (exited, ready) = await fixture.Restart(process);
+            steps.Add($"{process.Name} exited in {exited.TotalSeconds:0.0} s, ready again {ready.TotalSeconds:0.0} s after its SIGTERM");
         }
 
         var rollTook = Stopwatch.GetElapsedTime(began);
