@@ -42,7 +42,8 @@ log() { printf '%s\n' "$*" >&2; }
 # port_free PORT VARIABLE WHAT: fails with a clear message when something already listens on, or holds, PORT.
 port_free() {
   local port="$1" variable="$2" what="$3" holder
-  holder="$(ss -Htanp "( sport = :$port )" 2>/dev/null | head -n 1)"
+  # A connection in TIME-WAIT (left by the last stop) does not keep a listener from binding the port.
+  holder="$(ss -Htanp exclude time-wait "( sport = :$port )" 2>/dev/null | head -n 1)"
   [[ -z "$holder" ]] && return 0
   log "port $port ($what) is taken: $holder"
   log "stop what holds it, or move it: $variable=<another port> $0 start"
