@@ -34,6 +34,10 @@ internal sealed class Runner(BenchOptions options, string commandLine)
             Machine = MachineInfo.Read(),
             Settings = Settings(),
         };
+        if (report.Machine.Loopback.WindowCanFallBelowSegment)
+        {
+            Console.Error.WriteLine($"warning: {report.Machine.Loopback}.");
+        }
 
         var scenarios = options.Scenario == "all" ? All : [options.Scenario];
         var clean = true;

@@ -11,7 +11,7 @@ internal static class Markdown
     {
         var md = new StringBuilder();
         var m = report.Machine;
-        md.AppendLine(CultureInfo.InvariantCulture, $"Measured {report.Date:yyyy-MM-dd HH:mm} UTC on {m.Cores} cores ({m.Cpu}), {m.MemoryGb} GB, {m.Runtime}, commit {m.Commit}; load average at start {m.LoadAverageAtStart}.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Measured {report.Date:yyyy-MM-dd HH:mm} UTC on {m.Cores} cores ({m.Cpu}), {m.MemoryGb} GB, {m.Runtime}, commit {m.Commit}; load average at start {m.LoadAverageAtStart}; {m.Loopback}.");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Command: `{report.Command}`");
         md.AppendLine();
