@@ -77,12 +77,12 @@ check_ports() {
 # default 128 KiB receive buffer; a connection of small messages then stalls for seconds under a burst (the sender
 # waits on its persist timer). A buffer of four MTUs keeps two segments in the window (deploy/README.md).
 warn_loopback_window() {
-  local mtu rmem
+  local mtu min default max
   mtu="$(cat /sys/class/net/lo/mtu 2>/dev/null)" || return 0
-  rmem="$(awk '{print $2}' /proc/sys/net/ipv4/tcp_rmem 2>/dev/null)" || return 0
-  (( rmem >= 4 * mtu )) && return 0
-  log "warning: TCP receive buffer default $rmem is below 4 x the loopback MTU $mtu: a burst can stall a connection"
-  log "between these processes for seconds. Raise it: sysctl -w net.ipv4.tcp_rmem=\"4096 $((4 * mtu)) 33554432\""
+  read -r min default max < /proc/sys/net/ipv4/tcp_rmem 2>/dev/null || return 0
+  (( default >= 4 * mtu )) && return 0
+  log "warning: TCP receive buffer default $default is below 4 x the loopback MTU $mtu: a burst can stall a connection"
+  log "between these processes for seconds. Raise it: sysctl -w net.ipv4.tcp_rmem=\"$min $((4 * mtu)) $max\""
 }
 
 # The command line of a recorded PID must still name what we started, or the PID was reused: leave it alone.

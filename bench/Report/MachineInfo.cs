@@ -40,15 +40,20 @@ public sealed record MachineInfo(int Cores, double MemoryGb, string Cpu, string 
 /// the sender waiting on its persist timer, about 60 KB per 200 ms, for seconds (bench/README, "Two silos, or two
 /// co-hosted nodes"). A buffer of four MTUs keeps the window at two segments or more.
 /// </summary>
-public sealed record LoopbackTcp(int Mtu, int ReceiveBufferDefault)
+public sealed record LoopbackTcp(int Mtu, int[] ReceiveBuffer)
 {
+    public int ReceiveBufferDefault => ReceiveBuffer[1];
+
     public bool WindowCanFallBelowSegment => ReceiveBufferDefault < 4 * Mtu;
 
     public static LoopbackTcp Read() => new(
         int.Parse(File.ReadAllText("/sys/class/net/lo/mtu").Trim(), CultureInfo.InvariantCulture),
-        int.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_rmem").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture));
+        File.ReadAllText("/proc/sys/net/ipv4/tcp_rmem").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+            .Select(value => int.Parse(value, CultureInfo.InvariantCulture)).ToArray());
 
     public override string ToString() =>
         $"loopback MTU {Mtu}, TCP receive buffer default {ReceiveBufferDefault}" +
-        (WindowCanFallBelowSegment ? $" (below 4 × MTU: a connection can stall for seconds; sysctl -w net.ipv4.tcp_rmem=\"4096 {4 * Mtu} 33554432\")" : "");
+        (WindowCanFallBelowSegment
+            ? $" (below 4 × MTU: a connection can stall for seconds; sysctl -w net.ipv4.tcp_rmem=\"{ReceiveBuffer[0]} {4 * Mtu} {ReceiveBuffer[2]}\")"
+            : "");
 }
