@@ -38,5 +38,5 @@ if need kubectl kubectl; then
   rendered="$(kubectl kustomize deploy/kubernetes)"
   echo "deploy/kubernetes: kubectl kustomize ok ($(grep -c '^kind:' <<< "$rendered") objects)"
 fi
-bash -n deploy/local-cluster.sh deploy/nginx/check.sh deploy/nginx/render.sh deploy/demo.sh
+bash -n deploy/local-cluster.sh deploy/loopback-tcp.sh deploy/nginx/check.sh deploy/nginx/render.sh deploy/demo.sh
 echo "scripts: bash -n ok"

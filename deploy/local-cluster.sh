@@ -73,18 +73,6 @@ check_ports() {
   return $ok
 }
 
-# Processes on one machine talk over loopback, whose 64 KiB MTU makes a segment as large as the window of Linux's
-# default 128 KiB receive buffer; a connection of small messages then stalls for seconds under a burst (the sender
-# waits on its persist timer). A buffer of four MTUs keeps two segments in the window (deploy/README.md).
-warn_loopback_window() {
-  local mtu min default max
-  mtu="$(cat /sys/class/net/lo/mtu 2>/dev/null)" || return 0
-  read -r min default max < /proc/sys/net/ipv4/tcp_rmem 2>/dev/null || return 0
-  (( default >= 4 * mtu )) && return 0
-  log "warning: TCP receive buffer default $default is below 4 x the loopback MTU $mtu: a burst can stall a connection"
-  log "between these processes for seconds. Raise it: sysctl -w net.ipv4.tcp_rmem=\"$min $((4 * mtu)) $max\""
-}
-
 # The command line of a recorded PID must still name what we started, or the PID was reused: leave it alone.
 owned_pid() {
   local name="$1" pid
@@ -155,7 +143,7 @@ start() {
   fi
   load_env
   check_ports || exit 1
-  warn_loopback_window
+  "$repo/deploy/loopback-tcp.sh" check || true
   mkdir -p "$run_dir/redis"
 
   # Redis keeps membership, grain state and stream subscriptions: persist them (AOF) so a Redis restart loses nothing.

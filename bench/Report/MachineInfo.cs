@@ -54,6 +54,6 @@ public sealed record LoopbackTcp(int Mtu, int[] ReceiveBuffer)
     public override string ToString() =>
         $"loopback MTU {Mtu}, TCP receive buffer default {ReceiveBufferDefault}" +
         (WindowCanFallBelowSegment
-            ? $" (below 4 × MTU: a connection can stall for seconds; sysctl -w net.ipv4.tcp_rmem=\"{ReceiveBuffer[0]} {4 * Mtu} {ReceiveBuffer[2]}\")"
+            ? $" (below 4 × MTU: a connection can stall for seconds; deploy/loopback-tcp.sh raise)"
             : "");
 }
