@@ -21,27 +21,20 @@ internal sealed class AgentHub(
     ResumeTracker resumes,
     IOptions<QuotaOptions> quotas) : Hub
 {
-    private const string CountedKey = "counted";
-
     private string UserId => Context.UserIdentifier ?? throw new HubException("forbidden: the token has no subject.");
 
     private Viewer Viewer => ViewerLifetimeManager.ViewerOf(Context);
 
     public override Task OnConnectedAsync()
     {
-        Context.Items[CountedKey] = true;
         metrics.ConnectionOpened();
         return Task.CompletedTask;
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        // Only connections that opened get here: one refused as it opened is disconnected by ViewerLifetimeManager.
         var threads = await fanout.Disconnect(Viewer);
-        if (!Context.Items.ContainsKey(CountedKey))
-        {
-            return; // refused as it opened (a quota, an expired token): it never counted
-        }
-
         metrics.ConnectionClosed();
         if (exception is not null)
         {

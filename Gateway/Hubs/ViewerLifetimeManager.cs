@@ -21,7 +21,17 @@ internal sealed class ViewerLifetimeManager(DefaultHubLifetimeManager<AgentHub> 
         return inner.OnConnectedAsync(connection);
     }
 
-    public override Task OnDisconnectedAsync(HubConnectionContext connection) => inner.OnDisconnectedAsync(connection);
+    public override async Task OnDisconnectedAsync(HubConnectionContext connection)
+    {
+        // The hub's OnDisconnectedAsync has disconnected the viewer already, except for a connection refused as it
+        // opened (a quota, an expired token): SignalR calls no hub method for that one, only this.
+        if (connection.Items.TryGetValue(ViewerKey, out var viewer))
+        {
+            await fanout.Disconnect((Viewer)viewer!);
+        }
+
+        await inner.OnDisconnectedAsync(connection);
+    }
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
         inner.SendAllAsync(methodName, args, cancellationToken);

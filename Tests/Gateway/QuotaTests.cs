@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Gateway;
@@ -123,6 +124,12 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
 
             Assert.Contains($"quota_exceeded: at most {EdgeGatewayFixture.ConnectionsPerUser} connections per user", refusal?.ToString());
             Assert.Contains("connections per user", problem.GetProperty("detail").GetString());
+
+            // The refused connection leaves nothing behind in the fan-out.
+            var fanout = gateway.Services.GetRequiredService<ReHome.Gateway.Fanout.ThreadFanout>();
+            await Eventually.True(
+                () => Task.FromResult(fanout.Viewers.Count(v => v.UserId == user) == EdgeGatewayFixture.ConnectionsPerUser),
+                because: "a connection refused as it opened must not stay a viewer");
 
             // Another user is not affected, and closing one connection frees its place.
             await using var other = await Viewer.Connect(gateway, NewUser());
