@@ -87,8 +87,23 @@ internal static class BrowserTokens
         }
 
         // Only the routing is decided here, from the unverified issuer; the chosen scheme verifies everything.
+        return UnverifiedIssuer(token) is { } issuer && issuer != auth.Issuer ? AuthorityScheme : SharedKeyScheme;
+    }
+
+    /// <summary>The token's issuer, or null when it is not a JWT; the shared key's scheme then refuses it (401).</summary>
+    private static string? UnverifiedIssuer(string token)
+    {
         var handler = new JsonWebTokenHandler();
-        return handler.CanReadToken(token) && handler.ReadJsonWebToken(token).Issuer != auth.Issuer ? AuthorityScheme : SharedKeyScheme;
+        try
+        {
+            // CanReadToken checks only the shape (segments, characters); a header or payload that does not decode
+            // throws here (ArgumentException, IDX14102), and this runs on every request.
+            return handler.CanReadToken(token) ? handler.ReadJsonWebToken(token).Issuer : null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException)
+        {
+            return null;
+        }
     }
 
     private static void ConfigureSharedKey(JwtBearerOptions jwt, AuthOptions auth, TimeProvider time)

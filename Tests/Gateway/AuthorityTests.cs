@@ -46,6 +46,8 @@ public sealed class AuthorityTests(EdgeGatewayFixture gateway)
             ["no subject"] = gateway.Issuer.Token(null),
             ["an empty subject"] = gateway.Issuer.Token(""),
             ["expired"] = gateway.Issuer.Token("mallory", lifetime: TimeSpan.FromSeconds(-1)),
+            ["three segments that do not decode"] = "a.b.c",
+            ["a header that is not JSON"] = "bm90LWpzb24.e30.c2ln",
         };
 
         foreach (var (why, token) in refused)
