@@ -13,7 +13,7 @@ internal sealed class ReHomeProblemFilter : IEndpointFilter
         {
             return Problems.From(error, context.HttpContext);
         }
-        catch (Exception error) when (error is OrleansException or TimeoutException)
+        catch (Exception error) when (ClusterUnavailable.Is(error, context.HttpContext.RequestAborted))
         {
             // A silo or its storage did not answer (a failover, a Redis outage): nothing was changed, try again.
             return TypedResults.Problem(

@@ -29,11 +29,8 @@ internal sealed partial class ReHomeErrorFilter(ILogger<ReHomeErrorFilter> logge
             LogRefused(context.HubMethodName, ex.Code);
             throw new HubException($"{ex.Code}: {ex.Message}");
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException
-            || (ex is OperationCanceledException && !context.Context.ConnectionAborted.IsCancellationRequested))
+        catch (Exception ex) when (ClusterUnavailable.Is(ex, context.Context.ConnectionAborted))
         {
-            // A cancellation the connection did not ask for is Orleans giving up, e.g. "Message expired before
-            // placement could complete" while a dead silo's grains are placed again.
             LogUnavailable(ex, context.HubMethodName);
             throw new HubException("unavailable: the cluster did not answer; try again.");
         }
