@@ -24,6 +24,21 @@ public sealed class HttpRefusalTests(GatewayFixture gateway)
         Assert.Equal(0, await LastSequence(http, streamId));
     }
 
+    [Fact]
+    public async Task A_json_body_in_a_charset_the_gateway_does_not_know_is_415_naming_the_content_type()
+    {
+        using var http = gateway.ServiceClient();
+        var streamId = await StartedStream(http);
+        var body = new ByteArrayContent("""{"token":"a"}"""u8.ToArray());
+        body.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=no-such-charset");
+
+        var response = await http.PostAsync($"/api/v1/streams/{streamId}/tokens", body);
+
+        var problem = await ProblemAssert.Is(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", "Content-Type");
+        Assert.Contains("no-such-charset", problem.GetProperty("detail").GetString());
+        Assert.Equal(0, await LastSequence(http, streamId));
+    }
+
     [Theory]
     [InlineData("""{"token":"a","token":"b"}""", "token")]
     [InlineData("""{"token":"a","sequence":1,"sequence":2}""", "sequence")]
