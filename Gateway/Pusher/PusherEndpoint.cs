@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Text;
 using Microsoft.Extensions.Options;
 using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Telemetry;
@@ -13,6 +14,7 @@ internal static partial class PusherEndpoint
 {
     public const string Path = "/app/{key}";
     private const string SupportedProtocol = "7";
+    private const int MaxCloseReasonBytes = 123;
 
     public static IEndpointRouteBuilder MapPusher(this IEndpointRouteBuilder app)
     {
@@ -101,13 +103,20 @@ internal static partial class PusherEndpoint
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             await socket.SendAsync(PusherFrames.Error(code, message), WebSocketMessageType.Text, true, timeout.Token);
-            await socket.CloseAsync((WebSocketCloseStatus)code, message, timeout.Token);
+            await socket.CloseAsync((WebSocketCloseStatus)code, CloseReason(message), timeout.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
             // The client left first.
         }
     }
+
+    /// <summary>
+    /// A close frame's reason is at most 123 UTF-8 bytes, and a refusal may name the caller's key or protocol text;
+    /// the <c>pusher:error</c> sent before it carries the whole message.
+    /// </summary>
+    private static string CloseReason(string message) =>
+        Encoding.UTF8.GetByteCount(message) <= MaxCloseReasonBytes ? message : "Refused; the pusher:error message says why.";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pusher connection refused with {Code}: {Reason}")]
     private static partial void LogRefused(ILogger logger, int code, string reason);

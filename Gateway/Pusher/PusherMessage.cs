@@ -40,8 +40,9 @@ internal readonly record struct PusherMessage(string Event, string? Channel, str
             message = new PusherMessage(eventName, channel, auth);
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // JsonDocument accepts an escaped lone surrogate ("\ud800"); GetString then throws InvalidOperationException.
             return false;
         }
     }

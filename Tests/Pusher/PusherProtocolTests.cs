@@ -10,6 +10,9 @@ namespace ReHome.Tests.Pusher;
 [Collection(PusherCollection.Name)]
 public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
 {
+    /// <summary>Longer than a WebSocket close reason may be (123 bytes) once the refusal names it.</summary>
+    private const string LongText = "k123456789k123456789k123456789k123456789k123456789k123456789k123456789k123456789k123456789k123456789k123456789k123456789";
+
     [Fact]
     public async Task The_handshake_gives_a_socket_id_in_pushers_format_and_the_activity_timeout_in_seconds()
     {
@@ -27,6 +30,8 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     [InlineData("no-such-key", "?protocol=7", 4001)]
     [InlineData(PusherGatewayFixture.AppKey, "", 4008)]
     [InlineData(PusherGatewayFixture.AppKey, "?protocol=6", 4007)]
+    [InlineData(LongText, "?protocol=7", 4001)]
+    [InlineData(PusherGatewayFixture.AppKey, "?protocol=" + LongText, 4007)]
     public async Task A_refused_connection_gets_a_pusher_error_then_a_close_with_the_same_code(string key, string query, int code)
     {
         await using var socket = await RawPusherSocket.Connect(gateway.WebSocketUri(key, query));
@@ -35,6 +40,7 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         Assert.Equal("pusher:error", error.GetProperty("event").GetString());
         Assert.Equal(code, RawPusherSocket.Data(error).GetProperty("code").GetInt32());
         Assert.Equal(code, await socket.WaitForClose());
+        Assert.False(string.IsNullOrEmpty(socket.CloseReason));
     }
 
     [Fact]
@@ -165,6 +171,8 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     [InlineData("""not json""", "Invalid message format")]
     [InlineData("""{"data":{}}""", "Invalid message format")]
     [InlineData("""{"event":"pusher:subscribe","data":{}}""", "pusher:subscribe needs data.channel")]
+    [InlineData("""{"event":"\ud800"}""", "Invalid message format")]
+    [InlineData("""{"event":"pusher:subscribe","data":{"channel":"\udc00"}}""", "Invalid message format")]
     public async Task Client_events_unknown_events_and_garbage_get_a_pusher_error_and_the_connection_stays_open(string message, string says)
     {
         var (socket, _) = await RawPusherSocket.Open(gateway);
