@@ -5,7 +5,8 @@ namespace ReHome.Gateway.Fanout;
 /// <summary>
 /// Keeps the fan-out honest in the background: it asks open streams silent for
 /// <see cref="GatewayOptions.SilentStreamProbe"/> for their state, and for <see cref="GatewayOptions.FailoverProbeWindow"/>
-/// after a silo disappears, those silent for <see cref="GatewayOptions.FailoverSilentStreamProbe"/>. (The thread feeds
+/// after a silo disappears, those silent for <see cref="GatewayOptions.FailoverSilentStreamProbe"/>; a thread whose
+/// catch-up after lost feed events failed tries it again then. (The thread feeds
 /// check their own subscriptions: <see cref="ReHome.Feed.ThreadFeedConsumer"/>.)
 /// </summary>
 internal sealed class SubscriptionKeeper(

@@ -32,6 +32,9 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private StreamSubscriptionHandle<ThreadEvent>? _handle;
     private bool _isClosed;
 
+    /// <summary>Under the gate: the feed reported lost events and catching up has not succeeded since.</summary>
+    private bool _catchUpOwed;
+
     /// <param name="closed">Called, under the gate, once the channel has closed: the owner forgets it.</param>
     /// <param name="revoked">Called, under the gate, for each viewer taken out because its user lost access.</param>
     public ThreadChannel(string threadId, IClusterClient cluster, GatewayMetrics metrics, TimeProvider time, ILogger logger,
@@ -187,34 +190,57 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         await _gate.WaitAsync();
         try
         {
-            if (_handle is null)
-            {
-                return;
-            }
+            _catchUpOwed = true;
+            await CatchUp();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
+    /// <summary>
+    /// Under the gate. Access first: a revocation may have been among the lost events, and a stream grain that cannot
+    /// answer must not delay taking a user out. Until both parts succeed the catch-up stays owed, and the next probe
+    /// tries again.
+    /// </summary>
+    private async Task CatchUp()
+    {
+        try
+        {
             var thread = _grains.GetGrain<IThreadGrain>(_threadId);
-            await _sequencer.CatchUp(await thread.GetStreams());
-            var lost = new List<string>();
-            foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).OfType<string>().Distinct())
+            if (_handle is not null)
             {
-                if (!await thread.CanAccess(user))
-                {
-                    lost.Add(user);
-                }
+                await RecheckAccess(thread);
             }
 
-            if (lost.Count > 0)
+            if (_handle is not null)
             {
-                await Revoke(lost);
+                await _sequencer.CatchUp(await thread.GetStreams());
             }
+
+            _catchUpOwed = false;
         }
         catch (Exception ex)
         {
             LogCatchUpFailed(ex, _threadId);
         }
-        finally
+    }
+
+    private async Task RecheckAccess(IThreadGrain thread)
+    {
+        var lost = new List<string>();
+        foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).OfType<string>().Distinct())
         {
-            _gate.Release();
+            if (!await thread.CanAccess(user))
+            {
+                lost.Add(user);
+            }
+        }
+
+        if (lost.Count > 0)
+        {
+            await Revoke(lost);
         }
     }
 
@@ -235,7 +261,11 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         await _gate.WaitAsync();
         try
         {
-            if (_handle is not null)
+            if (_catchUpOwed)
+            {
+                await CatchUp();
+            }
+            else if (_handle is not null)
             {
                 await _sequencer.ProbeSilent(silentFor);
             }
@@ -301,7 +331,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     [LoggerMessage(Level = LogLevel.Warning, Message = "The feed of thread {ThreadId} may have lost events; catching up.")]
     private partial void LogFeedInterrupted(Exception exception, string threadId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Catching up on thread {ThreadId} failed; the next event or the silent-stream probe fills what it missed.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catching up on thread {ThreadId} failed; the next probe tries again.")]
     private partial void LogCatchUpFailed(Exception exception, string threadId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Probing the silent streams of thread {ThreadId} failed; the next probe retries.")]

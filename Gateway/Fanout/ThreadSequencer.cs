@@ -15,7 +15,17 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
 {
     private static readonly TimeSpan ForgetEndedAfter = TimeSpan.FromMinutes(1);
 
+    /// <summary>The most ended streams a thread lists (<c>Streams:RecentStreamsPerThread</c> is at most this).</summary>
+    private const int MaxForgotten = 10_000;
+
     private readonly Dictionary<string, StreamSequencer> _streams = [];
+
+    /// <summary>
+    /// Ended streams forgotten here, so that catching up can tell them from one that started and ended unseen while
+    /// the feed was interrupted. Pruned to what the thread still lists at each catch-up.
+    /// </summary>
+    private readonly HashSet<string> _forgotten = [];
+    private readonly Queue<string> _forgottenInOrder = new();
 
     /// <summary>Streams tracked now.</summary>
     public int Count => _streams.Count;
@@ -64,6 +74,7 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
                 if (now - stream.LastEventAt > ForgetEndedAfter)
                 {
                     _streams.Remove(stream.StreamId);
+                    Forgot(stream.StreamId);
                 }
             }
             else
@@ -76,10 +87,11 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
 
     /// <summary>
     /// After a time without a subscription: the tracked streams from where they were, and streams that started
-    /// meanwhile from their first token.
+    /// meanwhile from their first token, including those that also ended meanwhile.
     /// </summary>
-    public async Task CatchUp(IEnumerable<StreamInfo> streams)
+    public async Task CatchUp(IReadOnlyCollection<StreamInfo> streams)
     {
+        PruneForgotten(streams);
         foreach (var info in streams)
         {
             if (_streams.TryGetValue(info.StreamId, out var stream))
@@ -90,12 +102,38 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
                     ForgetIfGone(stream);
                 }
             }
-            else if (!info.Done)
+            else if (!info.Done || !_forgotten.Contains(info.StreamId))
             {
+                // Not seen here: it started after the subscription (Baseline tracked every stream listed before).
                 var started = Track(info.StreamId, lastForwarded: 0);
                 await started.Fill();
                 ForgetIfGone(started);
             }
+        }
+    }
+
+    private void Forgot(string streamId)
+    {
+        if (_forgotten.Add(streamId))
+        {
+            _forgottenInOrder.Enqueue(streamId);
+            if (_forgottenInOrder.Count > MaxForgotten)
+            {
+                _forgotten.Remove(_forgottenInOrder.Dequeue());
+            }
+        }
+    }
+
+    /// <summary>A forgotten stream the thread no longer lists cannot come back: its id need not be kept.</summary>
+    private void PruneForgotten(IReadOnlyCollection<StreamInfo> listed)
+    {
+        var keep = listed.Select(info => info.StreamId).Where(_forgotten.Contains).ToHashSet();
+        _forgotten.IntersectWith(keep);
+        var order = _forgottenInOrder.Where(keep.Contains).ToList();
+        _forgottenInOrder.Clear();
+        foreach (var id in order)
+        {
+            _forgottenInOrder.Enqueue(id);
         }
     }
 

@@ -150,14 +150,32 @@ public sealed class SequencerTests
         await _sequencer.Accept(Tokens("tracked", 1, 2));
         _history.Has("tracked", 5);
         _history.Has("started-meanwhile", 3);
-        _history.Has("ended-long-ago", 9, done: true);
 
-        await _sequencer.CatchUp([Info("tracked", 5, done: false), Info("started-meanwhile", 3, done: false), Info("ended-long-ago", 9, done: true)]);
+        await _sequencer.CatchUp([Info("tracked", 5, done: false), Info("started-meanwhile", 3, done: false)]);
 
         Assert.Equal(
             [("tracked", 1L, false), ("tracked", 2, false), ("tracked", 3, false), ("tracked", 4, false), ("tracked", 5, false), ("started-meanwhile", 1, false), ("started-meanwhile", 2, false), ("started-meanwhile", 3, false)],
             _output.Seen);
-        Assert.DoesNotContain(_history.Calls, c => c.StreamId == "ended-long-ago");
+    }
+
+    [Fact]
+    public async Task Catching_up_sends_a_stream_that_started_and_ended_unseen_but_not_one_that_ended_before_or_was_forgotten()
+    {
+        _sequencer.Baseline([Info("ended-before", 9, done: true)]);
+        await _sequencer.Accept(Tokens("seen-and-forgotten", 1, 2));
+        await _sequencer.Accept(Ended("seen-and-forgotten", 2));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        await _sequencer.ProbeSilent(TimeSpan.FromSeconds(2)); // forgets both: they ended over a minute ago
+        Assert.Equal(0, _sequencer.Count);
+        _output.Messages.Clear();
+        _history.Has("ended-before", 9, done: true);
+        _history.Has("seen-and-forgotten", 2, done: true);
+        _history.Has("started-and-ended-unseen", 2, done: true);
+
+        await _sequencer.CatchUp([Info("ended-before", 9, done: true), Info("seen-and-forgotten", 2, done: true), Info("started-and-ended-unseen", 2, done: true)]);
+
+        Assert.Equal([("started-and-ended-unseen", 1L, false), ("started-and-ended-unseen", 2, false), ("started-and-ended-unseen", 2, true)], _output.Seen);
+        Assert.Equal([("started-and-ended-unseen", 0L)], _history.Calls);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using ReHome.Feed;
 using ReHome.Tests.Infrastructure;
@@ -59,5 +60,47 @@ public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
         Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), viewer.Tokens(streamId).Select(m => m.Sequence));
         Assert.Equal(sent, viewer.Tokens(streamId).Select(m => m.Token));
         Assert.Equal(1, await relay.SubscriberCount(ThreadStreams.For(threadId)));
+    }
+
+    [Fact]
+    public async Task A_stream_that_started_and_ended_while_the_relay_had_dropped_the_gateway_reaches_its_viewer_whole()
+    {
+        var threadId = await gateway.NewThread("alice");
+        await using var viewer = await Viewer.Connect(gateway, "alice");
+        await viewer.Join(threadId);
+        var relay = ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId);
+        await relay.Unsubscribe(gateway.Services.GetRequiredService<ThreadFeedConsumer>().Self, [ThreadStreams.For(threadId)]);
+
+        // The whole stream goes to no one: no event of it reaches the gateway, and nothing probes it.
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        var sent = Enumerable.Range(1, 5).Select(i => $"u{i} ").ToList();
+        foreach (var token in sent)
+        {
+            await gateway.Producer.StreamTokenAsync(streamId, token);
+        }
+
+        await gateway.Producer.EndStreamAsync(streamId, string.Concat(sent));
+
+        var done = await viewer.WaitForDone(streamId, TimeSpan.FromSeconds(20));
+        Assert.Equal(string.Concat(sent), done.FullResponse);
+        Assert.Equal(sent, viewer.Tokens(streamId).Select(m => m.Token));
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => (long)i), viewer.Tokens(streamId).Select(m => m.Sequence));
+    }
+
+    [Fact]
+    public async Task A_revocation_published_while_the_relay_had_dropped_the_gateway_is_applied_when_it_catches_up()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        await using var bob = await Viewer.Connect(gateway, "bob");
+        var revoked = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.Connection.On<RevokedMessage>(HubContract.RevokedEvent, m => revoked.TrySetResult(m.ThreadId));
+        await bob.Join(threadId);
+        var relay = ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId);
+        await relay.Unsubscribe(gateway.Services.GetRequiredService<ThreadFeedConsumer>().Self, [ThreadStreams.For(threadId)]);
+
+        // The access change's event goes to no one.
+        await gateway.Grains.GetGrain<IThreadGrain>(threadId).Configure(new ThreadAccess(null, null, "alice", []));
+
+        Assert.Equal(threadId, await revoked.Task.WaitAsync(TimeSpan.FromSeconds(20)));
     }
 }
