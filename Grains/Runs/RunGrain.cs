@@ -60,7 +60,7 @@ internal sealed partial class RunGrain(
         state.State.LastActivityAt = time.GetUtcNow();
         try
         {
-            await state.WriteStateAsync();
+            await state.WriteOrStepAside(this);
         }
         catch (Exception ex) when (ex is not ReHomeException)
         {
@@ -99,7 +99,7 @@ internal sealed partial class RunGrain(
             };
         }
 
-        await state.WriteStateAsync();
+        await state.WriteOrStepAside(this);
         DeactivateOnIdle();
     }
 

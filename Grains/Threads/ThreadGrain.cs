@@ -91,7 +91,7 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
         _state.State.LastActivityAt = _time.GetUtcNow();
         try
         {
-            await _state.WriteStateAsync();
+            await _state.WriteOrStepAside(this);
         }
         catch (Exception ex) when (ex is not ReHomeException)
         {
@@ -168,7 +168,7 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
         _state.State.LastActivityAt = entry.StartedAt;
         try
         {
-            await _state.WriteStateAsync();
+            await _state.WriteOrStepAside(this);
         }
         catch (Exception ex) when (ex is not ReHomeException)
         {
@@ -194,14 +194,14 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
             _state.State.Streams.Remove(old);
         }
 
-        await _state.WriteStateAsync();
+        await _state.WriteOrStepAside(this);
     }
 
     public async Task StreamCleared(string streamId)
     {
         if (_state.State.Streams.RemoveAll(e => e.StreamId == streamId) > 0)
         {
-            await _state.WriteStateAsync();
+            await _state.WriteOrStepAside(this);
         }
     }
 

@@ -6,8 +6,9 @@ using ReHome.Tests.Infrastructure;
 namespace ReHome.Tests.Redis;
 
 /// <summary>
-/// A stream whose stored version moved under it. A write that timed out while Redis hung is applied when Redis
-/// resumes, so the grain's next write conflicts; the grain must tell its own late write from another activation's.
+/// A grain whose stored version moved under it. A write that timed out while Redis hung is applied when Redis
+/// resumes, so the grain's next write conflicts: a stream must tell its own late write from another activation's, and a
+/// thread must not stay stuck on it.
 /// These tests move the version the way each case does, through the silo's own grain storage on real Redis.
 /// </summary>
 [Collection(RedisClusterCollection.Name)]
@@ -114,6 +115,40 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
         var endGap = await Assert.ThrowsAsync<SequenceGapException>(() => grain.End("abcd", 4));
         Assert.Equal(3, endGap.ExpectedSequence);
         Assert.Equal(3, await grain.Append("c"));
+    }
+
+    [SkippableFact]
+    public async Task A_thread_whose_own_write_was_applied_late_stores_the_next_change_on_a_retry()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var threadId = "t-" + Guid.NewGuid().ToString("N");
+        var thread = fixture.Client.GetGrain<IThreadGrain>(threadId);
+        await thread.Configure(new ThreadAccess(null, null, "alice", []));
+
+        // The stored version moves past the activation's, as a configure that timed out and was applied later does.
+        var grainId = thread.GetGrainId();
+        var stored = new GrainState<ReHome.Grains.ThreadState>();
+        await Storage.ReadStateAsync("thread", grainId, stored);
+        await Storage.WriteStateAsync("thread", grainId, stored);
+
+        // The next change may fail once, as storage_unavailable, which callers retry; a retry stores it.
+        var withBob = new ThreadAccess(null, null, "alice", ["bob"]);
+        await Eventually.True(async () =>
+        {
+            try
+            {
+                await thread.Configure(withBob);
+                return true;
+            }
+            catch (StorageUnavailableException)
+            {
+                return false;
+            }
+        }, because: "the activation that lost track of the stored version steps aside");
+
+        Assert.True(await thread.CanAccess("bob"));
+        await Storage.ReadStateAsync("thread", grainId, stored);
+        Assert.Equal(["bob"], stored.State!.Access!.MemberUserIds);
     }
 
     private static async Task<AppendAck?> TryAppend(IStreamGrain grain, long first, string token)
