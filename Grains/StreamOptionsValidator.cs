@@ -23,6 +23,12 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) 
         AtLeastMinimum(nameof(StreamOptions.HygieneReminderPeriod), options.HygieneReminderPeriod, "the streams of a silo that died would never expire");
         AtLeastMinimum(nameof(StreamOptions.RetentionCheckPeriod), options.RetentionCheckPeriod, "threads and runs would never be deleted");
 
+        Positive(nameof(StreamOptions.CheckpointInterval), options.CheckpointInterval, "write-behind would stop, and a crash could lose a stream back to its start");
+        Positive(nameof(StreamOptions.StreamIdleTimeout), options.StreamIdleTimeout, "every stream would be ended as abandoned at once");
+        Positive(nameof(StreamOptions.DoneRetention), options.DoneRetention, "an ended stream would be cleared before late viewers could read it");
+        Positive(nameof(StreamOptions.ThreadRetention), options.ThreadRetention, "threads would be deleted at once");
+        Positive(nameof(StreamOptions.RunRetention), options.RunRetention, "runs would be deleted at once");
+
         var tombstone = options.TombstoneRetention;
         if (tombstone < TimeSpan.Zero || tombstone > MaxTombstoneRetention || tombstone.Ticks % TimeSpan.TicksPerSecond != 0)
         {
@@ -32,6 +38,14 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) 
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Positive(string setting, TimeSpan value, string consequence)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                failures.Add($"{StreamOptions.Section}:{setting} is {value}; it must be positive, or {consequence}.");
+            }
+        }
 
         void AtLeastMinimum(string setting, TimeSpan period, string consequence)
         {

@@ -24,6 +24,22 @@ public sealed class StreamSettingsTests
         Assert.Contains("minimum reminder period of 00:01:00", error.Message);
     }
 
+    [Theory]
+    [InlineData("Streams:CheckpointInterval", "00:00:00")]
+    [InlineData("Streams:CheckpointInterval", "-00:00:00.001")]
+    [InlineData("Streams:StreamIdleTimeout", "00:00:00")]
+    [InlineData("Streams:DoneRetention", "-00:01:00")]
+    [InlineData("Streams:ThreadRetention", "00:00:00")]
+    [InlineData("Streams:RunRetention", "-1.00:00:00")]
+    public async Task A_period_that_is_not_positive_stops_the_silo_from_starting_and_names_the_setting(string setting, string value)
+    {
+        using var host = Silo((setting, value));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains($"{setting} is {TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture)}; it must be positive", error.Message);
+    }
+
     [Fact]
     public void The_Orleans_minimum_itself_is_accepted()
     {
