@@ -13,7 +13,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
 {
     /// <summary>Helpers every scenario gets: a stand-in hub holding one stream, a recorder, and a bounded wait.</summary>
     private const string Harness = """
-        const { StreamFollower, ReHomeAiResponse } = await import('/js/rehome.js');
+        const { StreamFollower, ReHomeAiResponse, HubError } = await import('/js/rehome.js');
         const msg = (sequence, token) => ({ threadId: 't', runId: 'r', streamId: 's', sequence, token, done: false });
         const doneMsg = (sequence, fullResponse) =>
           ({ threadId: 't', runId: 'r', streamId: 's', sequence, token: null, done: true, fullResponse, reason: 'completed' });
@@ -118,7 +118,6 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     public async Task A_cluster_that_did_not_answer_is_retried_not_taken_as_a_refusal()
     {
         var seen = await Run("""
-            const { HubError } = await import('/js/rehome.js');
             const client = hub(['a', 'b', 'c'], { silenceProbeMs: 200 });
             const answer = client.getTokens.bind(client);
             let failures = 1;
@@ -228,6 +227,35 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
         }
 
         Assert.Equal(fullResponse is not null, result.GetProperty("complete").GetBoolean());
+    }
+
+    [SkippableFact]
+    public async Task An_element_asked_for_a_stream_before_it_started_shows_it_streaming_once_its_tokens_come()
+    {
+        var result = await Run("""
+            const client = hub(['a', 'b']);
+            const fetch = client.getTokens;
+            let started = false;
+            client.getTokens = (streamId, after) =>
+              started ? fetch(streamId, after) : Promise.reject(new HubError('stream_not_found', 'no such stream yet'));
+            const element = document.createElement('rehome-ai-response');
+            element.client = client;
+            element.setAttribute('thread-id', 't');
+            element.setAttribute('stream-id', 's');
+            document.body.append(element);
+            await until(() => client.watcher, 'the element watches the thread');
+            client.watcher.onJoined([]);
+            await until(() => element.getAttribute('state') === 'waiting', 'waiting for the stream to start');
+
+            started = true;
+            client.watcher.onMessage(msg(1, 'a'));
+            await until(() => element.getAttribute('state') === 'streaming', 'streaming once its first token came');
+            const busy = element.getAttribute('aria-busy');
+            element.remove();
+            return { busy };
+            """);
+
+        Assert.Equal("true", result.GetProperty("busy").GetString());
     }
 
     private async Task<JsonElement> Run(string scenario)

@@ -243,6 +243,10 @@ export class ReHomeAiResponse extends HTMLElement {
   }
 
   #onTokens(tokens) {
+    if (this.getAttribute('state') === 'waiting') {
+      this.#setState('streaming'); // a stream that was not started yet when it was asked for
+    }
+
     this.#view.append(tokens.map(t => t.token).join(''));
     const threadId = this.getAttribute('thread-id');
     for (const { sequence, token } of tokens) {
