@@ -230,6 +230,26 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         Assert.Equal("connected", await demo.ConnectionState());
     }
 
+    [SkippableFact]
+    public async Task An_element_added_to_a_thread_the_page_already_watches_shows_its_newest_answer()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var threadId = await demo.ThreadId();
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 1, because: "the page's join subscribes the gateway to the thread");
+        foreach (var answer in new[] { "first answer", "second answer" })
+        {
+            var streamId = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
+            await gateway.Producer.StreamTokenAsync(streamId, answer);
+            await gateway.Producer.EndStreamAsync(streamId, answer);
+            await demo.AssertTextBecomes(answer);
+        }
+
+        // No rejoin: the client hands the new element the thread's streams as its messages left them.
+        await demo.Page.EvaluateAsync("threadId => { const e = document.createElement('rehome-ai-response'); e.id = 'second'; e.setAttribute('thread-id', threadId); document.body.append(e); }", threadId);
+
+        await demo.WaitFor("document.getElementById('second').text === 'second answer'", "the new element shows the newest answer");
+    }
+
     private async Task StreamLines(string streamId, int from, int to)
     {
         for (var i = from; i <= to; i++)

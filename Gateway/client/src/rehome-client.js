@@ -456,6 +456,7 @@ export class ReHomeClient extends EventTarget {
   #route(message) {
     const thread = this.#threads.get(message?.threadId);
     if (thread) {
+      noteProgress(thread.streams, message);
       this.#each(thread, watcher => watcher.onMessage(message));
     }
   }
@@ -525,4 +526,32 @@ export function onSharedClientChange(listener) {
   const handler = event => listener(event.detail.client);
   sharedChanges.addEventListener('change', handler);
   return () => sharedChanges.removeEventListener('change', handler);
+}
+
+/**
+ * Keeps a joined thread's list of streams current from its messages, so that a watcher added later without a
+ * rejoin is handed where each stream stands now, including streams that started since the join.
+ */
+function noteProgress(streams, message) {
+  if (!streams) {
+    return;
+  }
+
+  const known = streams.find(s => s.streamId === message.streamId);
+  if (known) {
+    known.lastSequence = Math.max(known.lastSequence, message.sequence);
+    if (message.done) {
+      known.done = true;
+      known.reason = message.reason ?? known.reason;
+    }
+  } else {
+    streams.push({
+      streamId: message.streamId,
+      runId: message.runId,
+      lastSequence: message.sequence,
+      done: message.done,
+      reason: message.done ? message.reason ?? null : null,
+      startedAt: new Date().toISOString(), // first seen here: newer than every stream the join listed
+    });
+  }
 }
