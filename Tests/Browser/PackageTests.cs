@@ -13,7 +13,7 @@ namespace ReHome.Tests.Browser;
 public sealed class PackageTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
 {
     private const string App = """
-        import { connect, ReHomeAiResponse, type Presence, type CancelStreamResult } from '@rehome/client';
+        import { connect, Hub, ReHomeAiResponse, type Presence, type CancelStreamResult } from '@rehome/client';
 
         const params = new URLSearchParams(location.search);
         const client = connect({ url: params.get('hub')!, accessTokenFactory: () => params.get('token')! });
@@ -25,7 +25,8 @@ public sealed class PackageTests(GatewayFixture gateway, BrowserFixture browser,
         document.body.append(answer);
 
         const stop: (reason?: string) => Promise<CancelStreamResult | null> = reason => answer.stop(reason);
-        window.checks = { definedOnImport: answer instanceof ReHomeAiResponse, stop: typeof stop, state: client.state };
+        const notices: ['agent.thread.behind', 'agent.thread.revoked'] = [Hub.behind, Hub.revoked];
+        window.checks = { definedOnImport: answer instanceof ReHomeAiResponse, stop: typeof stop, state: client.state, notices };
 
         declare global {
           interface Window { finished?: string | null; watching?: number; checks?: object }
@@ -90,7 +91,7 @@ public sealed class PackageTests(GatewayFixture gateway, BrowserFixture browser,
             await page.WaitForFunctionAsync("() => document.querySelector('rehome-ai-response').shadowRoot.querySelectorAll('h1, li').length === 3");
             Assert.Equal("Built with esbuild|one,two", await page.EvalOnSelectorAsync<string>("rehome-ai-response",
                 "e => e.shadowRoot.querySelector('h1').textContent + '|' + [...e.shadowRoot.querySelectorAll('li')].map(li => li.textContent).join(',')"));
-            Assert.Equal("""{"definedOnImport":true,"stop":"function","state":"connecting"}""", await page.EvaluateAsync<string>("() => JSON.stringify(window.checks)"));
+            Assert.Equal("""{"definedOnImport":true,"stop":"function","state":"connecting","notices":["agent.thread.behind","agent.thread.revoked"]}""", await page.EvaluateAsync<string>("() => JSON.stringify(window.checks)"));
         }
         finally
         {

@@ -6,6 +6,8 @@ export declare const Hub: Readonly<{
   token: 'agent.thread.token';
   tokens: 'agent.thread.tokens';
   presence: 'agent.thread.presence';
+  behind: 'agent.thread.behind';
+  revoked: 'agent.thread.revoked';
   joinThread: 'JoinThread';
   leaveThread: 'LeaveThread';
   getTokens: 'GetTokens';
