@@ -14,7 +14,7 @@ namespace ReHome.Tests.Browser;
 public sealed class LongAnswerTests(GatewayFixture gateway, BrowserFixture browser, ITestOutputHelper output)
 {
     [SkippableFact]
-    public async Task The_status_line_is_written_at_most_once_per_frame_however_fast_tokens_arrive()
+    public async Task The_status_line_is_written_at_most_once_per_frame_however_fast_tokens_arrive_and_is_busy_meanwhile()
     {
         // Every write of #status is recorded with the animation frame it ran in (null outside one).
         await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page => page.AddInitScriptAsync("""
@@ -26,7 +26,7 @@ public sealed class LongAnswerTests(GatewayFixture gateway, BrowserFixture brows
             document.addEventListener('DOMContentLoaded', () => {
               Object.defineProperty(document.getElementById('status'), 'textContent', {
                 get() { return text.get.call(this); },
-                set(value) { window.statusWrites.push({ frame, value }); text.set.call(this, value); },
+                set(value) { window.statusWrites.push({ frame, value, busy: this.getAttribute('aria-busy') }); text.set.call(this, value); },
               });
             });
             """));
@@ -44,7 +44,7 @@ public sealed class LongAnswerTests(GatewayFixture gateway, BrowserFixture brows
 
         var writes = (await demo.Page.EvaluateAsync<JsonElement>("() => window.statusWrites")).EnumerateArray()
             .Select(w => (Frame: w.GetProperty("frame").ValueKind == JsonValueKind.Null ? (double?)null : w.GetProperty("frame").GetDouble(),
-                Value: w.GetProperty("value").GetString()!))
+                Value: w.GetProperty("value").GetString()!, Busy: w.GetProperty("busy").GetString()))
             .ToList();
         var pace = writes.Where(w => char.IsDigit(w.Value.FirstOrDefault())).ToList();
         output.WriteLine($"{tokens.Length} tokens, {pace.Count} pace writes, {writes.Count} writes in all");
@@ -52,6 +52,10 @@ public sealed class LongAnswerTests(GatewayFixture gateway, BrowserFixture brows
         Assert.All(pace, w => Assert.NotNull(w.Frame));
         Assert.Equal(pace.Count, pace.Select(w => w.Frame).Distinct().Count());
         Assert.Equal($"Done · {tokens.Length} tokens", writes[^1].Value);
+
+        // The status is a live region: busy while the pace changes every frame, so screen readers read only the end.
+        Assert.All(pace, w => Assert.Equal("true", w.Busy));
+        Assert.Equal("false", await demo.Page.GetAttributeAsync("#status", "aria-busy"));
     }
 
     [SkippableFact]

@@ -108,6 +108,9 @@ function watchAnswer() {
     firstAt = 0;
     button.disabled = true;
     showNow('');
+    // A live region rewritten every frame would be read out every frame: screen readers wait while it is busy
+    // and read the final line.
+    status.setAttribute('aria-busy', 'true');
   });
   answer.addEventListener('rehome-token', () => {
     tokens++;
@@ -119,10 +122,12 @@ function watchAnswer() {
     const how = e.detail.reason === 'completed' ? 'Done'
       : e.detail.reason === 'cancelled' ? 'Stopped' : `Ended (${e.detail.reason ?? 'unknown'})`;
     showNow(tokens > 0 ? `${how} · ${tokens} tokens` : how);
+    status.setAttribute('aria-busy', 'false');
   });
   answer.addEventListener('rehome-error', e => {
     button.disabled = false;
-    status.textContent = e.detail.message;
+    showNow(e.detail.message);
+    status.setAttribute('aria-busy', 'false');
   });
 }
 
