@@ -111,9 +111,11 @@ export class AnswerView {
     this.#text += ' […] ';
   }
 
-  /** Shows this text instead of what is there. */
+  /** Shows this text instead of what is there, leaving a reader who scrolled up where they are. */
   replace(text) {
+    const followBottom = this.#followBottom;
     this.clear();
+    this.#followBottom = followBottom;
     this.append(text);
   }
 
