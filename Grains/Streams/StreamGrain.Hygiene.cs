@@ -120,13 +120,11 @@ internal sealed partial class StreamGrain
         if (_options.TombstoneRetention > TimeSpan.Zero)
         {
             tombstone = StreamTombstone.Of(_live, _history.LastSequence, _time.GetUtcNow() + _options.TombstoneRetention);
-            if (_tombstone?.ETag is not null)
-            {
-                // An earlier incarnation's tombstone, which storage may have expired since: write over what is there now.
-                await _tombstones.ReadStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
-            }
 
+            // Write over what is there now, at the version it has: an earlier incarnation's tombstone (which storage may
+            // have expired since), or this retirement's own earlier write that timed out and was applied later.
             _tombstone ??= new GrainState<StreamTombstone>();
+            await _tombstones.ReadStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
             _tombstone.State = tombstone;
             await _tombstones.WriteStateAsync(TombstoneState, this.GetGrainId(), _tombstone);
         }
