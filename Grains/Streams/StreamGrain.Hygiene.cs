@@ -134,6 +134,13 @@ internal sealed partial class StreamGrain
             await Reconcile(settled: true, change: null);
         }
 
+        if (_runNotTold)
+        {
+            // Before the state goes: a failure leaves the stream ended, and the next hygiene check retires it again.
+            await GrainFactory.GetGrain<IRunGrain>(_live.RunId).StreamEnded(StreamId, _live.Reason ?? StreamEndReason.Abandoned);
+            _runNotTold = false;
+        }
+
         await _chunks.Clear();
         await _state.ClearStateAsync();
         _everStored = false;

@@ -38,6 +38,9 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
 
     /// <summary>A Start is in flight (reads interleave with it), so a not-yet-started stream is not forgotten.</summary>
     private bool _starting;
+
+    /// <summary>The run could not be told that this stream ended; retiring tells it.</summary>
+    private bool _runNotTold;
     private IGrainTimer? _forget;
 
     public StreamGrain(
@@ -114,8 +117,18 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
         try
         {
             // The thread enforces its start rate and existence; the run refuses to change threads. Both before anything is stored here.
-            await GrainFactory.GetGrain<IThreadGrain>(threadId).StreamStarted(StreamId, runId);
-            await GrainFactory.GetGrain<IRunGrain>(runId).StreamStarted(threadId, StreamId);
+            var thread = GrainFactory.GetGrain<IThreadGrain>(threadId);
+            await thread.StreamStarted(StreamId, runId);
+            try
+            {
+                await GrainFactory.GetGrain<IRunGrain>(runId).StreamStarted(threadId, StreamId);
+            }
+            catch (StreamConflictException)
+            {
+                // The run belongs to another thread: the start is refused, so this thread must not list the stream.
+                await ForgetOnThread(thread);
+                throw;
+            }
 
             var now = _time.GetUtcNow();
             await WriteDurably("start", settled: false, s =>
@@ -341,10 +354,25 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
         }
         catch (Exception ex)
         {
+            // The thread forgets the stream when it retires; the run is told again then (Retire).
+            _runNotTold = true;
             LogBookkeepingFailed(ex, StreamId);
         }
 
         return true;
+    }
+
+    private async Task ForgetOnThread(IThreadGrain thread)
+    {
+        try
+        {
+            await thread.StreamCleared(StreamId);
+        }
+        catch (Exception ex)
+        {
+            // The thread lists a stream that never started; its listing skips streams that do not exist.
+            LogThreadNotCleared(ex, StreamId);
+        }
     }
 
     private string? PartialText() => _history.IsComplete ? _history.Concat() : null;
@@ -401,6 +429,9 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {StreamId} ended ({Reason}) at sequence {Sequence}.")]
     private partial void LogEnded(string streamId, StreamEndReason reason, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} was refused, but its thread could not be told to forget it.")]
+    private partial void LogThreadNotCleared(Exception exception, string streamId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} ended, but its thread or run could not be told.")]
     private partial void LogBookkeepingFailed(Exception exception, string streamId);

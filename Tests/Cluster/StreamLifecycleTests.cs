@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using ReHome.Grains;
 using ReHome.Tests.Infrastructure;
 
@@ -66,6 +68,12 @@ public sealed class StreamLifecycleTests(ClusterFixture fixture)
 
         await Assert.ThrowsAsync<StreamConflictException>(() => stream.Start(otherThread, runId));
         await Assert.ThrowsAsync<StreamNotFoundException>(() => stream.GetInfo().AsTask());
+
+        // A refused start changes nothing: the other thread does not keep the stream in its list.
+        var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
+        var stored = new GrainState<ReHome.Grains.ThreadState>();
+        await storage.ReadStateAsync("thread", fixture.Client.GetGrain<IThreadGrain>(otherThread).GetGrainId(), stored);
+        Assert.Empty(stored.State!.Streams);
     }
 
     [Fact]

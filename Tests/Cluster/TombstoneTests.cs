@@ -72,6 +72,25 @@ public sealed class TombstoneTests(LongTombstoneFixture fixture)
         var tombstone = (await fixture.ReadStoredTombstone(streamId)).Tombstone;
         Assert.Equal((2L, StreamEndReason.Completed), (tombstone.LastSequence, tombstone.Reason));
     }
+
+    [Fact]
+    public async Task A_run_that_could_not_be_told_its_stream_ended_is_told_when_the_stream_retires()
+    {
+        var (_, runId, streamId, grain) = await fixture.NewStream();
+        var run = fixture.Client.GetGrain<IRunGrain>(runId);
+        Assert.Equal(RunStatus.Running, (await run.GetInfo())?.Status);
+        // The run's stored version moves under its activation, as after a write that timed out and was applied late:
+        // its next write, the stream's end, fails.
+        var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
+        var stored = new GrainState<RunState>();
+        await storage.ReadStateAsync("run", run.GetGrainId(), stored);
+        await storage.WriteStateAsync("run", run.GetGrainId(), stored);
+
+        await grain.End("done");
+
+        await Eventually.True(async () => !(await fixture.ReadStoredStream(streamId)).RecordExists, because: "retention clears the state");
+        Assert.Equal(RunStatus.Completed, (await run.GetInfo())?.Status);
+    }
 }
 
 /// <summary>After the tombstone retention, the id is free.</summary>
