@@ -136,6 +136,7 @@ internal sealed class ProducerStream
     private async Task Resend(SequenceGapException gap)
     {
         var next = gap.ExpectedSequence;
+        var chunkSize = _maxBatch;
         while (next <= _lastSequence)
         {
             var firstUnstored = _lastSequence - _unstored.Count + 1;
@@ -146,11 +147,18 @@ internal sealed class ProducerStream
             }
 
             var start = (int)(next - firstUnstored);
-            var chunk = _unstored.GetRange(start, Math.Min(_maxBatch, _unstored.Count - start)).ToArray();
+            var chunk = _unstored.GetRange(start, Math.Min(chunkSize, _unstored.Count - start)).ToArray();
             AppendAck ack;
             try
             {
                 ack = await AppendOnce(next, chunk);
+            }
+            catch (InvalidRequestException) when (chunk.Length > 1)
+            {
+                // These tokens were each accepted once, so it is the call's size: the server takes fewer at a time
+                // (Streams:MaxTokensPerAppend or TokenBurst below this SDK's batch).
+                chunkSize = chunk.Length / 2;
+                continue;
             }
             catch (SequenceGapException again) when (again.ExpectedSequence < next)
             {

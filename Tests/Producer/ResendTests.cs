@@ -53,6 +53,23 @@ public sealed class ResendTests
     }
 
     [Fact]
+    public async Task A_resend_larger_than_the_grain_takes_in_one_call_goes_in_smaller_calls()
+    {
+        // The SDK batches up to 8 tokens, the server takes 2 at a time. Sent one by one, five tokens pile up unstored;
+        // the grain forgets them before the sixth, and the resend must fit the server's limit.
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [6]) { MaxTokensPerCall = 2 };
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 8, TimeSpan.FromSeconds(5), Metrics);
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.Equal(i, await producer.Enqueue($"t{i} "));
+        }
+
+        Assert.Equal(6, await producer.Enqueue("t6 "));
+
+        Assert.Equal(["t1 ", "t2 ", "t3 ", "t4 ", "t5 ", "t6 "], grain.Stored);
+    }
+
+    [Fact]
     public async Task Tokens_the_grain_had_reported_durable_and_then_lost_fail_the_append_with_the_gap()
     {
         // Nothing is kept to resend them with: the producer must say so, not number new tokens after a hole.
@@ -84,12 +101,20 @@ public sealed class ResendTests
         /// <summary>Acknowledge appended tokens as stored, so the producer need not keep them.</summary>
         public bool Durable { get; init; }
 
+        /// <summary>The grain's batch limit: the smaller of <c>Streams:MaxTokensPerAppend</c> and <c>Streams:TokenBurst</c>.</summary>
+        public int MaxTokensPerCall { get; init; } = int.MaxValue;
+
         public ValueTask<AppendAck> AppendMany(long firstSequence, string[] tokens)
         {
             if (forgetBeforeCalls.Contains(++_calls))
             {
                 Stored.Clear();
                 Forgotten++;
+            }
+
+            if (tokens.Length > MaxTokensPerCall)
+            {
+                throw new InvalidRequestException("tokens", $"At most {MaxTokensPerCall} tokens may be appended in one call.");
             }
 
             var expected = Stored.Count + 1;
