@@ -69,6 +69,7 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
                 catch
                 {
                     Remove(subscription);
+                    ForgetEpoch(relay);
                     throw;
                 }
 
@@ -92,7 +93,15 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
         {
             if (Remove(subscription) && relay.Streams.Remove(subscription.StreamId))
             {
-                await _grains.GetGrain<IThreadFeedRelayGrain>(relay.Key).Unsubscribe(Self, [subscription.StreamId]);
+                try
+                {
+                    await _grains.GetGrain<IThreadFeedRelayGrain>(relay.Key).Unsubscribe(Self, [subscription.StreamId]);
+                }
+                catch
+                {
+                    ForgetEpoch(relay);
+                    throw;
+                }
             }
         }
         finally
@@ -171,6 +180,14 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
             await Task.Delay(_options.CheckRetryInterval, _time);
         }
     }
+
+    /// <summary>
+    /// A call that failed may or may not have changed what the relay holds. The check compares only the epoch and the
+    /// number of streams, which such a call can leave equal to this process's over other streams (the relay had
+    /// dropped this process, then took a subscribe whose unsubscribe failed), so the next check registers the exact
+    /// set again instead of asking.
+    /// </summary>
+    private static void ForgetEpoch(Relay relay) => relay.Epoch = null;
 
     /// <summary>Registers the streams; if the relay's epoch changed meanwhile, registers the ones it held before too.</summary>
     private async Task Register(Relay relay, StreamId[] streams)
