@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
+using ReHome.Gateway.Fanout;
+using ReHome.Gateway.Hubs;
 
 namespace ReHome.Gateway.Presence;
 
@@ -18,8 +20,7 @@ internal sealed class PresenceHubFilter(LocalWatchers watchers, PresenceRelay re
             switch (context.HubMethodName)
             {
                 case HubContract.JoinThread:
-                    relay.Owe(threadId, connectionId);
-                    watchers.Joined(connectionId, threadId);
+                    Joined(ViewerLifetimeManager.ViewerOf(context.Context), threadId);
                     break;
                 case HubContract.LeaveThread:
                     watchers.Left(connectionId, threadId);
@@ -28,6 +29,26 @@ internal sealed class PresenceHubFilter(LocalWatchers watchers, PresenceRelay re
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The join returned, but the connection may have closed, or its user lost access, while it finished: only a
+    /// connection still in the thread watches it. A revocation between the check and the record has already taken
+    /// the connection out of the fan-out, and its leave may have run before the join was recorded, so check again.
+    /// </summary>
+    private void Joined(Viewer viewer, string threadId)
+    {
+        if (!viewer.IsMember(threadId))
+        {
+            return;
+        }
+
+        relay.Owe(threadId, viewer.Id);
+        watchers.Joined(viewer.Id, threadId);
+        if (!viewer.IsMember(threadId))
+        {
+            watchers.Left(viewer.Id, threadId);
+        }
     }
 
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
@@ -40,15 +61,10 @@ internal sealed class PresenceHubFilter(LocalWatchers watchers, PresenceRelay re
         await next(context);
     }
 
-    public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    public Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
     {
-        try
-        {
-            await next(context, exception);
-        }
-        finally
-        {
-            watchers.Disconnected(context.Context.ConnectionId);
-        }
+        // First: leaving presence must not wait for the fan-out's teardown, whose grain calls can wait out a failover.
+        watchers.Disconnected(context.Context.ConnectionId);
+        return next(context, exception);
     }
 }
