@@ -30,6 +30,9 @@ use LogicException;
  */
 final class StreamingService
 {
+    /** The most tokens one resend request carries; the gateway's own limit is Streams:MaxTokensPerAppend (1000). */
+    private const MAX_RESEND_TOKENS = 256;
+
     /**
      * Per stream: the next number to send, tokens sent but not yet stored (resent after a crash), tokens whose
      * request ran out of retries (sent again, under the same numbers, before anything new), and whether it ended.
@@ -135,7 +138,14 @@ final class StreamingService
         }
 
         $body = ['fullResponse' => $fullResponse, 'lastSequence' => $stream['next'] - 1];
-        $ended = (bool)$this->request('POST', '/api/v1/streams/' . rawurlencode($streamId) . '/end', $body, $retried)['ended'];
+        $path = '/api/v1/streams/' . rawurlencode($streamId) . '/end';
+        try {
+            $ended = (bool)$this->request('POST', $path, $body, $retried)['ended'];
+        } catch (SequenceGapException $gap) {
+            // The stream lost tokens it had acknowledged (its silo died before storing them): send them again first.
+            $this->resend($streamId, $gap, $stream['next'] - 1);
+            $ended = (bool)$this->request('POST', $path, $body, $retried)['ended'];
+        }
 
         // An end whose first reply was lost and that was sent again hears "false": it was this end that got through.
         $ended = $ended || ($retried && !$stream['ended']);
@@ -224,25 +234,17 @@ final class StreamingService
             $stream['held'][$first + $i] = $token;
         }
 
-        $path = '/api/v1/streams/' . rawurlencode($streamId) . '/tokens';
         try {
-            $ack = $this->request('POST', $path, ['tokens' => $tokens, 'sequence' => $first]);
-        } catch (SequenceGapException $gap) {
-            $expected = $gap->expectedSequence();
-            if ($expected >= $first || !isset($stream['held'][$expected])) {
-                throw $gap;
-            }
-
-            $resend = [];
-            for ($sequence = $expected; $sequence < $first + count($tokens); $sequence++) {
-                if (!isset($stream['held'][$sequence])) {
+            try {
+                $ack = $this->request('POST', $this->tokensPath($streamId), ['tokens' => $tokens, 'sequence' => $first]);
+            } catch (SequenceGapException $gap) {
+                if ($gap->expectedSequence() >= $first) {
                     throw $gap;
                 }
 
-                $resend[] = $stream['held'][$sequence];
+                // This batch is held too: the resend puts back the lost tokens and sends it.
+                $ack = $this->resend($streamId, $gap, $first + count($tokens) - 1);
             }
-
-            $ack = $this->request('POST', $path, ['tokens' => $resend, 'sequence' => $expected]);
         } catch (\Throwable $failed) {
             foreach ($tokens as $i => $token) {
                 unset($stream['held'][$first + $i]);
@@ -251,11 +253,65 @@ final class StreamingService
             throw $failed;
         }
 
+        $this->forgetStored($streamId, $ack);
+    }
+
+    /**
+     * After sequence_gap: sends the held tokens from the one the stream expects through $through again, under their
+     * numbers. A request the gateway refuses as too large (more than Streams:MaxTokensPerAppend or TokenBurst
+     * tokens) is sent again in halves. Rethrows the gap when a lost token is no longer held.
+     *
+     * @return array<string, mixed> the last acknowledgement
+     */
+    private function resend(string $streamId, SequenceGapException $gap, int $through): array
+    {
+        $stream = &$this->streams[$streamId];
+        $next = $gap->expectedSequence();
+        $size = self::MAX_RESEND_TOKENS;
+        $ack = [];
+        while ($next <= $through) {
+            $chunk = [];
+            for ($sequence = $next; $sequence <= $through && count($chunk) < $size; $sequence++) {
+                if (!isset($stream['held'][$sequence])) {
+                    throw $gap;
+                }
+
+                $chunk[] = $stream['held'][$sequence];
+            }
+
+            try {
+                $ack = $this->request('POST', $this->tokensPath($streamId), ['tokens' => $chunk, 'sequence' => $next]);
+            } catch (InvalidRequestException $refused) {
+                // Each token was accepted once, so it is the request's size.
+                if (count($chunk) === 1) {
+                    throw $refused;
+                }
+
+                $size = intdiv(count($chunk), 2);
+                continue;
+            }
+
+            $next += count($chunk);
+            $this->forgetStored($streamId, $ack);
+        }
+
+        return $ack;
+    }
+
+    /** @param array<string, mixed> $ack */
+    private function forgetStored(string $streamId, array $ack): void
+    {
+        $stream = &$this->streams[$streamId];
         foreach (array_keys($stream['held']) as $sequence) {
             if ($sequence <= (int)$ack['durableThrough']) {
                 unset($stream['held'][$sequence]);
             }
         }
+    }
+
+    private function tokensPath(string $streamId): string
+    {
+        return '/api/v1/streams/' . rawurlencode($streamId) . '/tokens';
     }
 
     /**
