@@ -38,5 +38,8 @@ if need kubectl kubectl; then
   rendered="$(kubectl kustomize deploy/kubernetes)"
   echo "deploy/kubernetes: kubectl kustomize ok ($(grep -c '^kind:' <<< "$rendered") objects)"
 fi
-bash -n deploy/local-cluster.sh deploy/loopback-tcp.sh deploy/nginx/check.sh deploy/nginx/render.sh deploy/demo.sh
+# One file per call: `bash -n a b` checks only a (b becomes its argument).
+for script in deploy/local-cluster.sh deploy/loopback-tcp.sh deploy/nginx/check.sh deploy/nginx/render.sh deploy/demo.sh; do
+  bash -n "$script"
+done
 echo "scripts: bash -n ok"

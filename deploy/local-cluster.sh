@@ -111,12 +111,20 @@ wait_http() {
   log "$name ready ($url)"
 }
 
+# The env file: the keys are generated once per run dir (tokens and backends keep working across restarts); the
+# Redis port and the gateways' URLs are written from this run's settings every time, so a moved port is followed.
 load_env() {
   mkdir -p "$run_dir"
-  if [[ ! -f "$run_dir/env" ]]; then
-    local signing service
-    signing="${REHOME_SIGNING_KEY:-$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')}"
-    service="${REHOME_SERVICE_KEY:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+  local signing="${REHOME_SIGNING_KEY:-}" service="${REHOME_SERVICE_KEY:-}"
+  if [[ -f "$run_dir/env" ]]; then
+    # shellcheck disable=SC1091
+    source "$run_dir/env"
+    signing="${signing:-${Auth__SigningKey:-}}"
+    service="${service:-${Auth__ServiceKeys__0:-}}"
+  fi
+  signing="${signing:-$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')}"
+  service="${service:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+  (
     umask 077
     cat > "$run_dir/env" <<ENV
 export Redis__ConnectionString='127.0.0.1:$redis_port,abortConnect=false'
@@ -124,7 +132,7 @@ export Auth__SigningKey='$signing'
 export Auth__ServiceKeys__0='$service'
 export REHOME_GATEWAYS='$(printf 'http://127.0.0.1:%s ' "${gateway_ports[@]}" | sed 's/ $//')'
 ENV
-  fi
+  )
   # shellcheck disable=SC1091
   source "$run_dir/env"
 }
@@ -149,7 +157,14 @@ start() {
   # Redis keeps membership, grain state and stream subscriptions: persist them (AOF) so a Redis restart loses nothing.
   launch redis "redis-server 127.0.0.1:$redis_port" redis-server --port "$redis_port" --bind 127.0.0.1 \
     --dir "$run_dir/redis" --appendonly yes --save "" --protected-mode yes
-  until redis-cli -p "$redis_port" ping > /dev/null 2>&1; do sleep 0.2; done
+  local redis_deadline=$((SECONDS + ${REHOME_START_TIMEOUT:-120}))
+  until redis-cli -p "$redis_port" ping > /dev/null 2>&1; do
+    if ! owned_pid redis > /dev/null || (( SECONDS > redis_deadline )); then
+      log "redis-server is not answering on port $redis_port; last lines of its log:"; tail -n 20 "$run_dir/redis.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
 
   local i
   for ((i = 1; i <= silos; i++)); do
@@ -192,14 +207,14 @@ start() {
 stop_one() {
   local name="$1" pid
   if pid="$(owned_pid "$name")"; then
-    kill -TERM "$pid"
+    kill -TERM "$pid" 2> /dev/null || true # it may have exited since the check
     for _ in $(seq 1 "${REHOME_STOP_TIMEOUT:-30}0"); do
       [[ -d "/proc/$pid" ]] || break
       sleep 0.1
     done
     if [[ -d "/proc/$pid" ]]; then
       log "$name (pid $pid) did not stop; killing it"
-      kill -KILL "$pid"
+      kill -KILL "$pid" 2> /dev/null || true
     fi
     log "stopped $name (pid $pid)"
   fi
