@@ -159,7 +159,8 @@ start() {
     --dir "$run_dir/redis" --appendonly yes --save "" --protected-mode yes
   local redis_deadline=$((SECONDS + ${REHOME_START_TIMEOUT:-120}))
   until redis-cli -p "$redis_port" ping > /dev/null 2>&1; do
-    if ! owned_pid redis > /dev/null || (( SECONDS > redis_deadline )); then
+    # Alive, not owned_pid: redis-server takes the title owned_pid looks for only once it runs.
+    if ! kill -0 "$(cat "$run_dir/redis.pid")" 2> /dev/null || (( SECONDS > redis_deadline )); then
       log "redis-server is not answering on port $redis_port; last lines of its log:"; tail -n 20 "$run_dir/redis.log" >&2
       exit 1
     fi
