@@ -142,7 +142,6 @@ public sealed class HostileTrafficTests(EdgeGatewayFixture gateway, ITestOutputH
         return opened;
     }
 
-    /// <summary>The gateway's own gauges: open connections, thread memberships, Orleans subscriptions.</summary>
     /// <summary>
     /// This gateway's connections, their thread memberships and its thread subscriptions. Read from the gateway itself,
     /// not from /metrics: the meters of every gateway the test process hosts add up there.
