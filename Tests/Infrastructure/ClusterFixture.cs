@@ -27,6 +27,11 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>Configuration every silo gets, as key/value pairs (<c>Streams:MaxTokenChars</c> and so on).</summary>
     protected virtual Dictionary<string, string?> Settings => [];
 
+    /// <summary>Services of the test's cluster client, after the defaults.</summary>
+    protected virtual void ConfigureClientServices(IServiceCollection services)
+    {
+    }
+
     public virtual async Task InitializeAsync()
     {
         var settings = Settings;
@@ -38,7 +43,11 @@ public class ClusterFixture : IAsyncLifetime
             host.AddReHomeSilo(configureClustering: false);
         });
         builder.ConfigureClient(client => client.AddReHomeStreams());
-        builder.ConfigureClientHost(host => host.Services.AddReHomeProducer(o => o.RetryTimeout = TimeSpan.FromSeconds(60)));
+        builder.ConfigureClientHost(host =>
+        {
+            host.Services.AddReHomeProducer(o => o.RetryTimeout = TimeSpan.FromSeconds(60));
+            ConfigureClientServices(host.Services);
+        });
 
         _cluster = builder.Build();
         await _cluster.DeployAsync();
