@@ -84,8 +84,14 @@ public sealed class BehindAndRevokedTests(ShortQueueGatewayFixture gateway, Brow
         }
 
         await demo.WaitFor("window.errors.includes('revoked')", "the element reports the revocation", TimeSpan.FromSeconds(10));
+        // The new owner watches through the same gateway: once its done event arrived, anything still sent to the
+        // removed tab would have been sent too.
+        await using var owner = await Viewer.Connect(gateway, "someone-else");
+        await owner.Join(threadId);
         await gateway.Producer.StreamTokenAsync(streamId, "after");
         await gateway.Producer.EndStreamAsync(streamId);
+        await owner.WaitForDone(streamId);
+        await demo.Page.EvaluateAsync("() => new Promise(requestAnimationFrame)");
 
         Assert.Equal("error", await demo.State());
         Assert.Equal(new long[] { 1 }, await demo.TokenSequences());

@@ -104,6 +104,7 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         await demo.AssertTextBecomes(string.Concat(tokens));
         Assert.Equal(Enumerable.Range(1, tokens.Length).Select(i => (long)i), await demo.TokenSequences());
         var paints = await demo.Page.EvaluateAsync<double?[]>("() => window.paints");
+        Assert.NotEmpty(paints); // the text was painted through the recorded path
         Assert.All(paints, frame => Assert.NotNull(frame));
         Assert.Equal(paints.Length, paints.Distinct().Count());
         output.WriteLine($"{tokens.Length} tokens painted in {paints.Length} frames; agent.thread.tokens batch sizes: "

@@ -69,6 +69,7 @@ public sealed class RedisHangTests(ProcessClusterFixture fixture, ITestOutputHel
         var (joinOutcome, joinTook) = await joined;
         Assert.Equal("success", endOutcome);
         Assert.Equal("success", startOutcome);
+        Assert.Equal("success", joinOutcome);
         await load.Verify();
         await ending.Verify();
         Assert.All(fixture.Silos.Concat(fixture.Gateways), p => Assert.True(p.IsRunning, $"{p.Name} survived the hang"));

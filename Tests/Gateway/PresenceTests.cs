@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -32,6 +33,10 @@ public sealed class PresenceTests(GatewayFixture gateway)
         Assert.Equal(["alice", "bob"], (await bob.Get(threadId)).UserIds);
 
         await alices[0].DisposeAsync();
+        // The gateway handles a close after the client returns: wait until it has, or a presence that wrongly lost
+        // alice would not have been asked yet.
+        var fanout = gateway.Services.GetRequiredService<ReHome.Gateway.Fanout.ThreadFanout>();
+        await Eventually.True(() => Task.FromResult(fanout.Viewers.Count(v => v.UserId == "alice") == 2), because: "the gateway handled the closed tab");
         await alices[1].Connection.InvokeAsync(HubContract.LeaveThread, threadId);
         Assert.Equal(2, (await bob.Get(threadId)).Count);
 
