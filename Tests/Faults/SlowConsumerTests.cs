@@ -72,9 +72,10 @@ public sealed class SlowConsumerTests(ProcessClusterFixture fixture, ITestOutput
         // The other viewers needed no repair at all: nothing was lost, repeated or out of order on their sockets.
         Assert.All(threads.Viewers, v => Assert.Equal((0, 0, 0), (v.Stats.Jumps, v.Stats.Duplicates, v.Stats.Reconnects)));
         // Both p99s are of 15 s on two cores shared with the rest of the suite: one GC or scheduling hiccup puts either
-        // anywhere from 10 to 150 ms (10 runs in a row: without 15-144 ms, with 7-119 ms). What this guards against, a
-        // send waiting on the stalled socket, stalls the others for seconds (about 10 s before per-connection queues).
-        Assert.True(with.P99 <= (2 * without.P99) + 150,
+        // anywhere from 10 to 150 ms (10 runs in a row: without 15-144 ms, with 7-119 ms), so they are reported, not
+        // compared (the bench's `slow` scenario measures them). What this guards against, a send waiting on the stalled
+        // socket, stalls the others for seconds (about 10 s before per-connection queues).
+        Assert.True(with.P99 < 1000,
             $"The other viewers' p99 delay went from {without.P99:0.0} ms to {with.P99:0.0} ms with a stalled viewer on their threads.");
         Assert.True(heapWhileBehind - heapBefore < 3 << 20 && heapAfter - heapBefore < 3 << 20,
             $"The gateway's heap grew from {Mb(heapBefore)} MB to {Mb(heapWhileBehind)} MB (behind) and {Mb(heapAfter)} MB (after).");

@@ -44,7 +44,7 @@ public sealed class SlowConnectionGatewayCollection : ICollectionFixture<SlowCon
 public sealed class SlowConnectionTests(SlowConnectionGatewayFixture gateway)
 {
     [Fact]
-    public async Task A_connection_that_stops_reading_delays_no_one_is_told_it_is_behind_and_catches_up_gap_free()
+    public async Task A_connection_that_stops_reading_is_told_it_is_behind_and_catches_up_gap_free_while_the_others_get_everything()
     {
         var (threadId, healthy, slow) = await Watchers();
         await using var _ = healthy;
