@@ -41,6 +41,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
 
     /// <summary>The run could not be told that this stream ended; retiring tells it.</summary>
     private bool _runNotTold;
+
     private IGrainTimer? _forget;
 
     public StreamGrain(
