@@ -82,6 +82,7 @@ public sealed class CrossOriginTests(BrowserFixture browser, CrossOriginGatewayF
             """);
 
         Assert.False(outcome.GetProperty("ok").GetBoolean(), outcome.ToString());
+        Assert.Equal("import", outcome.GetProperty("step").GetString()); // the module itself was refused
         Assert.StartsWith("blocked", negotiate);
     }
 
@@ -120,8 +121,10 @@ public sealed class CrossOriginTests(BrowserFixture browser, CrossOriginGatewayF
                 <html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head>
                 <body>
                 <script type="module">
+                  let step = 'import';
                   try {
                     const { ReHomeClient } = await import({{JsonSerializer.Serialize(module)}});
+                    step = 'connect';
                     const client = new ReHomeClient({ url: {{JsonSerializer.Serialize(hub)}}, accessTokenFactory: () => window.mintToken() });
                     const element = document.createElement('rehome-ai-response');
                     element.client = client;
@@ -130,7 +133,7 @@ public sealed class CrossOriginTests(BrowserFixture browser, CrossOriginGatewayF
                     await client.start();
                     window.outcome = { ok: true };
                   } catch (e) {
-                    window.outcome = { ok: false, error: String(e) };
+                    window.outcome = { ok: false, step, error: String(e) };
                   }
                 </script>
                 </body></html>
