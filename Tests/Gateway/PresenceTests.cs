@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Gateway;
