@@ -25,9 +25,9 @@ internal sealed class ViewerLifetimeManager(DefaultHubLifetimeManager<AgentHub> 
     {
         // The hub's OnDisconnectedAsync has disconnected the viewer already, except for a connection refused as it
         // opened (a quota, an expired token): SignalR calls no hub method for that one, only this.
-        if (connection.Items.TryGetValue(ViewerKey, out var viewer))
+        if (connection.Items.TryGetValue(ViewerKey, out var item) && item is Viewer { IsClosed: false } viewer)
         {
-            await fanout.Disconnect((Viewer)viewer!);
+            await fanout.Disconnect(viewer);
         }
 
         await inner.OnDisconnectedAsync(connection);
