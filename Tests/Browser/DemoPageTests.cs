@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -249,6 +250,35 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         await demo.Page.EvaluateAsync("threadId => { const e = document.createElement('rehome-ai-response'); e.id = 'second'; e.setAttribute('thread-id', threadId); document.body.append(e); }", threadId);
 
         await demo.WaitFor("document.getElementById('second').text === 'second answer'", "the new element shows the newest answer");
+    }
+
+    [SkippableFact]
+    public async Task A_joined_thread_keeps_as_many_ended_streams_as_the_server_lists_and_not_every_one_it_saw()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var threadId = await demo.ThreadId();
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 1, because: "the page's join subscribes the gateway to the thread");
+        var streamIds = new List<string>();
+        for (var i = 1; i <= 25; i++)
+        {
+            var streamId = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
+            await gateway.Producer.StreamTokenAsync(streamId, $"answer {i}");
+            await gateway.Producer.EndStreamAsync(streamId, $"answer {i}");
+            streamIds.Add(streamId);
+        }
+
+        await demo.AssertTextBecomes("answer 25");
+
+        // What the client hands a watcher added now, without a rejoin.
+        var listed = JsonSerializer.Deserialize<string[]>(await demo.Page.EvaluateAsync<string>("""
+            async threadId => {
+              const client = await ReHome.sharedClient();
+              return await new Promise(resolve => {
+                const watch = client.watch(threadId, { onMessage() {}, onJoined: streams => { watch.close(); resolve(JSON.stringify(streams.map(s => s.streamId))); } });
+              });
+            }
+            """, threadId))!;
+        Assert.Equal(streamIds.TakeLast(20).Order(), listed.Order());
     }
 
     private async Task StreamLines(string streamId, int from, int to)

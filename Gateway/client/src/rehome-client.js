@@ -327,6 +327,7 @@ export class ReHomeClient extends EventTarget {
       if (attempt === thread.joins) {
         thread.joined = true;
         thread.streams = streams;
+        thread.endedKept = Math.max(endedStreamsKept, streams.filter(s => s.done).length);
         this.#each(thread, watcher => watcher.onJoined?.(streams));
       }
     } catch (raw) {
@@ -456,7 +457,7 @@ export class ReHomeClient extends EventTarget {
   #route(message) {
     const thread = this.#threads.get(message?.threadId);
     if (thread) {
-      noteProgress(thread.streams, message);
+      noteProgress(thread, message);
       this.#each(thread, watcher => watcher.onMessage(message));
     }
   }
@@ -529,10 +530,17 @@ export function onSharedClientChange(listener) {
 }
 
 /**
+ * Ended streams a joined thread's list keeps, as the server does (its default `Streams:RecentStreamsPerThread`), or
+ * as many as the join listed if it listed more: a page joined for hours would otherwise list every stream it saw.
+ */
+const endedStreamsKept = 20;
+
+/**
  * Keeps a joined thread's list of streams current from its messages, so that a watcher added later without a
  * rejoin is handed where each stream stands now, including streams that started since the join.
  */
-function noteProgress(streams, message) {
+function noteProgress(thread, message) {
+  const streams = thread.streams;
   if (!streams) {
     return;
   }
@@ -553,5 +561,17 @@ function noteProgress(streams, message) {
       reason: message.done ? message.reason ?? null : null,
       startedAt: new Date().toISOString(), // first seen here: newer than every stream the join listed
     });
+  }
+
+  if (message.done) {
+    forgetOldestEnded(streams, thread.endedKept);
+  }
+}
+
+function forgetOldestEnded(streams, kept) {
+  const ended = streams.filter(s => s.done);
+  ended.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  for (const old of ended.slice(0, Math.max(0, ended.length - kept))) {
+    streams.splice(streams.indexOf(old), 1);
   }
 }
