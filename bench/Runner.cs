@@ -144,7 +144,7 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                 case "connections":
                     var connections = await new ConnectionsScenario(options, jwt).Run(target, options.Connections ?? 10_000, tag);
                     section.Results.Add(connections);
-                    Console.WriteLine($"   {target.Name}: {connections.Connected} connected, {connections.HeapBytesPerConnection} heap bytes and {connections.RssBytesPerConnection} RSS bytes each");
+                    Console.WriteLine($"   {target.Name}: {connections.Connected} connected, {connections.HeapBytesPerConnection} heap bytes ({connections.LiveBytesPerConnection} live) and {connections.RssBytesPerConnection} RSS bytes each");
                     break;
                 case "streams":
                     var streams = await new StreamsScenario(options, Path.GetDirectoryName(logs)!).Run(target, options.Streams ?? 10_000, options.TokensPerStream ?? 100, tag);

@@ -62,7 +62,7 @@ internal static class BaselineServer
         await app.RunAsync();
     }
 
-    /// <summary>The two GC series the bench reads, under the names the System.Runtime meter gives them.</summary>
+    /// <summary>The GC series the bench reads, under the names the System.Runtime meter gives them.</summary>
     private static string GcMetrics()
     {
         var text = new StringBuilder();
@@ -74,6 +74,8 @@ internal static class BaselineServer
         {
             text.Append(CultureInfo.InvariantCulture,
                 $"dotnet_gc_last_collection_heap_size_bytes{{gc_heap_generation=\"{generations[i]}\"}} {info.GenerationInfo[i].SizeAfterBytes}\n");
+            text.Append(CultureInfo.InvariantCulture,
+                $"dotnet_gc_last_collection_heap_fragmentation_size_bytes{{gc_heap_generation=\"{generations[i]}\"}} {info.GenerationInfo[i].FragmentationAfterBytes}\n");
         }
 
         return text.ToString();

@@ -185,6 +185,7 @@ internal static class Markdown
         Row(md, "idle authenticated connections", r?.Connected, b?.Connected);
         Row(md, "connect time s", r?.ConnectSeconds, b?.ConnectSeconds);
         Row(md, "managed heap per connection, bytes", r?.HeapBytesPerConnection, b?.HeapBytesPerConnection);
+        Row(md, "live objects per connection (heap less free space), bytes", r?.LiveBytesPerConnection, b?.LiveBytesPerConnection);
         Row(md, "RSS per connection, bytes", r?.RssBytesPerConnection, b?.RssBytesPerConnection);
         md.AppendLine();
         foreach (var x in results.Where(x => x.Failed > 0))
