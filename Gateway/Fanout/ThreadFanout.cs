@@ -54,6 +54,9 @@ internal sealed partial class ThreadFanout
         return viewer;
     }
 
+    /// <summary>The viewer of a connection not yet disconnected, or null.</summary>
+    public Viewer? ViewerOf(string connectionId) => _viewers.GetValueOrDefault(connectionId);
+
     /// <summary>Makes the viewer watch a thread. The caller has checked that its user may.</summary>
     public async Task<JoinResult> Join(Viewer viewer, string threadId)
     {

@@ -23,7 +23,8 @@ internal sealed class AgentHub(
 {
     private string UserId => Context.UserIdentifier ?? throw new HubException("forbidden: the token has no subject.");
 
-    private Viewer Viewer => ViewerLifetimeManager.ViewerOf(Context);
+    /// <summary>This connection's viewer; a method that awaits takes it first, as the connection may close meanwhile.</summary>
+    private Viewer Viewer => fanout.ViewerOf(Context.ConnectionId) ?? throw new HubException("unavailable: the connection closed.");
 
     public override Task OnConnectedAsync()
     {
@@ -49,6 +50,7 @@ internal sealed class AgentHub(
     public async Task<ThreadStream[]> JoinThread(string threadId)
     {
         RequireId(threadId, "threadId");
+        var viewer = Viewer;
         var thread = grains.GetGrain<IThreadGrain>(threadId);
         if (!await thread.CanAccess(UserId))
         {
@@ -56,19 +58,19 @@ internal sealed class AgentHub(
         }
 
         var limit = quotas.Value.ThreadsPerConnection;
-        if (!Viewer.IsMember(threadId) && Viewer.ThreadCount >= limit)
+        if (!viewer.IsMember(threadId) && viewer.ThreadCount >= limit)
         {
             throw new HubException($"quota_exceeded: a connection may join at most {limit} threads at a time; leave one first.");
         }
 
-        switch (await fanout.Join(Viewer, threadId))
+        switch (await fanout.Join(viewer, threadId))
         {
             case JoinResult.ConnectionClosed:
                 throw new HubException("unavailable: the connection closed during the join.");
             case JoinResult.Joined when !await thread.CanAccess(UserId):
                 // Access was revoked while this join was subscribing, and the revocation reached this gateway before
                 // the connection was in the thread: leave again.
-                await fanout.Leave(Viewer, threadId);
+                await fanout.Leave(viewer, threadId);
                 throw Forbidden(threadId);
             case JoinResult.Joined:
                 resumes.Joined(UserId, threadId);

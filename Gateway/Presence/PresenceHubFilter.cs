@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
 using ReHome.Gateway.Fanout;
-using ReHome.Gateway.Hubs;
 
 namespace ReHome.Gateway.Presence;
 
@@ -9,7 +8,7 @@ namespace ReHome.Gateway.Presence;
 /// the hub's own methods: a successful <c>JoinThread</c> makes the connection a watcher (owed the current presence),
 /// <c>LeaveThread</c> and a disconnect end that.
 /// </summary>
-internal sealed class PresenceHubFilter(LocalWatchers watchers, PresenceRelay relay) : IHubFilter
+internal sealed class PresenceHubFilter(LocalWatchers watchers, PresenceRelay relay, ThreadFanout fanout) : IHubFilter
 {
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
@@ -19,8 +18,8 @@ internal sealed class PresenceHubFilter(LocalWatchers watchers, PresenceRelay re
             var connectionId = context.Context.ConnectionId;
             switch (context.HubMethodName)
             {
-                case HubContract.JoinThread:
-                    Joined(ViewerLifetimeManager.ViewerOf(context.Context), threadId);
+                case HubContract.JoinThread when fanout.ViewerOf(connectionId) is { } viewer:
+                    Joined(viewer, threadId);
                     break;
                 case HubContract.LeaveThread:
                     watchers.Left(connectionId, threadId);

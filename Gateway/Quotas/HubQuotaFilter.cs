@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
@@ -12,10 +13,14 @@ namespace ReHome.Gateway.Quotas;
 /// </summary>
 internal sealed class HubQuotaFilter : IHubFilter, IDisposable
 {
-    private const string CountedKey = "quota:counted";
-
     private readonly QuotaOptions _options;
     private readonly ConnectionCounts _connections;
+
+    /// <summary>
+    /// The connections counted in, by id, with their user: each is counted out once, whichever path ends it. Not a
+    /// flag in the connection's <c>Items</c>: that dictionary, allocated on first use, cost each connection ~600 bytes.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, string> _counted = new(StringComparer.Ordinal);
     private readonly PartitionedRateLimiter<string> _calls;
 
     public HubQuotaFilter(IOptions<QuotaOptions> options, ConnectionCounts connections)
@@ -33,7 +38,7 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
             throw ConnectionsExceeded(_options.ConnectionsPerUser);
         }
 
-        context.Context.Items[CountedKey] = true;
+        _counted[context.Context.ConnectionId] = userId;
         try
         {
             await next(context);
@@ -79,9 +84,9 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
 
     private void Release(HubCallerContext connection)
     {
-        if (connection.Items.Remove(CountedKey))
+        if (_counted.TryRemove(connection.ConnectionId, out var userId))
         {
-            _connections.Close(connection.UserIdentifier!);
+            _connections.Close(userId);
         }
     }
 }
