@@ -54,7 +54,7 @@ internal static class EdgeScenarios
                 var lines = new List<string>
                 {
                     string.Create(CultureInfo.InvariantCulture,
-                        $"gateway heap after a full GC: {soak.HeapBeforeBytes / 1048576.0:F1} MB after a {soak.WarmupSeconds} s warm-up, {soak.HeapAfterBytes / 1048576.0:F1} MB after the {soak.SoakSeconds} s soak ({soak.HeapChangePercent:+0.0;-0.0} %, {(soak.WithinTenPercent ? "within" : "NOT within")} 10 %); fresh process {soak.HeapFreshBytes / 1048576.0:F1} MB; each reading after {soak.SettleSeconds} s quiet"),
+                        $"gateway live heap after a full GC: {soak.HeapBeforeBytes / 1048576.0:F1} MB after a {soak.WarmupSeconds} s warm-up, {soak.HeapAfterBytes / 1048576.0:F1} MB after the {soak.SoakSeconds} s soak ({soak.HeapChangePercent:+0.0;-0.0} %, {(soak.WithinTenPercent ? "within" : "NOT within")} 10 %); fresh process {soak.HeapFreshBytes / 1048576.0:F1} MB; each reading after {soak.SettleSeconds} s quiet"),
                     string.Create(CultureInfo.InvariantCulture, $"gateway CPU during the soak {soak.GatewayCpuPercent} % of one core, peak RSS {soak.PeakRssBytes / 1048576.0:F0} MB"),
                     $"honest viewer: {soak.HonestViewerDetail}",
                     "answers: " + string.Join(", ", soak.Outcomes.Select(kv => $"{kv.Key} {kv.Value:N0}")),
