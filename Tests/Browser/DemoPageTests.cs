@@ -261,13 +261,11 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         var streamIds = new List<string>();
         for (var i = 1; i <= 25; i++)
         {
-            var streamId = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
-            await gateway.Producer.StreamTokenAsync(streamId, $"answer {i}");
-            await gateway.Producer.EndStreamAsync(streamId, $"answer {i}");
-            streamIds.Add(streamId);
+            streamIds.Add(await EndedStream(threadId, $"answer {i}"));
         }
 
         await demo.AssertTextBecomes("answer 25");
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the last answer is done");
 
         // What the client hands a watcher added now, without a rejoin.
         var listed = JsonSerializer.Deserialize<string[]>(await demo.Page.EvaluateAsync<string>("""
@@ -279,6 +277,68 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
             }
             """, threadId))!;
         Assert.Equal(streamIds.TakeLast(20).Order(), listed.Order());
+    }
+
+    [SkippableFact]
+    public async Task A_browser_clock_behind_the_servers_still_forgets_the_oldest_ended_streams_first()
+    {
+        var user = "browser-" + Guid.NewGuid().ToString("N");
+        var threadId = await gateway.NewThread(user);
+        var streamIds = new List<string>();
+        for (var i = 1; i <= 20; i++)
+        {
+            streamIds.Add(await EndedStream(threadId, $"answer {i}"));
+        }
+
+        // The page's clock runs an hour behind the server's; the join lists the 20 ended streams by the server's clock.
+        var page = await browser.NewPage();
+        try
+        {
+            page.Console += (_, message) => output.WriteLine($"[browser {message.Type}] {message.Text}");
+            await page.AddInitScriptAsync("""
+                const RealDate = Date;
+                window.Date = class extends RealDate {
+                  constructor(...args) { super(...(args.length ? args : [RealDate.now() - 3600000])); }
+                  static now() { return RealDate.now() - 3600000; }
+                };
+                """);
+            await page.ExposeFunctionAsync("mintToken", () => gateway.TokenFor(user));
+            await page.GotoAsync(new Uri(gateway.BaseAddress, "health").ToString());
+            await page.EvaluateAsync("""
+                async threadId => {
+                  const { ReHomeClient } = await import('/js/rehome.js');
+                  const client = window.client = new ReHomeClient({ accessTokenFactory: () => window.mintToken() });
+                  window.ended = [];
+                  client.watch(threadId, { onMessage: m => m.done && window.ended.push(m.streamId), onJoined: () => { window.joined = true; } });
+                  await client.start();
+                }
+                """, threadId);
+            await PageWait.For(page, "window.joined === true", "the page joins the thread", TimeSpan.FromSeconds(10));
+            for (var i = 21; i <= 25; i++)
+            {
+                streamIds.Add(await EndedStream(threadId, $"answer {i}"));
+            }
+
+            await PageWait.For(page, "window.ended.length === 5", "the page saw the five new streams end", TimeSpan.FromSeconds(10));
+            var listed = JsonSerializer.Deserialize<string[]>(await page.EvaluateAsync<string>("""
+                threadId => new Promise(resolve => {
+                  const watch = window.client.watch(threadId, { onMessage() {}, onJoined: streams => { watch.close(); resolve(JSON.stringify(streams.map(s => s.streamId))); } });
+                })
+                """, threadId))!;
+            Assert.Equal(streamIds.TakeLast(20).Order(), listed.Order());
+        }
+        finally
+        {
+            await page.CloseAsync();
+        }
+    }
+
+    private async Task<string> EndedStream(string threadId, string answer)
+    {
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
+        await gateway.Producer.StreamTokenAsync(streamId, answer);
+        await gateway.Producer.EndStreamAsync(streamId, answer);
+        return streamId;
     }
 
     private async Task StreamLines(string streamId, int from, int to)

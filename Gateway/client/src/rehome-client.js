@@ -232,7 +232,7 @@ export class ReHomeClient extends EventTarget {
     } else if (thread.refused) {
       queueMicrotask(() => watcher.onError?.(thread.refused));
     } else if (thread.joined && thread.streams) {
-      queueMicrotask(() => thread.watchers.has(watcher) && watcher.onJoined?.(thread.streams));
+      queueMicrotask(() => thread.watchers.has(watcher) && watcher.onJoined?.([...thread.streams]));
     }
 
     if (thread.presence) {
@@ -327,8 +327,9 @@ export class ReHomeClient extends EventTarget {
       if (attempt === thread.joins) {
         thread.joined = true;
         thread.streams = streams;
+        thread.oldestFirst = [...streams].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt)).map(s => s.streamId);
         thread.endedKept = Math.max(endedStreamsKept, streams.filter(s => s.done).length);
-        this.#each(thread, watcher => watcher.onJoined?.(streams));
+        this.#each(thread, watcher => watcher.onJoined?.([...streams]));
       }
     } catch (raw) {
       const error = HubError.from(raw);
@@ -559,19 +560,37 @@ function noteProgress(thread, message) {
       lastSequence: message.sequence,
       done: message.done,
       reason: message.done ? message.reason ?? null : null,
-      startedAt: new Date().toISOString(), // first seen here: newer than every stream the join listed
+      startedAt: firstSeenAt(streams),
     });
+    thread.oldestFirst.push(message.streamId);
   }
 
   if (message.done) {
-    forgetOldestEnded(streams, thread.endedKept);
+    forgetOldestEnded(thread);
   }
 }
 
-function forgetOldestEnded(streams, kept) {
-  const ended = streams.filter(s => s.done);
-  ended.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
-  for (const old of ended.slice(0, Math.max(0, ended.length - kept))) {
-    streams.splice(streams.indexOf(old), 1);
+/** Now, or just after the newest stream listed when the server's clock is ahead of this browser's. */
+function firstSeenAt(streams) {
+  const newest = Math.max(0, ...streams.map(s => Date.parse(s.startedAt) || 0));
+  return new Date(Math.max(Date.now(), newest + 1)).toISOString();
+}
+
+/**
+ * Drops the oldest ended streams past the thread's allowance: oldest by the server's start times for those the join
+ * listed, then in the order first seen, so that a browser clock unlike the server's cannot make a new one look old.
+ */
+function forgetOldestEnded(thread) {
+  const { streams, oldestFirst } = thread;
+  let excess = streams.filter(s => s.done).length - thread.endedKept;
+  for (let i = 0; excess > 0 && i < oldestFirst.length;) {
+    const index = streams.findIndex(s => s.streamId === oldestFirst[i]);
+    if (index >= 0 && streams[index].done) {
+      streams.splice(index, 1);
+      oldestFirst.splice(i, 1);
+      excess--;
+    } else {
+      i++;
+    }
   }
 }
