@@ -35,7 +35,7 @@ internal sealed class AgentHub(
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         // Only connections that opened get here: one refused as it opened is disconnected by ViewerLifetimeManager.
-        var threads = await fanout.Disconnect(Viewer);
+        var threads = fanout.ViewerOf(Context.ConnectionId) is { } viewer ? await fanout.Disconnect(viewer) : [];
         metrics.ConnectionClosed();
         if (exception is not null)
         {

@@ -19,6 +19,7 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
     /// <summary>
     /// The connections counted in, by id, with their user: each is counted out once, whichever path ends it. Not a
     /// flag in the connection's <c>Items</c>: that dictionary, allocated on first use, cost each connection ~600 bytes.
+    /// This table, like the rate limiter, needs the filter to be one instance: it is a singleton (HubSetup).
     /// </summary>
     private readonly ConcurrentDictionary<string, string> _counted = new(StringComparer.Ordinal);
     private readonly PartitionedRateLimiter<string> _calls;
