@@ -267,15 +267,7 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         await demo.AssertTextBecomes("answer 25");
         await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the last answer is done");
 
-        // What the client hands a watcher added now, without a rejoin.
-        var listed = JsonSerializer.Deserialize<string[]>(await demo.Page.EvaluateAsync<string>("""
-            async threadId => {
-              const client = await ReHome.sharedClient();
-              return await new Promise(resolve => {
-                const watch = client.watch(threadId, { onMessage() {}, onJoined: streams => { watch.close(); resolve(JSON.stringify(streams.map(s => s.streamId))); } });
-              });
-            }
-            """, threadId))!;
+        var listed = await StreamsHandedToANewWatcher(demo.Page, "await ReHome.sharedClient()", threadId);
         Assert.Equal(streamIds.TakeLast(20).Order(), listed.Order());
     }
 
@@ -320,11 +312,7 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
             }
 
             await PageWait.For(page, "window.ended.length === 5", "the page saw the five new streams end", TimeSpan.FromSeconds(10));
-            var listed = JsonSerializer.Deserialize<string[]>(await page.EvaluateAsync<string>("""
-                threadId => new Promise(resolve => {
-                  const watch = window.client.watch(threadId, { onMessage() {}, onJoined: streams => { watch.close(); resolve(JSON.stringify(streams.map(s => s.streamId))); } });
-                })
-                """, threadId))!;
+            var listed = await StreamsHandedToANewWatcher(page, "window.client", threadId);
             Assert.Equal(streamIds.TakeLast(20).Order(), listed.Order());
         }
         finally
@@ -332,6 +320,17 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
             await page.CloseAsync();
         }
     }
+
+    /// <summary>The stream ids the page's client hands a watcher added now to a thread it has joined, without a rejoin.</summary>
+    private static async Task<string[]> StreamsHandedToANewWatcher(IPage page, string client, string threadId) =>
+        JsonSerializer.Deserialize<string[]>(await page.EvaluateAsync<string>($$"""
+            async threadId => {
+              const client = {{client}};
+              return await new Promise(resolve => {
+                const watch = client.watch(threadId, { onMessage() {}, onJoined: streams => { watch.close(); resolve(JSON.stringify(streams.map(s => s.streamId))); } });
+              });
+            }
+            """, threadId))!;
 
     private async Task<string> EndedStream(string threadId, string answer)
     {
