@@ -327,7 +327,7 @@ export class ReHomeClient extends EventTarget {
       if (attempt === thread.joins) {
         thread.joined = true;
         thread.streams = streams;
-        thread.oldestFirst = [...streams].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt)).map(s => s.streamId);
+        thread.oldestFirst = idsOldestFirst(streams);
         thread.endedKept = Math.max(endedStreamsKept, streams.filter(s => s.done).length);
         this.#each(thread, watcher => watcher.onJoined?.([...streams]));
       }
@@ -568,6 +568,14 @@ function noteProgress(thread, message) {
   if (message.done) {
     forgetOldestEnded(thread);
   }
+}
+
+/**
+ * The listed streams' ids, oldest first. Date.parse keeps milliseconds, and streams started within one tie; the
+ * server lists each group newest first by its full-precision time, so reversed, a stable sort keeps ties in order.
+ */
+function idsOldestFirst(streams) {
+  return [...streams].reverse().sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt)).map(s => s.streamId);
 }
 
 /** Now, or just after the newest stream listed when the server's clock is ahead of this browser's. */
