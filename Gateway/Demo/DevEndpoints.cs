@@ -19,9 +19,24 @@ internal static class DevEndpoints
 
     public static bool Allowed(IConfiguration configuration) =>
         ClusterHosting.IsEmbedded(configuration)
-        && ListensOnLoopbackOnly(configuration["Urls"])
-        && ListensOnLoopbackOnly(configuration[$"{ReHome.Silo.MetricsOptions.Section}:Url"])
+        && ListensOnLoopbackOnly(configuration)
         && NamesLoopbackOnly(configuration["AllowedHosts"]);
+
+    /// <summary>
+    /// True when every address Kestrel would bind is on loopback: the <c>Kestrel:Endpoints</c> section's URLs when it
+    /// has any, which override the rest; otherwise <c>Urls</c>, or the <c>HTTP_PORTS</c> and <c>HTTPS_PORTS</c> the
+    /// .NET container images set, which bind every interface; and the metrics listener.
+    /// </summary>
+    public static bool ListensOnLoopbackOnly(IConfiguration configuration)
+    {
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => endpoint["Url"]).ToList();
+        var main = endpoints.Count > 0
+            ? endpoints.All(url => !string.IsNullOrWhiteSpace(url) && ListensOnLoopbackOnly(url))
+            : !string.IsNullOrWhiteSpace(configuration["Urls"])
+                ? ListensOnLoopbackOnly(configuration["Urls"])
+                : string.IsNullOrWhiteSpace(configuration["HTTP_PORTS"]) && string.IsNullOrWhiteSpace(configuration["HTTPS_PORTS"]);
+        return main && ListensOnLoopbackOnly(configuration[$"{ReHome.Silo.MetricsOptions.Section}:Url"]);
+    }
 
     /// <summary>
     /// Where the dev endpoints would exist, limits the accepted Host headers to loopback names unless
@@ -29,8 +44,7 @@ internal static class DevEndpoints
     /// </summary>
     public static void RestrictHosts(IConfiguration configuration)
     {
-        if (configuration["AllowedHosts"] is null or "*" && ClusterHosting.IsEmbedded(configuration)
-            && ListensOnLoopbackOnly(configuration["Urls"]) && ListensOnLoopbackOnly(configuration[$"{ReHome.Silo.MetricsOptions.Section}:Url"]))
+        if (configuration["AllowedHosts"] is null or "*" && ClusterHosting.IsEmbedded(configuration) && ListensOnLoopbackOnly(configuration))
         {
             configuration["AllowedHosts"] = LoopbackHosts;
         }
@@ -56,6 +70,8 @@ internal static class DevEndpoints
     public static RouteGroupBuilder MapDevEndpoints(this IEndpointRouteBuilder app)
     {
         var dev = app.MapGroup("/dev").WithTags("Development (embedded mode only)");
+        // Whatever the settings say about the listener, a caller from another machine finds nothing here.
+        dev.AddEndpointFilter(ReHome.Silo.LoopbackCallers.Only);
         dev.MapPost("/token", IssueToken);
         var signedIn = new Microsoft.AspNetCore.Authorization.AuthorizeAttribute { AuthenticationSchemes = BrowserTokens.Scheme };
         dev.AddEndpointFilter<Api.ReHomeProblemFilter>();

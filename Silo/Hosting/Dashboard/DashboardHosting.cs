@@ -38,6 +38,10 @@ public static partial class DashboardHosting
         {
             page.AddEndpointFilter(new DashboardBasicAuth(settings.Username, settings.Password!));
         }
+        else
+        {
+            page.AddEndpointFilter(LoopbackCallers.Only);
+        }
 
         LogOn(logger, DashboardSettings.Path, settings.HasPassword ? "HTTP Basic" : "none (embedded, loopback)");
         return app;
