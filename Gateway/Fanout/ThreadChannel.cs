@@ -51,6 +51,8 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         _revoked = revoked;
     }
 
+    public string ThreadId => _threadId;
+
     public bool IsSubscribed => _handle is not null;
 
     /// <summary>Queues presence for every viewer of the thread; not ordered with its tokens, so no gate.</summary>

@@ -25,7 +25,6 @@ public sealed class HostileTrafficTests(EdgeGatewayFixture gateway, ITestOutputH
         var tag = Guid.NewGuid().ToString("N")[..10];
         var churner = $"churner-{tag}";
         var churnThread = await gateway.NewThread(churner);
-        var baseline = FanoutState();
         var honestThread = await gateway.NewThread($"alice-{tag}");
         await using var honest = await Viewer.Connect(gateway, $"alice-{tag}");
         await honest.Join(honestThread);
@@ -55,10 +54,10 @@ public sealed class HostileTrafficTests(EdgeGatewayFixture gateway, ITestOutputH
         await Eventually.Get(
             async () => (
                 Counted: connections.Count(churner) + Enumerable.Range(0, 4).Sum(i => connections.Count($"mallory-{tag}-{i}")),
-                Fanout: FanoutState(),
+                Fanout: FanoutState(tag, [churnThread, honestThread]),
                 Activations: await Activations.WithKeyPrefix(gateway.Grains, $"probe-{tag}")),
-            state => state.Counted == 0 && state.Fanout == baseline && state.Activations == 0,
-            TimeSpan.FromSeconds(30), $"the gateway holds no state of the hostile traffic (viewers, memberships, subscriptions before: {baseline})");
+            state => state.Counted == 0 && state.Fanout == (0, 0, 0) && state.Activations == 0,
+            TimeSpan.FromSeconds(30), "the gateway holds no state of this test's traffic (viewers, memberships, subscriptions)");
         Assert.True(counts.All(c => c > 0), $"Every kind of traffic should have run: {string.Join(", ", counts)}");
     }
 
@@ -143,13 +142,16 @@ public sealed class HostileTrafficTests(EdgeGatewayFixture gateway, ITestOutputH
     }
 
     /// <summary>
-    /// This gateway's connections, their thread memberships and its thread subscriptions. Read from the gateway itself,
-    /// not from /metrics: the meters of every gateway the test process hosts add up there.
+    /// This test's viewers (every user it connects has <paramref name="tag"/> in its name), their thread memberships,
+    /// and this gateway's subscriptions to the test's threads. Only the test's own: other tests share the gateway, and
+    /// their disconnects finish after their clients are gone. Read from the gateway itself, not from /metrics: the meters
+    /// of every gateway the test process hosts add up there.
     /// </summary>
-    private (int Viewers, int Memberships, int Subscriptions) FanoutState()
+    private (int Viewers, int Memberships, int Subscriptions) FanoutState(string tag, string[] threads)
     {
         var fanout = gateway.Services.GetRequiredService<ThreadFanout>();
-        var viewers = fanout.Viewers.ToList();
-        return (viewers.Count, viewers.Sum(v => v.ThreadCount), fanout.Channels.Count());
+        var viewers = fanout.Viewers.Where(v => v.UserId?.Contains(tag, StringComparison.Ordinal) == true).ToList();
+        var channels = fanout.Channels.Count(c => threads.Contains(c.ThreadId) || c.ThreadId.Contains(tag, StringComparison.Ordinal));
+        return (viewers.Count, viewers.Sum(v => v.ThreadCount), channels);
     }
 }
