@@ -6,26 +6,27 @@ using ReHome.Tests.Infrastructure;
 namespace ReHome.Tests.Gateway;
 
 /// <summary>
-/// A gateway that checks its subscriptions every half second and never probes silent streams, so only
-/// registering again at the relay can bring a dropped thread back.
+/// A gateway whose periodic subscription check waits an hour and which never probes silent streams, so only
+/// registering again at the relay can bring a dropped thread back, and only when a test wakes the check
+/// (<see cref="ThreadFeedConsumer.CheckSoon"/>): what the relay dropped is then certain to have gone to no one.
 /// </summary>
-public sealed class FastCheckGatewayFixture : GatewayFixture
+public sealed class ManualCheckGatewayFixture : GatewayFixture
 {
     protected override Dictionary<string, string?> Settings => new()
     {
-        ["Gateway:SubscriptionCheckInterval"] = "00:00:00.5",
+        ["Gateway:SubscriptionCheckInterval"] = "01:00:00",
         ["Gateway:SilentStreamProbe"] = "01:00:00",
     };
 }
 
 [CollectionDefinition(Name)]
-public sealed class FastCheckGatewayCollection : ICollectionFixture<FastCheckGatewayFixture>
+public sealed class ManualCheckGatewayCollection : ICollectionFixture<ManualCheckGatewayFixture>
 {
-    public const string Name = "gateway with fast subscription checks";
+    public const string Name = "gateway whose subscription check runs when woken";
 }
 
-[Collection(FastCheckGatewayCollection.Name)]
-public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
+[Collection(ManualCheckGatewayCollection.Name)]
+public sealed class ResubscriptionTests(ManualCheckGatewayFixture gateway)
 {
     [Fact]
     public async Task A_relay_that_dropped_the_gateway_gets_the_thread_again_and_the_gap_is_filled()
@@ -45,7 +46,7 @@ public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
         // As a relay does with a gateway whose deliveries keep failing: it forgets it. Only the gateway's check of its
         // relays can bring the thread back.
         var relay = ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId);
-        await relay.Unsubscribe(gateway.Services.GetRequiredService<ThreadFeedConsumer>().Self, [ThreadStreams.For(threadId)]);
+        await relay.Unsubscribe(Consumer.Self, [ThreadStreams.For(threadId)]);
         Assert.Equal(0, await relay.SubscriberCount(ThreadStreams.For(threadId)));
 
         foreach (var token in sent[10..])
@@ -54,6 +55,7 @@ public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
         }
 
         await gateway.Producer.EndStreamAsync(streamId, string.Concat(sent));
+        Consumer.CheckSoon();
 
         var done = await viewer.WaitForDone(streamId, TimeSpan.FromSeconds(20));
         Assert.Equal(string.Concat(sent), done.FullResponse);
@@ -69,7 +71,7 @@ public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
         await using var viewer = await Viewer.Connect(gateway, "alice");
         await viewer.Join(threadId);
         var relay = ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId);
-        await relay.Unsubscribe(gateway.Services.GetRequiredService<ThreadFeedConsumer>().Self, [ThreadStreams.For(threadId)]);
+        await relay.Unsubscribe(Consumer.Self, [ThreadStreams.For(threadId)]);
 
         // The whole stream goes to no one: no event of it reaches the gateway, and nothing probes it.
         var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
@@ -80,6 +82,8 @@ public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
         }
 
         await gateway.Producer.EndStreamAsync(streamId, string.Concat(sent));
+        Assert.Empty(viewer.Tokens(streamId));
+        Consumer.CheckSoon();
 
         var done = await viewer.WaitForDone(streamId, TimeSpan.FromSeconds(20));
         Assert.Equal(string.Concat(sent), done.FullResponse);
@@ -96,11 +100,15 @@ public sealed class ResubscriptionTests(FastCheckGatewayFixture gateway)
         bob.Connection.On<RevokedMessage>(HubContract.RevokedEvent, m => revoked.TrySetResult(m.ThreadId));
         await bob.Join(threadId);
         var relay = ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId);
-        await relay.Unsubscribe(gateway.Services.GetRequiredService<ThreadFeedConsumer>().Self, [ThreadStreams.For(threadId)]);
+        await relay.Unsubscribe(Consumer.Self, [ThreadStreams.For(threadId)]);
 
         // The access change's event goes to no one.
         await gateway.Grains.GetGrain<IThreadGrain>(threadId).Configure(new ThreadAccess(null, null, "alice", []));
+        Assert.False(revoked.Task.IsCompleted);
+        Consumer.CheckSoon();
 
         Assert.Equal(threadId, await revoked.Task.WaitAsync(TimeSpan.FromSeconds(20)));
     }
+
+    private ThreadFeedConsumer Consumer => gateway.Services.GetRequiredService<ThreadFeedConsumer>();
 }
