@@ -14,7 +14,7 @@ public sealed class TokenExpiryTests(GatewayFixture gateway, ITestOutputHelper o
     /// The gateway checks expiry every second; the rest is slack for a loaded machine. What this guards against, a
     /// connection outliving its token, never closes at all.
     /// </summary>
-    private static readonly TimeSpan ExpiryBound = TimeSpan.FromSeconds(6);
+    internal static readonly TimeSpan ExpiryBound = TimeSpan.FromSeconds(6);
 
     [Fact]
     public async Task An_open_connection_stops_receiving_within_seconds_of_its_tokens_exp()

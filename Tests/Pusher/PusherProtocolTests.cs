@@ -58,9 +58,10 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     [Fact]
     public async Task A_silent_client_is_pinged_after_the_activity_timeout_and_closed_with_4201_when_it_stays_silent()
     {
+        // Taken before connecting: the server's silence starts when the socket opens, before the client has read its welcome.
+        var opened = DateTime.UtcNow;
         var (socket, _) = await RawPusherSocket.Open(gateway);
         await using var _ = socket;
-        var opened = DateTime.UtcNow;
 
         var ping = await socket.Receive(TimeSpan.FromSeconds(10));
         Assert.Equal("pusher:ping", ping.GetProperty("event").GetString());
