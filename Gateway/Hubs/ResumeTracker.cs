@@ -8,18 +8,37 @@ namespace ReHome.Gateway.Hubs;
 /// </summary>
 internal sealed class ResumeTracker(GatewayMetrics metrics, TimeProvider time)
 {
-    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    internal static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
     private readonly ConcurrentDictionary<(string User, string Thread), DateTimeOffset> _departures = new();
+
+    /// <summary>Departures oldest first, so each is forgotten once: a burst of disconnects costs what it adds.</summary>
+    private readonly Queue<(string User, string Thread, DateTimeOffset At)> _byAge = new();
+
+    /// <summary>Departures not yet forgotten, joined again or not.</summary>
+    internal int Held
+    {
+        get
+        {
+            lock (_byAge)
+            {
+                return _byAge.Count;
+            }
+        }
+    }
 
     public void Departed(string userId, string threadId)
     {
         var now = time.GetUtcNow();
         _departures[(userId, threadId)] = now;
-        if (_departures.Count > 10_000)
+        lock (_byAge)
         {
-            foreach (var old in _departures.Where(d => now - d.Value > Window))
+            _byAge.Enqueue((userId, threadId, now));
+            while (_byAge.TryPeek(out var oldest) && now - oldest.At > Window)
             {
-                _departures.TryRemove(old);
+                _byAge.Dequeue();
+                // Only if not departed again since: then a newer entry stands for it.
+                _departures.TryRemove(KeyValuePair.Create((oldest.User, oldest.Thread), oldest.At));
             }
         }
     }
