@@ -28,6 +28,11 @@ public interface IStreamProducer
     /// Waits for this producer's queued tokens, then ends the stream. True when this call ended it, false when it
     /// had already ended.
     /// </summary>
+    /// <remarks>
+    /// When it fails without the stream being over (retries ran out), the producer keeps the tokens the grain may not
+    /// have stored, so that calling it again resends any the grain lost before it ends the stream; to give up on the
+    /// stream instead, call <see cref="CancelAsync"/>.
+    /// </remarks>
     Task<bool> EndStreamAsync(string streamId, string? fullResponse = null, CancellationToken cancellationToken = default);
 
     /// <summary>Stops the stream on the server; watchers are told why. True when this call stopped it.</summary>

@@ -53,14 +53,21 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
             TextRules.EnsureWellFormed(fullResponse, "fullResponse");
         }
 
+        bool ended;
         try
         {
-            return await Stream(streamId).End(fullResponse, cancellationToken);
+            ended = await Stream(streamId).End(fullResponse, cancellationToken);
         }
-        finally
+        catch (Exception ex) when (ex is StreamEndedException or StreamCancelledException or StreamNotFoundException)
         {
             _streams.TryRemove(streamId, out _);
+            throw;
         }
+
+        // Only now: a failed End keeps the stream's unstored tokens for the caller's next try, which must resend any
+        // the grain lost (its silo died) rather than end the stream short of what viewers were shown.
+        _streams.TryRemove(streamId, out _);
+        return ended;
     }
 
     public async Task<bool> CancelAsync(string streamId, string reason, CancellationToken cancellationToken = default)

@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using ReHome.Producer;
 
 namespace ReHome.Tests.Producer;
@@ -84,6 +86,31 @@ public sealed class ResendTests
         Assert.Empty(grain.Stored);
     }
 
+    [Fact]
+    public async Task An_end_that_failed_keeps_the_tokens_so_the_next_try_resends_what_the_grain_lost()
+    {
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: []);
+        var producer = new StreamProducer(new OneStreamGrain(grain), Options.Create(new StreamProducerOptions
+        {
+            RetryTimeout = TimeSpan.FromMilliseconds(200),
+            FirstRetryDelay = TimeSpan.FromMilliseconds(1),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(5),
+        }), Metrics, NullLogger<StreamProducer>.Instance);
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Equal(i, await producer.StreamTokenAsync("s", $"t{i} "));
+        }
+
+        // Storage does not answer for longer than the retries last, and the grain's silo dies meanwhile.
+        grain.FailingEnds = int.MaxValue;
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => producer.EndStreamAsync("s"));
+        grain.FailingEnds = 0;
+        grain.Forget();
+
+        Assert.True(await producer.EndStreamAsync("s"));
+        Assert.Equal(["t1 ", "t2 ", "t3 "], grain.Stored);
+    }
+
     /// <summary>
     /// <see cref="IStreamGrain.AppendMany"/>'s contract in memory: resent tokens with the same text are skipped, a
     /// number past the next one is a gap naming the next expected number.
@@ -139,8 +166,17 @@ public sealed class ResendTests
             return ValueTask.FromResult(new AppendAck(Stored.Count, Durable ? Stored.Count : 0));
         }
 
+        /// <summary>Ends that fail as if storage did not answer, before any succeeds.</summary>
+        public int FailingEnds { get; set; }
+
         public Task<bool> End(string? fullResponse, long? expectedLastSequence = null)
         {
+            if (FailingEnds > 0)
+            {
+                FailingEnds--;
+                throw new StorageUnavailableException("Storage did not answer.", null);
+            }
+
             if (expectedLastSequence > Stored.Count)
             {
                 throw new SequenceGapException("s", Stored.Count + 1, expectedLastSequence.Value + 1);
@@ -161,6 +197,59 @@ public sealed class ResendTests
 
         public ValueTask<StreamInfo> GetInfo() => throw new NotSupportedException();
 
-        public Task<StreamInfo> GetPosition() => throw new NotSupportedException();
+        public Task<StreamInfo> GetPosition() =>
+            Task.FromResult(new StreamInfo("s", "t", "r", Stored.Count, Ended, null, null, DateTimeOffset.UnixEpoch, null));
+
+        /// <summary>Forgets what it held, as a grain reactivated after its silo died before a checkpoint.</summary>
+        public void Forget()
+        {
+            Stored.Clear();
+            Forgotten++;
+        }
+    }
+
+    /// <summary>A grain factory with one stream grain in it, for the producer above it.</summary>
+    private sealed class OneStreamGrain(IStreamGrain grain) : IGrainFactory
+    {
+        public TGrainInterface GetGrain<TGrainInterface>(string primaryKey, string? grainClassNamePrefix = null)
+            where TGrainInterface : IGrainWithStringKey => (TGrainInterface)grain;
+
+        public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string? grainClassNamePrefix = null)
+            where TGrainInterface : IGrainWithGuidKey => throw new NotSupportedException();
+
+        public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string? grainClassNamePrefix = null)
+            where TGrainInterface : IGrainWithIntegerKey => throw new NotSupportedException();
+
+        public TGrainInterface GetGrain<TGrainInterface>(Guid primaryKey, string keyExtension, string? grainClassNamePrefix = null)
+            where TGrainInterface : IGrainWithGuidCompoundKey => throw new NotSupportedException();
+
+        public TGrainInterface GetGrain<TGrainInterface>(long primaryKey, string keyExtension, string? grainClassNamePrefix = null)
+            where TGrainInterface : IGrainWithIntegerCompoundKey => throw new NotSupportedException();
+
+        public TGrainObserverInterface CreateObjectReference<TGrainObserverInterface>(IGrainObserver obj)
+            where TGrainObserverInterface : IGrainObserver => throw new NotSupportedException();
+
+        public void DeleteObjectReference<TGrainObserverInterface>(IGrainObserver obj)
+            where TGrainObserverInterface : IGrainObserver => throw new NotSupportedException();
+
+        public IGrain GetGrain(Type grainInterfaceType, Guid grainPrimaryKey) => throw new NotSupportedException();
+
+        public IGrain GetGrain(Type grainInterfaceType, long grainPrimaryKey) => throw new NotSupportedException();
+
+        public IGrain GetGrain(Type grainInterfaceType, string grainPrimaryKey) => throw new NotSupportedException();
+
+        public IGrain GetGrain(Type grainInterfaceType, Guid grainPrimaryKey, string keyExtension) => throw new NotSupportedException();
+
+        public IGrain GetGrain(Type grainInterfaceType, long grainPrimaryKey, string keyExtension) => throw new NotSupportedException();
+
+        public TGrainInterface GetGrain<TGrainInterface>(GrainId grainId) where TGrainInterface : IAddressable => throw new NotSupportedException();
+
+        public IAddressable GetGrain(GrainId grainId) => throw new NotSupportedException();
+
+        public IAddressable GetGrain(GrainId grainId, GrainInterfaceType interfaceType) => throw new NotSupportedException();
+
+        public IAddressable GetGrain(Type interfaceType, IdSpan grainKey, string grainClassNamePrefix) => throw new NotSupportedException();
+
+        public IAddressable GetGrain(Type interfaceType, IdSpan grainKey) => throw new NotSupportedException();
     }
 }
