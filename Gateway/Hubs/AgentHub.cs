@@ -54,6 +54,12 @@ internal sealed class AgentHub(
         var thread = grains.GetGrain<IThreadGrain>(threadId);
         if (!await thread.CanAccess(UserId))
         {
+            // Still a member only if this gateway missed the revocation (or a join's check below failed): leave now.
+            if (viewer.IsMember(threadId))
+            {
+                await fanout.Leave(viewer, threadId);
+            }
+
             throw Forbidden(threadId);
         }
 
@@ -67,10 +73,7 @@ internal sealed class AgentHub(
         {
             case JoinResult.ConnectionClosed:
                 throw new HubException("unavailable: the connection closed during the join.");
-            case JoinResult.Joined when !await thread.CanAccess(UserId):
-                // Access was revoked while this join was subscribing, and the revocation reached this gateway before
-                // the connection was in the thread: leave again.
-                await fanout.Leave(viewer, threadId);
+            case JoinResult.Joined when !await StillAllowed(viewer, thread, threadId):
                 throw Forbidden(threadId);
             case JoinResult.Joined:
                 resumes.Joined(UserId, threadId);
@@ -79,6 +82,32 @@ internal sealed class AgentHub(
 
         var streams = await thread.GetStreams();
         return [.. streams.Select(ThreadStream.From)];
+    }
+
+    /// <summary>
+    /// Access checked again once the join has subscribed: a revocation that reached this gateway before the connection
+    /// was in the thread has passed it by. Unless the check confirms access, the connection leaves again, also when
+    /// the check itself fails.
+    /// </summary>
+    private async Task<bool> StillAllowed(Viewer viewer, IThreadGrain thread, string threadId)
+    {
+        bool allowed;
+        try
+        {
+            allowed = await thread.CanAccess(UserId);
+        }
+        catch
+        {
+            await fanout.Leave(viewer, threadId);
+            throw;
+        }
+
+        if (!allowed)
+        {
+            await fanout.Leave(viewer, threadId);
+        }
+
+        return allowed;
     }
 
     public async Task LeaveThread(string threadId)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using ReHome.Feed;
@@ -108,6 +109,24 @@ public sealed class ResubscriptionTests(ManualCheckGatewayFixture gateway)
         Consumer.CheckSoon();
 
         Assert.Equal(threadId, await revoked.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task A_rejoin_refused_after_a_revocation_this_gateway_missed_takes_the_connection_out_of_the_thread()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        await using var bob = await Viewer.Connect(gateway, "bob");
+        await bob.Join(threadId);
+        var relay = ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId);
+        await relay.Unsubscribe(Consumer.Self, [ThreadStreams.For(threadId)]);
+        await gateway.Grains.GetGrain<IThreadGrain>(threadId).Configure(new ThreadAccess(null, null, "alice", []));
+        var fanout = gateway.Services.GetRequiredService<ReHome.Gateway.Fanout.ThreadFanout>();
+        Assert.True(fanout.ViewerOf(bob.Connection.ConnectionId!)!.IsMember(threadId));
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => bob.Join(threadId));
+
+        Assert.StartsWith("forbidden", Viewer.ServerMessage(refused));
+        Assert.False(fanout.ViewerOf(bob.Connection.ConnectionId!)!.IsMember(threadId));
     }
 
     private ThreadFeedConsumer Consumer => gateway.Services.GetRequiredService<ThreadFeedConsumer>();
