@@ -253,6 +253,30 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
     }
 
     [SkippableFact]
+    public async Task An_element_joining_two_open_answers_follows_the_newer_and_a_token_of_the_older_does_not_take_it_over()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var threadId = await demo.ThreadId();
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 1, because: "the page's join subscribes the gateway to the thread");
+        var older = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
+        await gateway.Producer.StreamTokenAsync(older, "older");
+        await demo.AssertTextBecomes("older");
+        var newer = await gateway.Producer.StartStreamAsync(threadId, NewRunId());
+        await gateway.Producer.StreamTokenAsync(newer, "newer");
+        await demo.AssertTextBecomes("newer");
+
+        // As a page reloaded while two answers run: the new element is handed both open streams and shows the newer.
+        await demo.Page.EvaluateAsync("threadId => { const e = document.createElement('rehome-ai-response'); e.id = 'second'; e.setAttribute('thread-id', threadId); document.body.append(e); }", threadId);
+        await demo.WaitFor("document.getElementById('second').text === 'newer'", "the new element shows the newer answer");
+        await gateway.Producer.StreamTokenAsync(older, " goes on");
+        await gateway.Producer.StreamTokenAsync(newer, " goes on");
+
+        await demo.WaitFor("document.getElementById('second').text === 'newer goes on'", "the new element stays on the newer answer");
+        await gateway.Producer.EndStreamAsync(older);
+        await gateway.Producer.EndStreamAsync(newer);
+    }
+
+    [SkippableFact]
     public async Task A_joined_thread_keeps_as_many_ended_streams_as_the_server_lists_and_not_every_one_it_saw()
     {
         await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);

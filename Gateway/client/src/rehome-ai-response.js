@@ -190,11 +190,19 @@ export class ReHomeAiResponse extends HTMLElement {
     const wanted = this.getAttribute('stream-id');
     const listed = wanted ? streams.find(s => s.streamId === wanted) : pickLive(streams);
     const streamId = wanted ?? listed?.streamId;
+    const seenBefore = this.#seen.has(streamId);
+    if (!wanted) {
+      // Every stream the join lists is known now: a later message of an older one must not take the view over.
+      for (const stream of streams) {
+        this.#seen.add(stream.streamId);
+      }
+    }
+
     if (!streamId) {
       return;
     }
 
-    if (streamId === this.#streamId || (!wanted && this.#seen.has(streamId))) {
+    if (streamId === this.#streamId || (!wanted && seenBefore)) {
       this.#follower?.resync(); // a rejoin after a reconnect: fetch what was missed
     } else {
       // A listed stream with tokens or an end has history to load; an empty open one has none yet.
