@@ -175,6 +175,12 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
             throw new InvalidRequestException("tokens", "tokens must not be null.");
         }
 
+        if (tokens.Length == 0)
+        {
+            // An empty call would be answered with a range that ends before it starts.
+            throw new InvalidRequestException("tokens", "tokens must hold at least one token.");
+        }
+
         var maxBatch = Math.Min(_options.MaxTokensPerAppend, _options.TokenBurst);
         if (tokens.Length > maxBatch)
         {

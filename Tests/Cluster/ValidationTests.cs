@@ -113,6 +113,7 @@ public sealed class ValidationTests(ClusterFixture fixture)
 
         Assert.Equal("firstSequence", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.AppendMany(-1, ["a"]).AsTask())).Field);
         Assert.Equal("tokens", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.AppendMany(1, null!).AsTask())).Field);
+        Assert.Equal("tokens", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.AppendMany(1, []).AsTask())).Field);
         Assert.Equal("tokens", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.AppendMany(1, new string[1001]).AsTask())).Field);
         Assert.Equal("afterSequence", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.GetTokens(-1).AsTask())).Field);
         Assert.Equal("reason", (await Assert.ThrowsAsync<InvalidRequestException>(() => grain.Cancel(null!))).Field);

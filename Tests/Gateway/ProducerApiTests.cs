@@ -90,6 +90,8 @@ public sealed class ProducerApiTests(GatewayFixture gateway)
     [InlineData("""{}""", "token")]
     [InlineData("""{"token":"a","tokens":["b"]}""", "token")]
     [InlineData("""{"tokens":["ok",null]}""", "tokens[1]")]
+    [InlineData("""{"tokens":[]}""", "tokens")]
+    [InlineData("""{"tokens":[],"sequence":1}""", "tokens")]
     [InlineData("""{"token":"ab\ud800"}""", "token")]
     [InlineData("""{"token":"a","sequence":0}""", "sequence")]
     public async Task Bad_tokens_are_400_naming_the_field_and_store_nothing(string body, string field)
