@@ -20,7 +20,9 @@ public interface IStreamProducer
     /// <remarks>
     /// Cancelling stops the wait, not the send: a queued token still gets its number. When retries run out the call
     /// fails, but the token keeps its place and is resent before the next one if the grain lacks it, so do not send
-    /// it again.
+    /// it again. A producer that did not start the stream (a restarted backend) goes on after what the cluster stored,
+    /// unless the stream was interrupted by a silo failure (<see cref="StreamInterruptedException"/>): viewers may hold
+    /// tokens past that point which this producer does not have, so it may only cancel the stream.
     /// </remarks>
     Task<long> StreamTokenAsync(string streamId, string token, CancellationToken cancellationToken = default);
 

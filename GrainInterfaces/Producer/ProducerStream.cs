@@ -187,12 +187,20 @@ internal sealed class ProducerStream
         _unstored.RemoveRange(0, stored);
     }
 
-    /// <summary>A producer that did not start the stream learns where it stands before its first send.</summary>
+    /// <summary>
+    /// A producer that did not start the stream learns where it stands before its first send. It cannot go on from an
+    /// interrupted stream: viewers may hold tokens past the stored head that it does not have.
+    /// </summary>
     private async Task EnsurePosition()
     {
         if (_lastSequence < 0)
         {
             var info = await _retry.Run("GetPosition", () => _grain.GetPosition().WaitAsync(_attemptTimeout), Retry.IsTransientOrStorage, CancellationToken.None);
+            if (info.Interrupted && !info.Done)
+            {
+                throw new StreamInterruptedException(info.StreamId, info.LastSequence);
+            }
+
             _lastSequence = info.LastSequence;
         }
     }

@@ -227,11 +227,9 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
             TakeTokenRate(fresh.Length);
             await EnsureUnsettled();
             Apply(next, tokens.AsSpan(overlap));
-        }
-
-        if (indexed)
-        {
-            // The producer has stated where the stream stands, so numbering is safe again.
+            // Only an indexed append gets here on an interrupted stream: its producer has numbered tokens past the head
+            // itself, so numbering is safe again. A resend wholly below the head (a late retry) says nothing about what
+            // viewers were shown past it, so it does not get here.
             _interrupted = false;
         }
 
@@ -427,7 +425,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
 
     private StreamInfo Info() => new(
         StreamId, _live.ThreadId, _live.RunId, _history.LastSequence, _live.Phase == StreamPhase.Ended,
-        _live.Reason, _live.Detail, _live.StartedAt, _live.EndedAt);
+        _live.Reason, _live.Detail, _live.StartedAt, _live.EndedAt, _interrupted);
 
     private ThreadEventPublisher CreatePublisher() => new(_live.ThreadId, _live.RunId, StreamId, _feeds, _time, _logger);
 

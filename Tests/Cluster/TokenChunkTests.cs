@@ -45,7 +45,7 @@ public sealed class TokenChunkTests(ClusterFixture fixture)
         var old = Tokens(Chunk + 44);
         var (text, lengths) = Pack(old);
         var stored = await fixture.ReadStoredStream(streamId);
-        await WriteStored(streamId, new StreamState
+        await fixture.WriteStoredStream(streamId, new StreamState
         {
             // The shape a stream had before chunks: the whole window in TokenText, no chunk fields.
             Phase = StreamPhase.Open,
@@ -92,13 +92,5 @@ public sealed class TokenChunkTests(ClusterFixture fixture)
         var record = new GrainState<StreamTokenChunk>();
         await Storage.ReadStateAsync($"stream.chunk.{index}", IdOf(streamId), record);
         return record.RecordExists ? PackedTokens.Unpack(record.State!.Text, record.State.Lengths) : null;
-    }
-
-    private async Task WriteStored(string streamId, StreamState state)
-    {
-        var record = new GrainState<StreamState>();
-        await Storage.ReadStateAsync("stream", IdOf(streamId), record);
-        record.State = state;
-        await Storage.WriteStateAsync("stream", IdOf(streamId), record);
     }
 }

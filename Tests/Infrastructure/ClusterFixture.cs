@@ -72,6 +72,17 @@ public class ClusterFixture : IAsyncLifetime
         return (state.RecordExists, state.State ?? new StreamState());
     }
 
+    /// <summary>Writes a stream's state straight to grain storage, as a crash or an older release may have left it.</summary>
+    public async Task WriteStoredStream(string streamId, StreamState state)
+    {
+        var storage = Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
+        var record = new GrainState<StreamState>();
+        var grainId = Client.GetGrain<IStreamGrain>(streamId).GetGrainId();
+        await storage.ReadStateAsync("stream", grainId, record);
+        record.State = state;
+        await storage.WriteStateAsync("stream", grainId, record);
+    }
+
     /// <summary>Reads a stream's tombstone straight from grain storage.</summary>
     public async Task<(bool RecordExists, StreamTombstone Tombstone)> ReadStoredTombstone(string streamId)
     {

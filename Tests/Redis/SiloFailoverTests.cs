@@ -79,9 +79,11 @@ public sealed class SiloFailoverTests(FailoverClusterFixture fixture)
         var stored = interrupted.StoredThrough;
         await Assert.ThrowsAsync<StreamInterruptedException>(() => raw.End("r1 r2", expectedLastSequence: null));
         Assert.InRange(stored, 0, 5);
-        await raw.AppendMany(stored + 1, rawTokens[(int)stored..]);
-        Assert.Equal(6, await raw.Append("r6 "));
-        Assert.Equal(rawTokens.Append("r6 "), (await raw.GetTokens(0)).Tokens);
+        // A producer taking over cannot know what viewers were shown past the stored head: it is refused too.
+        await Assert.ThrowsAsync<StreamInterruptedException>(() => fixture.Producer.StreamTokenAsync(raw.GetPrimaryKeyString(), "other "));
+        await raw.AppendMany(stored + 1, [.. rawTokens[(int)stored..], "r6 "]);
+        Assert.Equal(7, await raw.Append("r7 "));
+        Assert.Equal(rawTokens.Append("r6 ").Append("r7 "), (await raw.GetTokens(0)).Tokens);
 
         // No number was ever seen with two different texts, by anyone watching.
         var seen = watcher.Events.OfType<TokensAppended>()

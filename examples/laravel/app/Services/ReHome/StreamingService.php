@@ -213,8 +213,15 @@ final class StreamingService
     private function &stream(string $streamId): array
     {
         if (!isset($this->streams[$streamId])) {
-            // A stream this process did not start (a retried job): continue after what the cluster holds.
+            // A stream this process did not start (a retried job): continue after what the cluster holds, unless a
+            // silo failure interrupted it: viewers may hold tokens past that point which this process does not have.
             $info = $this->request('GET', '/api/v1/streams/' . rawurlencode($streamId));
+            if (($info['interrupted'] ?? false) && !$info['done']) {
+                throw new StreamInterruptedException(
+                    "Stream '{$streamId}' was interrupted by a silo failure after sequence {$info['lastSequence']}; only its first producer can go on, so cancel it.",
+                    'stream_interrupted', 409, ['storedThrough' => $info['lastSequence']]);
+            }
+
             $this->streams[$streamId] = ['next' => (int)$info['lastSequence'] + 1, 'held' => [], 'unsent' => [], 'ended' => (bool)$info['done']];
         }
 
