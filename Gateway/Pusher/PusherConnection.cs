@@ -322,7 +322,11 @@ internal sealed partial class PusherConnection
         {
             _transport.Forget(threadId);
             LogJoinFailed(ex, threadId);
-            Send(PusherFrames.SubscriptionError(channel, "Unavailable", "The cluster did not answer; subscribe again.", 503));
+            // pusher-js keeps a channel refused by the server pending and never sends its subscribe again on this
+            // socket. So after the error (for the app's error handlers), close: it reconnects after backing off and
+            // subscribes every channel again, this one too.
+            Send(PusherFrames.SubscriptionError(channel, "Unavailable", "The cluster did not answer; reconnecting.", 503));
+            Close(PusherCloseCodes.OverCapacity, "The cluster did not answer a subscription; reconnect and subscribe again.", abandonQueue: false);
             return;
         }
 
