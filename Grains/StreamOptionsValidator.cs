@@ -16,12 +16,22 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) 
     /// <summary>The longest tombstone retention: a grain timer cannot wait much longer (about 49 days).</summary>
     public static readonly TimeSpan MaxTombstoneRetention = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// The longest wait a setting that times a timer or a reminder may ask for: .NET timers and Orleans reminders
+    /// refuse more than about 49 days, and a refused reminder or timer would only be logged.
+    /// </summary>
+    public static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(30);
+
     public ValidateOptionsResult Validate(string? name, StreamOptions options)
     {
         var failures = new List<string>();
         var minimum = reminders.Value.MinimumReminderPeriod;
         AtLeastMinimum(nameof(StreamOptions.HygieneReminderPeriod), options.HygieneReminderPeriod, "the streams of a silo that died would never expire");
         AtLeastMinimum(nameof(StreamOptions.RetentionCheckPeriod), options.RetentionCheckPeriod, "threads and runs would never be deleted");
+        AtMostTimerWait(nameof(StreamOptions.HygieneReminderPeriod), options.HygieneReminderPeriod);
+        AtMostTimerWait(nameof(StreamOptions.RetentionCheckPeriod), options.RetentionCheckPeriod);
+        AtMostTimerWait(nameof(StreamOptions.StreamIdleTimeout), options.StreamIdleTimeout);
+        AtMostTimerWait(nameof(StreamOptions.CheckpointInterval), options.CheckpointInterval);
 
         Positive(nameof(StreamOptions.CheckpointInterval), options.CheckpointInterval, "write-behind would stop, and a crash could lose a stream back to its start");
         Positive(nameof(StreamOptions.StreamIdleTimeout), options.StreamIdleTimeout, "every stream would be ended as abandoned at once");
@@ -44,6 +54,16 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) 
             if (value <= TimeSpan.Zero)
             {
                 failures.Add($"{StreamOptions.Section}:{setting} is {value}; it must be positive, or {consequence}.");
+            }
+        }
+
+        void AtMostTimerWait(string setting, TimeSpan value)
+        {
+            if (value > MaxTimerWait)
+            {
+                failures.Add(
+                    $"{StreamOptions.Section}:{setting} is {value}; it times a timer or a reminder, which cannot wait longer than " +
+                    $"about 49 days, so it must be at most {MaxTimerWait.TotalDays:0} days.");
             }
         }
 

@@ -40,6 +40,21 @@ public sealed class StreamSettingsTests
         Assert.Contains($"{setting} is {TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture)}; it must be positive", error.Message);
     }
 
+    [Theory]
+    [InlineData("Streams:HygieneReminderPeriod")]
+    [InlineData("Streams:RetentionCheckPeriod")]
+    [InlineData("Streams:StreamIdleTimeout")]
+    [InlineData("Streams:CheckpointInterval")]
+    public async Task A_wait_longer_than_a_timer_or_reminder_can_take_stops_the_silo_from_starting_and_names_the_setting(string setting)
+    {
+        using var host = Silo((setting, "60.00:00:00"));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains($"{setting} is 60.00:00:00", error.Message);
+        Assert.Contains("must be at most 30 days", error.Message);
+    }
+
     [Fact]
     public void The_Orleans_minimum_itself_is_accepted()
     {
