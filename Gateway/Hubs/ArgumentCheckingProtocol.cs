@@ -46,6 +46,12 @@ internal sealed class ArgumentCheckingProtocol(IHubProtocol inner) : IHubProtoco
         {
             message = Refusable(failure, binder);
         }
+        else if (message is StreamInvocationMessage streaming)
+        {
+            // The hub has no streaming methods. SignalR would refuse this before any filter, untyped and uncounted.
+            message = new InvocationMessage(streaming.InvocationId, HubContract.LeaveThread,
+                [new InvalidInvocation(streaming.Target, $"{streaming.Target} is not a streaming method; send it as an invocation (type 1).")]);
+        }
 
         return true;
     }

@@ -53,6 +53,21 @@ public sealed class HubRefusalTests(GatewayFixture gateway)
         Assert.Equal("invalid_request: there is no hub method 'DropAllThreads'.", unknown);
     }
 
+    [Fact]
+    public async Task A_method_called_as_a_stream_is_invalid_request()
+    {
+        await using var viewer = await Viewer.Connect(gateway, "alice-" + Guid.NewGuid().ToString("N"));
+
+        var error = await Assert.ThrowsAsync<HubException>(async () =>
+        {
+            var items = await viewer.Connection.StreamAsChannelCoreAsync(HubContract.JoinThread, typeof(object), ["t-1"]);
+            await items.ReadAllAsync().ToListAsync();
+        });
+
+        Assert.Equal("invalid_request: JoinThread is not a streaming method; send it as an invocation (type 1).", Viewer.ServerMessage(error));
+        Assert.StartsWith("forbidden", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => viewer.Join("t-none-" + Guid.NewGuid().ToString("N")))));
+    }
+
     [Theory]
     [InlineData(long.MaxValue)]
     [InlineData(Sequences.Max + 1)]
