@@ -13,7 +13,7 @@ public static class NpmSignalRClient
 {
     public static async Task<JsonElement> Run(GatewayFixture gateway, string script, IReadOnlyDictionary<string, string>? env = null, TimeSpan? timeout = null)
     {
-        var node = new[] { "/usr/bin/node", "/usr/local/bin/node" }.FirstOrDefault(File.Exists);
+        var node = Executables.Which("node");
         if (node is null)
         {
             if (RedisServer.IsCi)

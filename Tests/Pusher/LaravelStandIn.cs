@@ -35,8 +35,8 @@ public sealed class LaravelStandIn : IAsyncDisposable
 
     public static async Task<LaravelStandIn> Start(string appKey, string appSecret)
     {
-        var missing = Which("php") is null ? "php-cli is not installed (apt-get install php-cli php-curl)"
-            : Which("node") is null ? "node is not installed (apt-get install nodejs npm)"
+        var missing = Executables.Which("php") is null ? "php-cli is not installed (apt-get install php-cli php-curl)"
+            : Executables.Which("node") is null ? "node is not installed (apt-get install nodejs npm)"
             : !Directory.Exists(Path.Combine(NodeModules, "laravel-echo")) ? "the test-only npm packages are not installed (npm ci --prefix Tests/Pusher/js)"
             : null;
         if (missing is not null)
@@ -117,8 +117,4 @@ public sealed class LaravelStandIn : IAsyncDisposable
             }
         }
     }
-
-    public static string? Which(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 }
