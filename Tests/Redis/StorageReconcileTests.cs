@@ -95,13 +95,32 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
         var (streamId, grain) = await StreamStored("a", "b");
 
-        // A duplicate activation took 3 and 4 from the stream's first producer and stored them; this one holds 2.
-        await RewriteStored(streamId, state => WithTokens(state, ["a", "b", "c", "d"]));
+        // A duplicate activation took 3 and 4 from the stream's first producer, stored them and deactivated cleanly
+        // (settled: it handed out no number it did not store); this one holds 2.
+        await RewriteStored(streamId, state =>
+        {
+            state.Settled = true;
+            return WithTokens(state, ["a", "b", "c", "d"]);
+        });
 
         // A producer that did not start the stream (a restarted backend) asks where it stands, then goes on.
         Assert.Equal(5, await fixture.Producer.StreamTokenAsync(streamId, "e"));
         Assert.Equal(["a", "b", "c", "d", "e"], (await grain.GetTokens(0)).Tokens);
         Assert.Equal(5, (await grain.GetPosition()).LastSequence);
+    }
+
+    [SkippableFact]
+    public async Task A_producer_taking_over_a_stream_another_activation_left_unsettled_is_refused_as_interrupted()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (streamId, grain) = await StreamStored("a", "b");
+
+        // The duplicate activation stored 3 and 4 in a checkpoint, and may have handed out more before its silo died.
+        await RewriteStored(streamId, state => WithTokens(state, ["a", "b", "c", "d"]));
+
+        var refused = await Assert.ThrowsAsync<StreamInterruptedException>(() => fixture.Producer.StreamTokenAsync(streamId, "e"));
+        Assert.Equal(4, refused.StoredThrough);
+        Assert.Equal(["a", "b", "c", "d"], (await grain.GetTokens(0)).Tokens);
     }
 
     [SkippableFact]
