@@ -29,7 +29,10 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
         // A start that could not be stored is retried like a failover: it is safe (starting again is a no-op), and a
         // storage outage shorter than RetryTimeout should cost the producer a wait, not its answer.
         var info = await _retry.Run("Start", () => grain.Start(threadId, runId), Retry.IsTransientOrStorage, cancellationToken);
-        _streams.TryAdd(streamId, NewStream(grain, info.LastSequence));
+        // A start that finds the stream under way (a restarted backend starting it again) takes it over like any
+        // producer that did not start it: from the stored head, and not at all if a silo failure interrupted it.
+        var fresh = info.LastSequence == 0 && !info.Interrupted;
+        _streams.TryAdd(streamId, NewStream(grain, fresh ? 0 : -1));
         return streamId;
     }
 

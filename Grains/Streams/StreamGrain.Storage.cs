@@ -255,9 +255,11 @@ internal sealed partial class StreamGrain
 
     /// <summary>
     /// Reads the stored head; when another activation stored more than this one holds (a duplicate during a
-    /// failover), steps aside and throws the transient <see cref="InconsistentStateException"/>, so the caller's retry
-    /// reaches an activation that has read storage. A read that fails is <see cref="StorageUnavailableException"/>:
-    /// without storage's word the grain can confirm neither its position nor a gap.
+    /// failover), or changed whether the stream is settled (it began numbering past the head, or deactivated cleanly),
+    /// steps aside and throws the transient <see cref="InconsistentStateException"/>, so the caller's retry reaches an
+    /// activation that has read storage, and knows whether the stream is interrupted. A read that fails is
+    /// <see cref="StorageUnavailableException"/>: without storage's word the grain can confirm neither its position
+    /// nor a gap.
     /// </summary>
     private async Task StepAsideIfStoredAhead()
     {
@@ -271,7 +273,8 @@ internal sealed partial class StreamGrain
             throw new StorageUnavailableException($"Stream '{StreamId}' could not read its stored state to confirm its position.", ex);
         }
 
-        if (stored is { RecordExists: true, State: { } other } && (other.LastSequence > _history.LastSequence || other.Phase > _live.Phase))
+        if (stored is { RecordExists: true, State: { } other }
+            && (other.LastSequence > _history.LastSequence || other.Phase > _live.Phase || SettledByAnother(other)))
         {
             StepAside();
             throw new InconsistentStateException(
@@ -279,6 +282,14 @@ internal sealed partial class StreamGrain
                 $"this one holds {_history.LastSequence} and is stepping aside. Retry.");
         }
     }
+
+    /// <summary>
+    /// Another activation changed whether the open stream is settled since this one last stored or read it: it began
+    /// numbering past the stored head, or deactivated cleanly. Only when none of this activation's own writes can still
+    /// land, since those change the flag too.
+    /// </summary>
+    private bool SettledByAnother(StreamState stored) =>
+        stored.Phase == StreamPhase.Open && stored.Settled != _storedSettled && _writes.IsCompleted && !_storedVersionUnknown;
 
     /// <summary>Another activation wrote this grain's state (a duplicate during a failover): let a fresh activation read the truth.</summary>
     private void StepAside()

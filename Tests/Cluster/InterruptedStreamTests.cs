@@ -49,6 +49,50 @@ public sealed class InterruptedStreamTests(ClusterFixture fixture)
         Assert.Equal(["t1 ", "t2 ", "t3 ", "t4 ", "t5 ", "t6 "], (await grain.GetTokens(0)).Tokens);
     }
 
+    [Fact]
+    public async Task An_activation_that_read_the_stream_unsettled_goes_on_once_storage_says_another_one_settled_it()
+    {
+        // This activation read a checkpoint while a duplicate was still alive; the duplicate then deactivated
+        // cleanly at the same head, having numbered nothing past it.
+        var (_, _, streamId, grain) = await Interrupted(["t1 ", "t2 ", "t3 "], []);
+        Assert.True((await grain.GetInfo()).Interrupted);
+        var (_, state) = await fixture.ReadStoredStream(streamId);
+        state.Settled = true;
+        await fixture.WriteStoredStream(streamId, state);
+
+        Assert.Equal(4, await fixture.Producer.StreamTokenAsync(streamId, "t4 "));
+        Assert.Equal(["t1 ", "t2 ", "t3 ", "t4 "], (await grain.GetTokens(0)).Tokens);
+    }
+
+    [Fact]
+    public async Task An_activation_that_read_the_stream_settled_refuses_a_takeover_once_storage_says_another_one_numbered_past_it()
+    {
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["t1 ", "t2 ", "t3 "]);
+        await fixture.Cluster.DeactivateAsync(grain);
+        Assert.False((await grain.GetInfo()).Interrupted);
+        // A duplicate activation marked the stream unsettled, as it does before numbering past the stored head.
+        var (_, state) = await fixture.ReadStoredStream(streamId);
+        Assert.True(state.Settled);
+        state.Settled = false;
+        await fixture.WriteStoredStream(streamId, state);
+
+        var refused = await Assert.ThrowsAsync<StreamInterruptedException>(() => fixture.Producer.StreamTokenAsync(streamId, "t4 "));
+        Assert.Equal(3, refused.StoredThrough);
+    }
+
+    [Fact]
+    public async Task Starting_an_interrupted_stream_again_does_not_let_its_producer_number_after_the_stored_head()
+    {
+        // A restarted backend starts the stream again (a no-op) and streams: a takeover like any other.
+        var (threadId, runId, streamId, grain) = await Interrupted(["t1 ", "t2 ", "t3 "], ["t4 ", "t5 "]);
+
+        Assert.Equal(streamId, await fixture.Producer.StartStreamAsync(threadId, runId, streamId));
+
+        await Assert.ThrowsAsync<StreamInterruptedException>(() => fixture.Producer.StreamTokenAsync(streamId, "other "));
+        Assert.Equal(["t1 ", "t2 ", "t3 "], (await grain.GetTokens(0)).Tokens);
+    }
+
     /// <summary>
     /// A stream that stored <paramref name="stored"/> in a checkpoint, then handed out <paramref name="lost"/> and
     /// deactivated with its storage put back to that checkpoint.
@@ -60,7 +104,11 @@ public sealed class InterruptedStreamTests(ClusterFixture fixture)
         var checkpoint = await Eventually.Get(async () => (await fixture.ReadStoredStream(stream.StreamId)).State,
             s => s.LastSequence == stored.Length, because: "the checkpoint stores the first tokens");
         Assert.False(checkpoint.Settled);
-        await stream.Grain.AppendMany(stored.Length + 1, lost);
+        if (lost.Length > 0)
+        {
+            await stream.Grain.AppendMany(stored.Length + 1, lost);
+        }
+
         await fixture.Cluster.DeactivateAsync(stream.Grain);
         await fixture.WriteStoredStream(stream.StreamId, checkpoint);
         return stream;

@@ -87,7 +87,12 @@ final class StreamingService
     {
         $streamId ??= bin2hex(random_bytes(16));
         $info = $this->request('POST', '/api/v1/streams', ['threadId' => $threadId, 'runId' => $runId, 'streamId' => $streamId]);
-        $this->streams[$streamId] = ['next' => (int)$info['lastSequence'] + 1, 'held' => [], 'unsent' => [], 'ended' => false];
+        // A start that finds the stream under way (a retried job) leaves it to stream(), which takes it over from
+        // the stored head, and refuses if a silo failure interrupted it.
+        if (!isset($this->streams[$streamId]) && (int)$info['lastSequence'] === 0 && !($info['interrupted'] ?? false)) {
+            $this->streams[$streamId] = ['next' => 1, 'held' => [], 'unsent' => [], 'ended' => false];
+        }
+
         return $streamId;
     }
 
