@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using ReHome.Gateway.Telemetry;
 
 namespace ReHome.Gateway.Hubs;
@@ -10,7 +9,8 @@ internal sealed class ResumeTracker(GatewayMetrics metrics, TimeProvider time)
 {
     internal static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    private readonly ConcurrentDictionary<(string User, string Thread), DateTimeOffset> _departures = new();
+    private readonly object _gate = new();
+    private readonly Dictionary<(string User, string Thread), DateTimeOffset> _departures = [];
 
     /// <summary>Departures oldest first, so each is forgotten once: a burst of disconnects costs what it adds.</summary>
     private readonly Queue<(string User, string Thread, DateTimeOffset At)> _byAge = new();
@@ -20,7 +20,7 @@ internal sealed class ResumeTracker(GatewayMetrics metrics, TimeProvider time)
     {
         get
         {
-            lock (_byAge)
+            lock (_gate)
             {
                 return _byAge.Count;
             }
@@ -30,22 +30,32 @@ internal sealed class ResumeTracker(GatewayMetrics metrics, TimeProvider time)
     public void Departed(string userId, string threadId)
     {
         var now = time.GetUtcNow();
-        _departures[(userId, threadId)] = now;
-        lock (_byAge)
+        lock (_gate)
         {
+            _departures[(userId, threadId)] = now;
             _byAge.Enqueue((userId, threadId, now));
             while (_byAge.TryPeek(out var oldest) && now - oldest.At > Window)
             {
                 _byAge.Dequeue();
                 // Only if not departed again since: then a newer entry stands for it.
-                _departures.TryRemove(KeyValuePair.Create((oldest.User, oldest.Thread), oldest.At));
+                if (_departures.TryGetValue((oldest.User, oldest.Thread), out var at) && at == oldest.At)
+                {
+                    _departures.Remove((oldest.User, oldest.Thread));
+                }
             }
         }
     }
 
     public void Joined(string userId, string threadId)
     {
-        if (_departures.TryRemove((userId, threadId), out var departedAt) && time.GetUtcNow() - departedAt <= Window)
+        bool departed;
+        DateTimeOffset departedAt;
+        lock (_gate)
+        {
+            departed = _departures.Remove((userId, threadId), out departedAt);
+        }
+
+        if (departed && time.GetUtcNow() - departedAt <= Window)
         {
             metrics.Resumed();
         }
