@@ -9,7 +9,8 @@ namespace ReHome.Grains;
 /// run of <see cref="ChunkTokens"/> tokens (chunk <c>k</c>: sequences up to <c>(k + 1) × ChunkTokens</c>) is sealed:
 /// written once under its own storage record (<c>stream.chunk.k</c> beside the stream's state), before the state
 /// that names it. The state (the head) then keeps only the tokens after the last sealed chunk. Chunks that fall out
-/// of the window are deleted once the head no longer names them.
+/// of the window are deleted once the head no longer names them; those an activation left undeleted (it died, or a
+/// delete failed) are found by the next one.
 /// </summary>
 /// <remarks>
 /// A head stored before chunks existed has <see cref="StreamState.SealedThrough"/> 0 and its whole window in
@@ -35,6 +36,7 @@ internal sealed partial class TokenChunks(IGrainStorage storage, GrainId grainId
     {
         _chunkTokens = head.ChunkTokens > 0 ? head.ChunkTokens : DefaultChunkTokens;
         _sealedThrough = head.SealedThrough;
+        await FindLeftBehind(head.FirstChunk);
         var tail = head.Tokens;
         if (tail.Length < head.LastSequence - head.SealedThrough)
         {
@@ -61,6 +63,26 @@ internal sealed partial class TokenChunks(IGrainStorage storage, GrainId grainId
 
         tokens.AddRange(tail);
         return [.. tokens];
+    }
+
+    /// <summary>
+    /// Finds the chunks below <paramref name="firstChunk"/> that an earlier activation meant to delete and did not (it
+    /// died between storing a head and deleting what that head dropped, or a delete failed), so that the next stored
+    /// head deletes them. Deletes go lowest first and stop at a failure, so what is left is the run just below.
+    /// </summary>
+    private async Task FindLeftBehind(long firstChunk)
+    {
+        for (var index = firstChunk - 1; index >= 0; index--)
+        {
+            var record = new GrainState<StreamTokenChunk>();
+            await storage.ReadStateAsync(StateName(index), grainId, record);
+            if (!record.RecordExists)
+            {
+                return;
+            }
+
+            (_stored ??= [])[index] = record.ETag;
+        }
     }
 
     /// <summary>

@@ -69,6 +69,28 @@ public sealed class TokenChunkTests(ClusterFixture fixture)
         Assert.Equal(old[..Chunk], await StoredChunk(streamId, 0));
     }
 
+    [Fact]
+    public async Task A_chunk_a_crash_left_behind_the_window_is_deleted_by_the_next_activation()
+    {
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        var sent = Tokens(3 * Chunk + 5);
+        await grain.AppendMany(1, sent);
+        await fixture.Cluster.DeactivateAsync(grain);
+        var (_, stored) = await fixture.ReadStoredStream(streamId);
+        Assert.Equal(sent.Length, stored.LastSequence);
+        Assert.Equal(0, stored.FirstChunk);
+
+        // What a silo that died between storing a head whose window starts at chunk 2 and deleting chunks 0 and 1 leaves.
+        stored.FirstChunk = 2;
+        await fixture.WriteStoredStream(streamId, stored);
+
+        Assert.Equal(sent[(2 * Chunk)..], (await grain.GetTokens(0)).Tokens);
+        Assert.Equal(sent.Length + 1, await grain.Append("next"));
+        await Eventually.True(async () => await StoredChunk(streamId, 0) is null && await StoredChunk(streamId, 1) is null,
+            because: "the next stored head deletes the chunks it does not name");
+        Assert.Equal(sent[(2 * Chunk)..(3 * Chunk)], await StoredChunk(streamId, 2));
+    }
+
     private static string[] Tokens(int count) => [.. Enumerable.Range(1, count).Select(i => $"t{i}{(i % 7 == 0 ? "é🙂" : "")} ")];
 
     private static (string Text, byte[] Lengths) Pack(string[] tokens)
