@@ -15,7 +15,9 @@ internal sealed class StreamLoad : IAsyncDisposable
     private readonly List<Producer> _streams;
     private readonly double _rate;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TimeSpan _gcPausedBefore = GC.GetTotalPauseDuration();
     private Task _pump = Task.CompletedTask;
+    private (long Gap, long EndedAt) _longestTickGap;
 
     private StreamLoad(ProcessClusterFixture fixture, List<Producer> streams, double rate)
     {
@@ -198,7 +200,19 @@ internal sealed class StreamLoad : IAsyncDisposable
     {
         var ends = _streams.SelectMany(s => s.Viewers.Select(v => v.Read(s.StreamId, view => view.LongestStallEndedAt)))
             .Select(t => Stopwatch.GetElapsedTime(since, t).TotalSeconds).Order().ToArray();
-        return $"longest stalls ended {ends[0]:0.0}/{ends[ends.Length / 2]:0.0}/{ends[^1]:0.0} s (min/median/max) after the fault";
+        return $"longest stalls ended {ends[0]:0.0}/{ends[ends.Length / 2]:0.0}/{ends[^1]:0.0} s (min/median/max) after the fault; {HostPauses(since)}";
+    }
+
+    /// <summary>
+    /// How long this test process itself stopped sending: its sender's longest wait between two 10 ms ticks, and
+    /// the time its garbage collector paused it. A pause here stalls every stream at once, whatever the cluster does.
+    /// </summary>
+    private string HostPauses(long since)
+    {
+        var (gap, endedAt) = _longestTickGap;
+        var paused = GC.GetTotalPauseDuration() - _gcPausedBefore;
+        return $"the test host's sender ticked at most {Stopwatch.GetElapsedTime(0, gap).TotalMilliseconds:0} ms apart " +
+            $"(ended {Stopwatch.GetElapsedTime(since, endedAt).TotalSeconds:0.0} s after the fault) and its GC paused it {paused.TotalMilliseconds:0} ms in all";
     }
 
     /// <summary>The longest stalls, as "stream: start→end s after the fault", for the output.</summary>
@@ -242,8 +256,16 @@ internal sealed class StreamLoad : IAsyncDisposable
         var producer = _fixture.Cluster.Producer;
         var start = Stopwatch.GetTimestamp();
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        var lastTick = start;
         while (_streams.Any(s => s.SentCount < s.Tokens.Length) && await timer.WaitForNextTickAsync(_stop.Token))
         {
+            var now = Stopwatch.GetTimestamp();
+            if (now - lastTick > _longestTickGap.Gap)
+            {
+                _longestTickGap = (now - lastTick, now);
+            }
+
+            lastTick = now;
             var due = (int)(Stopwatch.GetElapsedTime(start).TotalSeconds * _rate) + 1;
             foreach (var s in _streams)
             {
