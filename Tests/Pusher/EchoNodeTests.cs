@@ -43,6 +43,27 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
     }
 
     [SkippableFact]
+    public async Task After_a_subscription_the_cluster_did_not_answer_Echo_reconnects_subscribes_again_and_gets_the_stream()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("alice");
+        gateway.App.Allow(threadId, "alice");
+        gateway.FailNextSubscription(threadId);
+        await using var echo = NodeEcho.Start(gateway, "alice", threadId, output);
+
+        var refused = await echo.WaitFor("subscription_error");
+        Assert.Equal(503, refused.GetProperty("error").GetProperty("status").GetInt32());
+        await echo.WaitFor("subscribed", timeout: TimeSpan.FromSeconds(30));
+
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "hello");
+        await gateway.Producer.EndStreamAsync(streamId, "hello");
+        await echo.WaitForDone(streamId);
+        Assert.Equal(["hello", null], echo.Events.Where(e => e.GetProperty("streamId").GetString() == streamId)
+            .Select(e => e.GetProperty("token").GetString()));
+    }
+
+    [SkippableFact]
     public async Task A_forged_signature_is_refused_with_a_401_subscription_error_and_the_socket_subscribes_to_nothing()
     {
         gateway.App.SkipIfMissing();

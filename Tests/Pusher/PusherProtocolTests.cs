@@ -143,6 +143,34 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_subscription_the_cluster_does_not_answer_gets_a_503_then_a_close_that_makes_pusher_js_subscribe_again()
+    {
+        var threadId = await gateway.NewThread("alice");
+        var channel = TestSignatures.Channel(threadId);
+        gateway.FailNextSubscription(threadId);
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await using (socket)
+        {
+            await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
+            var error = await socket.ReceiveEvent("pusher:subscription_error");
+            Assert.Equal("Unavailable", RawPusherSocket.Data(error).GetProperty("type").GetString());
+            Assert.Equal(503, RawPusherSocket.Data(error).GetProperty("status").GetInt32());
+            // 4100–4199: pusher-js backs off, reconnects and subscribes every channel again.
+            Assert.Equal(4100, await socket.WaitForClose());
+        }
+
+        Assert.Equal(0, await gateway.SubscriptionCount(threadId));
+        var (again, againId) = await RawPusherSocket.Open(gateway);
+        await using var _ = again;
+        await again.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(againId, channel) } });
+        await again.ReceiveEvent("pusher_internal:subscription_succeeded");
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "r-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "hello");
+        var token = await again.ReceiveEvent("agent.thread.token");
+        Assert.Equal("hello", RawPusherSocket.Data(token).GetProperty("token").GetString());
+    }
+
+    [Fact]
     public async Task A_connection_holds_at_most_the_configured_number_of_channels()
     {
         var (socket, socketId) = await RawPusherSocket.Open(gateway);
