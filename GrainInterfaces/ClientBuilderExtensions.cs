@@ -21,9 +21,19 @@ public static class ClientBuilderExtensions
     public static readonly TimeSpan RecommendedResponseTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>
+    /// How often a client reads the silos' gateway list, which is also how long it keeps away from a gateway that
+    /// told it to stop sending (a silo shutting down) or whose connection failed. With Orleans' 1 min, silos restarted
+    /// in a rolling upgrade stay out of use for a minute, so every call moves to the silos not yet restarted; at the
+    /// last one the client has no gateway left, falls back to all it knows, the stopping one included, and every
+    /// stream's calls wait out a timeout there (about 1 s for every stream, in the rolling-restart tests). One read of
+    /// the membership table per client per period finds a restarted silo, or a new one, within seconds.
+    /// </summary>
+    public static readonly TimeSpan RecommendedGatewayListRefreshPeriod = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Everything a backend's Orleans client needs to reach ReHome's silos, besides clustering (for example
-    /// <c>UseRedisClustering</c>): the silos' cluster and service ids, the recommended response timeout and the
-    /// thread streams' provider.
+    /// <c>UseRedisClustering</c>): the silos' cluster and service ids, the recommended response timeout and gateway
+    /// list refresh, and the thread streams' provider.
     /// </summary>
     public static IClientBuilder AddReHomeClient(
         this IClientBuilder client,
@@ -37,6 +47,7 @@ public static class ClientBuilderExtensions
             o.ServiceId = serviceId;
         });
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = RecommendedResponseTimeout);
+        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = RecommendedGatewayListRefreshPeriod);
         return client.AddReHomeStreams(queueCount);
     }
 

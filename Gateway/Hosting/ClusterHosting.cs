@@ -29,19 +29,14 @@ public static class ClusterHosting
         var queueCount = builder.Configuration.GetValue("Streams:QueueCount", ThreadStreams.DefaultQueueCount);
         builder.UseOrleansClient(client =>
         {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = builder.Configuration["Orleans:ClusterId"] ?? ClusterDefaults.ClusterId;
-                o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? ClusterDefaults.ServiceId;
-            });
             client.UseRedisClustering(redis);
+            client.AddReHomeClient(
+                builder.Configuration["Orleans:ClusterId"] ?? ClusterDefaults.ClusterId,
+                builder.Configuration["Orleans:ServiceId"] ?? ClusterDefaults.ServiceId,
+                queueCount);
 
-            // A request in flight through a silo that dies is never answered, and the Orleans client waits out its
-            // whole response timeout (30 s by default) while the stream deliveries behind it queue. Every call the
-            // gateway makes is short, so a dead silo costs viewers seconds, not half a minute. Overridable under "Messaging".
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));
+            // Every call the gateway makes is short, so the recommended 3 s response timeout holds; overridable under "Messaging".
             client.Services.Configure<ClientMessagingOptions>(builder.Configuration.GetSection("Messaging"));
-            client.AddReHomeStreams(queueCount);
             if (TracingDefaults.Enabled(builder.Configuration))
             {
                 // Grain calls carry the trace context, so an HTTP append and its grain call are one trace.

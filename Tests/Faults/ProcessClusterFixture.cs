@@ -18,7 +18,7 @@ public class ProcessClusterFixture : IAsyncLifetime
     private const string ReadyPath = "/health/ready";
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly List<(ChildProcess Process, int SiloPort)> _silos = [];
+    private readonly List<(ChildProcess Process, int SiloPort, int GatewayPort)> _silos = [];
     private readonly List<(ChildProcess Process, Uri Url)> _gateways = [];
     private RedisServer? _redis;
     private SmokeCluster? _cluster;
@@ -87,14 +87,15 @@ public class ProcessClusterFixture : IAsyncLifetime
         for (var i = 1; i <= _siloProcesses; i++)
         {
             var siloPort = TestPorts.Next();
+            var gatewayPort = TestPorts.Next();
             var http = $"http://127.0.0.1:{TestPorts.Next()}";
             var settings = new Dictionary<string, string>(common)
             {
                 ["Silo__Port"] = siloPort.ToString(),
-                ["Silo__GatewayPort"] = TestPorts.Next().ToString(),
+                ["Silo__GatewayPort"] = gatewayPort.ToString(),
                 ["Urls"] = http,
             };
-            _silos.Add((ChildProcess.Dotnet($"silo{i}", BuiltApps.Silo, settings, LogDirectory, httpBase: http), siloPort));
+            _silos.Add((ChildProcess.Dotnet($"silo{i}", BuiltApps.Silo, settings, LogDirectory, httpBase: http), siloPort, gatewayPort));
         }
 
         for (var i = 1; i <= GatewayCount; i++)
@@ -106,13 +107,13 @@ public class ProcessClusterFixture : IAsyncLifetime
                 ["Auth__SigningKey"] = SigningKey,
                 ["Auth__ServiceKeys__0"] = ServiceKey,
             };
-            var siloPort = 0;
+            var (siloPort, gatewayPort) = (0, 0);
             if (_coHosted)
             {
-                siloPort = TestPorts.Next();
+                (siloPort, gatewayPort) = (TestPorts.Next(), TestPorts.Next());
                 settings["Gateway__HostSilo"] = "true";
                 settings["Silo__Port"] = siloPort.ToString();
-                settings["Silo__GatewayPort"] = TestPorts.Next().ToString();
+                settings["Silo__GatewayPort"] = gatewayPort.ToString();
             }
 
             var gateway = ChildProcess.Dotnet($"{(_coHosted ? "node" : "gateway")}{i}", BuiltApps.Gateway, settings, LogDirectory,
@@ -120,7 +121,7 @@ public class ProcessClusterFixture : IAsyncLifetime
             _gateways.Add((gateway, url));
             if (_coHosted)
             {
-                _silos.Add((gateway, siloPort));
+                _silos.Add((gateway, siloPort, gatewayPort));
             }
         }
 
@@ -132,7 +133,7 @@ public class ProcessClusterFixture : IAsyncLifetime
     /// <summary>Starts whatever is not running and waits until every process is ready and every silo active.</summary>
     public async Task EnsureHealthy()
     {
-        foreach (var (process, _) in _silos)
+        foreach (var (process, _, _) in _silos)
         {
             process.Start();
         }
@@ -164,6 +165,9 @@ public class ProcessClusterFixture : IAsyncLifetime
         await EnsureHealthy();
         return (exited, Stopwatch.GetElapsedTime(stoppedAt));
     }
+
+    /// <summary>The port where the silo takes Orleans clients (its gateway).</summary>
+    public int GatewayPortOf(ChildProcess silo) => _silos.Single(s => s.Process == silo).GatewayPort;
 
     /// <summary>The silo process where the grain is active now.</summary>
     public async Task<ChildProcess?> SiloOf(IAddressable grain)
