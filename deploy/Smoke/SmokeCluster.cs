@@ -27,7 +27,7 @@ public sealed class SmokeCluster(IHost host) : ISmokeBackend
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        // The cluster's ids, the 3 s response timeout a producer should use, and the thread streams.
+        // The cluster's ids, the client settings a producer should use (3 s response timeout, 2 s gateway-list refresh), the thread streams.
         builder.UseOrleansClient(client => client.UseRedisClustering(redis).AddReHomeClient(clusterId, serviceId));
         builder.Services.AddReHomeProducer(producer);
 
