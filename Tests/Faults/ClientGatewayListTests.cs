@@ -29,7 +29,7 @@ public sealed class ClientGatewayListTests(ProcessClusterFixture fixture, ITestO
 
         // Every in-process client of this cluster (the fixture's backend) that dropped the silo while it restarted must
         // list it as live again; Orleans' own minute would fail this.
-        var seen = await Eventually.Get(() => Task.FromResult(updates.For(gatewayPort)),
+        var seen = await Eventually.Get(() => Task.FromResult(updates.For(gatewayPort, fixture.GatewayPorts)),
             clients => clients.LeftOut > 0 && clients.Back == clients.LeftOut,
             TimeSpan.FromSeconds(10),
             $"every client that left out {silo.Name}'s gateway lists it again");
@@ -57,8 +57,11 @@ public sealed class ClientGatewayListTests(ProcessClusterFixture fixture, ITestO
         /// <summary>Set when Orleans reported an update this test cannot read.</summary>
         public string? Unreadable { get; private set; }
 
-        /// <summary>How many clients' lists lacked the gateway at some point, and how many of them list it again.</summary>
-        public ClientsSeen For(int gatewayPort)
+        /// <summary>
+        /// Of the clients of the cluster with <paramref name="clusterPorts"/> (other clusters' clients in this process
+        /// never list those), how many lists lacked the gateway at some point, and how many of them list it again.
+        /// </summary>
+        public ClientsSeen For(int gatewayPort, IReadOnlySet<int> clusterPorts)
         {
             if (Unreadable is not null)
             {
@@ -67,7 +70,9 @@ public sealed class ClientGatewayListTests(ProcessClusterFixture fixture, ITestO
 
             var leftOut = new HashSet<object>(ReferenceEqualityComparer.Instance);
             var back = new HashSet<object>(ReferenceEqualityComparer.Instance);
-            foreach (var (client, live) in _updates)
+            var ofCluster = _updates.Where(u => u.LivePorts.Any(clusterPorts.Contains)).Select(u => u.Client)
+                .ToHashSet(ReferenceEqualityComparer.Instance);
+            foreach (var (client, live) in _updates.Where(u => ofCluster.Contains(u.Client)))
             {
                 if (!live.Contains(gatewayPort))
                 {

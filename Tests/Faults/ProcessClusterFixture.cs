@@ -169,6 +169,9 @@ public class ProcessClusterFixture : IAsyncLifetime
     /// <summary>The port where the silo takes Orleans clients (its gateway).</summary>
     public int GatewayPortOf(ChildProcess silo) => _silos.Single(s => s.Process == silo).GatewayPort;
 
+    /// <summary>Every silo's gateway port: a client whose gateway list holds one of them is a client of this cluster.</summary>
+    public IReadOnlySet<int> GatewayPorts => _silos.Select(s => s.GatewayPort).ToHashSet();
+
     /// <summary>The silo process where the grain is active now.</summary>
     public async Task<ChildProcess?> SiloOf(IAddressable grain)
     {
