@@ -16,7 +16,7 @@ namespace ReHome.Tests.Faults;
 public sealed class ClientGatewayListTests(ProcessClusterFixture fixture, ITestOutputHelper output)
 {
     [SkippableFact]
-    public async Task A_client_that_left_out_a_restarting_silo_sends_through_it_again_within_seconds_of_its_return()
+    public async Task A_client_lists_a_restarted_silo_as_a_live_gateway_again_within_seconds_of_its_return()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
         await fixture.EnsureHealthy();
@@ -24,19 +24,21 @@ public sealed class ClientGatewayListTests(ProcessClusterFixture fixture, ITestO
         var gatewayPort = fixture.GatewayPortOf(silo);
         using var updates = new GatewayListUpdates();
 
-        var stoppedAt = Stopwatch.GetTimestamp();
-        var (_, ready) = await fixture.Restart(silo);
+        // Gone for longer than a refresh period, so every client of the cluster reads a list without it.
+        await silo.Terminate(TimeSpan.FromSeconds(60));
+        await Task.Delay(ClientBuilderExtensions.RecommendedGatewayListRefreshPeriod + TimeSpan.FromSeconds(1));
+        await fixture.EnsureHealthy();
+        var readyAt = Stopwatch.GetTimestamp();
 
-        // Every in-process client of this cluster (the fixture's backend) that dropped the silo while it restarted must
-        // list it as live again; Orleans' own minute would fail this.
+        // Every in-process client of this cluster (the fixture's backend) must list it as live again; with Orleans' own
+        // minute none would have refreshed while it was gone, or listed it again in time.
         var seen = await Eventually.Get(() => Task.FromResult(updates.For(gatewayPort, fixture.GatewayPorts)),
             clients => clients.LeftOut > 0 && clients.Back == clients.LeftOut,
             TimeSpan.FromSeconds(10),
             $"every client that left out {silo.Name}'s gateway lists it again");
 
-        var back = Stopwatch.GetElapsedTime(stoppedAt);
-        output.WriteLine($"{seen.LeftOut} client(s) left out {silo.Name} while it restarted (ready {ready.TotalSeconds:0.0} s after " +
-            $"its SIGTERM) and listed it again {back.TotalSeconds:0.0} s after the SIGTERM");
+        output.WriteLine($"{seen.LeftOut} client(s) left out {silo.Name} while it was gone and listed it again " +
+            $"{Stopwatch.GetElapsedTime(readyAt).TotalSeconds:0.0} s after it was ready");
     }
 
     private sealed record ClientsSeen(int LeftOut, int Back);
