@@ -31,8 +31,8 @@ public static class ClusterHosting
         {
             client.UseRedisClustering(redis);
             client.AddReHomeClient(
-                builder.Configuration["Orleans:ClusterId"] ?? ClusterDefaults.ClusterId,
-                builder.Configuration["Orleans:ServiceId"] ?? ClusterDefaults.ServiceId,
+                ClusterDefaults.ClusterId(builder.Configuration),
+                ClusterDefaults.ServiceId(builder.Configuration),
                 queueCount);
 
             // Every call the gateway makes is short, so the recommended 3 s response timeout holds; overridable under "Messaging".

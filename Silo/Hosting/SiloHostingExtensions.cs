@@ -110,8 +110,8 @@ public static class SiloHostingExtensions
     {
         silo.Configure<ClusterOptions>(o =>
         {
-            o.ClusterId = configuration["Orleans:ClusterId"] ?? ClusterDefaults.ClusterId;
-            o.ServiceId = configuration["Orleans:ServiceId"] ?? ClusterDefaults.ServiceId;
+            o.ClusterId = ClusterDefaults.ClusterId(configuration);
+            o.ServiceId = ClusterDefaults.ServiceId(configuration);
         });
 
         if (redis is null)
