@@ -1,8 +1,9 @@
 namespace ReHome.Gateway;
 
 /// <summary>
-/// Which failures of a grain call mean the cluster did not answer (a failover, a storage outage): nothing was
-/// changed, and the caller is told to retry (<c>unavailable</c>) instead of getting an internal error.
+/// Which failures of a grain call mean the cluster did not answer (a failover, a storage outage): the caller is told
+/// to retry (<c>unavailable</c>) instead of getting an internal error. A call that timed out may still have been
+/// carried out, so repeating it must be safe (sequence numbers, ends and cancels are).
 /// </summary>
 internal static class ClusterUnavailable
 {

@@ -40,6 +40,7 @@ public static class GatewayApp
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseNegotiateQuota();
+        app.UseUtf8JsonBodies();
 
         app.MapAgentHub();
         app.MapProducerApi();

@@ -42,12 +42,15 @@ internal static class ApiSetup
 
     /// <summary>
     /// One reading of every body: numbers must be JSON numbers (not "5"), a property may appear once (never "the
-    /// last one wins"), and enums such as a stream's <c>reason</c> travel as their camelCase names.
+    /// last one wins"), a property the request does not have is refused (a misspelt <c>sequence</c> would otherwise
+    /// turn a resend that is safe into one that appends the tokens again), and enums such as a stream's
+    /// <c>reason</c> travel as their camelCase names.
     /// </summary>
     private static void Strict(JsonSerializerOptions json)
     {
         json.NumberHandling = JsonNumberHandling.Strict;
         json.AllowDuplicateProperties = false;
+        json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
     }
 }

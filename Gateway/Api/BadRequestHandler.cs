@@ -1,14 +1,13 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.Net.Http.Headers;
 
 namespace ReHome.Gateway.Api;
 
 /// <summary>
 /// A request the framework could not bind (<c>RouteHandlerOptions.ThrowOnBadRequest</c>): unreadable or ambiguous
-/// JSON, a number sent as a string, a duplicate property, a query value of the wrong type, a charset it cannot decode.
+/// JSON, a number sent as a string, a duplicate property, a query value of the wrong type. (A charset other than
+/// UTF-8 never gets this far: <see cref="Utf8JsonBodies"/>.)
 /// Answered as <c>invalid_request</c> naming the <c>field</c>: the JSON path, the parameter, or <c>body</c>. (A body
 /// that is not JSON at all is answered 415 by the framework without an exception; <see cref="Problems.Complete"/> codes it.)
 /// </summary>
@@ -19,15 +18,6 @@ internal sealed partial class BadRequestHandler : IExceptionHandler
         if (http.Response.HasStarted)
         {
             return false;
-        }
-
-        // The JSON reader throws InvalidOperationException for a charset it cannot decode, before any binding error.
-        if (exception is InvalidOperationException && UnknownCharset(http.Request) is { } charset)
-        {
-            await Problems.Write(
-                http, StatusCodes.Status415UnsupportedMediaType, Problems.CodeFor(StatusCodes.Status415UnsupportedMediaType),
-                $"The body's charset '{charset}' is not supported; send JSON as UTF-8.", "Content-Type");
-            return true;
         }
 
         if (exception is not BadHttpRequestException bad)
@@ -51,8 +41,8 @@ internal sealed partial class BadRequestHandler : IExceptionHandler
         if (bad.InnerException is JsonException json)
         {
             var field = FieldOf(json.Path);
-            var why = json.Message.Contains("uplicate", StringComparison.Ordinal)
-                ? "it appears more than once"
+            var why = json.Message.Contains("uplicate", StringComparison.Ordinal) ? "it appears more than once"
+                : json.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "this request has no such property"
                 : "it is not valid JSON of the expected type (numbers are JSON numbers, not strings; text is a string)";
             return (field, $"The body could not be read at '{field}': {why}.");
         }
@@ -61,24 +51,6 @@ internal sealed partial class BadRequestHandler : IExceptionHandler
         return ParameterName().Match(bad.Message) is { Success: true } match
             ? (match.Groups["name"].Value, $"'{match.Groups["name"].Value}' is missing or has the wrong type.")
             : ("body", "The request body is missing or is not valid JSON for this endpoint.");
-    }
-
-    private static string? UnknownCharset(HttpRequest request)
-    {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || type.Charset is not { Length: > 0 } charset)
-        {
-            return null;
-        }
-
-        try
-        {
-            Encoding.GetEncoding(HeaderUtilities.RemoveQuotes(charset).ToString());
-            return null;
-        }
-        catch (ArgumentException)
-        {
-            return charset.ToString();
-        }
     }
 
     /// <summary><c>$.tokens[2]</c> → <c>tokens[2]</c>; the root or no path → <c>body</c>.</summary>

@@ -40,7 +40,13 @@ internal static class ProducerApi
     private static async Task<Ok<ThreadStream[]>> GetThreadStreams(string threadId, IGrainFactory grains)
     {
         Ids.Validate(threadId, "threadId");
-        var streams = await grains.GetGrain<IThreadGrain>(threadId).GetStreams();
+        var thread = grains.GetGrain<IThreadGrain>(threadId);
+        if (await thread.GetAccess() is null)
+        {
+            throw new ThreadNotFoundException(threadId);
+        }
+
+        var streams = await thread.GetStreams();
         return TypedResults.Ok(streams.Select(ThreadStream.From).ToArray());
     }
 

@@ -24,6 +24,12 @@ internal sealed partial class ReHomeErrorFilter(ILogger<ReHomeErrorFilter> logge
             LogRefused(context.HubMethodName, ex.Message);
             throw;
         }
+        catch (StorageUnavailableException ex)
+        {
+            // The hub's contract has one code for "try again"; the storage's own error stays in the log.
+            LogUnavailable(ex, context.HubMethodName);
+            throw new HubException("unavailable: storage did not answer; try again.");
+        }
         catch (ReHomeException ex)
         {
             LogRefused(context.HubMethodName, ex.Code);

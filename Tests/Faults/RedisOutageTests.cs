@@ -2,6 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using ReHome.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace ReHome.Tests.Faults;
@@ -24,6 +28,18 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
         // 16 s of tokens: they start before the outage and end after it.
         await using var load = await StreamLoad.Start(fixture, streams: 10, viewersPerStream: 1, tokensPerStream: 800);
         await load.WaitSent(75);
+
+        // The owner's tab, and a stream it will stop during the outage.
+        var toStop = await producer.StartStreamAsync(thread, "r-stop");
+        await using var tab = new HubConnectionBuilder()
+            .WithUrl(new Uri(fixture.GatewayUrls[0], HubContract.Path), o =>
+            {
+                o.Transports = HttpTransportType.WebSockets;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(ViewerToken.Sign(fixture.SigningKey, "owner", TimeSpan.FromHours(1)));
+            })
+            .Build();
+        await tab.StartAsync();
+        await tab.InvokeAsync<ThreadStream[]>(HubContract.JoinThread, thread);
 
         var downAt = Stopwatch.GetTimestamp();
         await fixture.Redis.Shutdown();
@@ -50,6 +66,11 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
         var positionProblem = await position.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains(positionProblem.GetProperty("code").GetString(), new[] { "unavailable", "storage_unavailable" });
 
+        // Stopping a stream needs its end stored: the hub says `unavailable`, its one code for "try again",
+        // without the storage's own error.
+        var stop = await Assert.ThrowsAsync<HubException>(() => tab.InvokeAsync<CancelStreamResult>(HubContract.CancelStream, toStop, "outage"));
+        Assert.StartsWith("unavailable: ", Viewer.ServerMessage(stop));
+
         var left = Outage - Stopwatch.GetElapsedTime(downAt);
         if (left > TimeSpan.Zero)
         {
@@ -62,6 +83,10 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
         var sdk = await sdkStart;
         // The SDK retries a start that could not be stored until its retry timeout (60 s): it lands once Redis is back.
         Assert.Equal("success", sdk.Outcome);
+
+        // The same stop, repeated once Redis is back, ends the stream.
+        var stopped = await Patiently.Call(() => tab.InvokeAsync<CancelStreamResult>(HubContract.CancelStream, toStop, "outage"));
+        Assert.True(stopped.Cancelled);
 
         await load.Finish(TimeSpan.FromSeconds(60));
         await load.Verify();

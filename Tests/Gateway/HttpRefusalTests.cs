@@ -24,19 +24,48 @@ public sealed class HttpRefusalTests(GatewayFixture gateway)
         Assert.Equal(0, await LastSequence(http, streamId));
     }
 
-    [Fact]
-    public async Task A_json_body_in_a_charset_the_gateway_does_not_know_is_415_naming_the_content_type()
+    /// <summary>
+    /// Decoding another charset would replace what it cannot map ("café" declared us-ascii became "caf??", a lone
+    /// surrogate in UTF-16 became U+FFFD) and store that; a charset .NET does not support (utf-7) was a 500.
+    /// </summary>
+    [Theory]
+    [InlineData("no-such-charset", "utf-8")]
+    [InlineData("us-ascii", "utf-8")]
+    [InlineData("\"iso-8859-1\"", "utf-8")]
+    [InlineData("utf-16", "utf-16")]
+    [InlineData("utf-7", "utf-8")]
+    [InlineData("", "utf-8")]
+    public async Task A_json_body_declared_in_a_charset_other_than_utf8_is_415_naming_the_content_type_and_nothing_is_stored(string charset, string sentAs)
     {
         using var http = gateway.ServiceClient();
         var streamId = await StartedStream(http);
-        var body = new ByteArrayContent("""{"token":"a"}"""u8.ToArray());
-        body.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=no-such-charset");
+        var body = new ByteArrayContent(Encoding.GetEncoding(sentAs).GetBytes("""{"token":"café"}"""));
+        body.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
 
         var response = await http.PostAsync($"/api/v1/streams/{streamId}/tokens", body);
 
         var problem = await ProblemAssert.Is(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", "Content-Type");
-        Assert.Contains("no-such-charset", problem.GetProperty("detail").GetString());
+        Assert.Contains("UTF-8", problem.GetProperty("detail").GetString());
         Assert.Equal(0, await LastSequence(http, streamId));
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=\"UTF-8\"")]
+    [InlineData("application/json; charset=utf8")]
+    [InlineData("application/json")]
+    public async Task A_json_body_in_utf8_is_stored_as_sent_whether_or_not_it_says_so(string contentType)
+    {
+        using var http = gateway.ServiceClient();
+        var streamId = await StartedStream(http);
+        var body = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"token":"café 🙂"}"""));
+        body.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var response = await http.PostAsync($"/api/v1/streams/{streamId}/tokens", body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await http.GetFromJsonAsync<JsonElement>($"/api/v1/streams/{streamId}/tokens?after=0");
+        Assert.Equal("café 🙂", page.GetProperty("tokens")[0].GetString());
     }
 
     [Theory]
@@ -47,6 +76,7 @@ public sealed class HttpRefusalTests(GatewayFixture gateway)
     [InlineData("""{"token":"a","sequence":9007199254740992}""", "sequence")]
     [InlineData("""{"token":"a","sequence":9223372036854775808}""", "sequence")]
     [InlineData("""{"tokens":["a", 5]}""", "tokens[1]")]
+    [InlineData("""{"tokens":["a"],"firstSequence":1}""", "firstSequence")]
     [InlineData("{\"token\":\"a\"", "body")]
     [InlineData("", "body")]
     public async Task Ambiguous_or_mistyped_bodies_are_refused_naming_the_field_never_guessed(string body, string field)

@@ -135,9 +135,11 @@ public sealed class ProducerApiTests(GatewayFixture gateway)
 
         var append = await http.PostAsJsonAsync($"/api/v1/streams/s-none-{Guid.NewGuid():N}/tokens", new { token = "x" });
         var start = await http.PostAsJsonAsync("/api/v1/streams", new { threadId = $"t-none-{Guid.NewGuid():N}", runId = "r-1" });
+        var streams = await http.GetAsync($"/api/v1/threads/t-none-{Guid.NewGuid():N}/streams");
 
         await AssertProblem(append, HttpStatusCode.NotFound, "stream_not_found");
         await AssertProblem(start, HttpStatusCode.NotFound, "thread_not_found");
+        await AssertProblem(streams, HttpStatusCode.NotFound, "thread_not_found");
     }
 
     [Fact]
