@@ -106,6 +106,9 @@ public class ProcessClusterFixture : IAsyncLifetime
                 ["Urls"] = url.ToString(),
                 ["Auth__SigningKey"] = SigningKey,
                 ["Auth__ServiceKeys__0"] = ServiceKey,
+                // The Pusher-protocol endpoint too, for Laravel Echo through the deployment's nginx.
+                ["Pusher__AppKey"] = Pusher.PusherGatewayFixture.AppKey,
+                ["Pusher__AppSecret"] = Pusher.PusherGatewayFixture.AppSecret,
             };
             var (siloPort, gatewayPort) = (0, 0);
             if (_coHosted)
