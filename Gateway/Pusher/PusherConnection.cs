@@ -229,11 +229,13 @@ internal sealed partial class PusherConnection
 
     private async Task Handle(ReadOnlyMemory<byte> text, bool binary)
     {
-        // Every message but a heartbeat counts against the rate, the ones that cannot be read too.
+        // Every message counts against the rate, the ones that cannot be read too, but a heartbeat and an unsubscribe.
+        // pusher-js forgets a channel before it sends the unsubscribe and never sends it again, so a dropped one
+        // would leave this gateway streaming the thread to a socket that ignores it, and counting the channel.
         var message = default(PusherMessage);
         var readable = !binary && PusherMessage.TryParse(text, out message);
-        var isHeartbeat = readable && message.Event is PusherEvents.Ping or PusherEvents.Pong;
-        if (!isHeartbeat && !_rate.TryTake())
+        var exempt = readable && message.Event is PusherEvents.Ping or PusherEvents.Pong or PusherEvents.Unsubscribe;
+        if (!exempt && !_rate.TryTake())
         {
             var dropped = readable ? message.Event : "(unreadable)";
             LogRateLimited(SocketId, dropped);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams.Core;
+using ReHome.Gateway.Pusher;
 using ReHome.Tests.Infrastructure;
 
 namespace ReHome.Tests.Pusher;
@@ -247,21 +248,33 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     }
 
     [Fact]
-    public async Task Messages_over_the_rate_are_dropped_with_4301_and_heartbeats_still_pass()
+    public async Task Messages_over_the_rate_are_dropped_with_4301_and_heartbeats_and_unsubscribes_still_pass()
     {
-        var (socket, _) = await RawPusherSocket.Open(gateway);
+        var threadId = await gateway.NewThread("alice");
+        var channel = TestSignatures.Channel(threadId);
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
         await using var _ = socket;
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
+        await socket.ReceiveEvent("pusher_internal:subscription_succeeded");
 
-        // The burst is 20; unsubscribing from nothing answers nothing, so the first answer is the refusal.
+        // The burst is 20 (the subscribe took one): the flood empties it, and the unsubscribe right behind it is over
+        // the rate. pusher-js has already forgotten the channel when it sends one, and will not send it again.
         for (var i = 0; i < 25; i++)
         {
-            await socket.Send(new { @event = "pusher:unsubscribe", data = new { channel = "private-agent.thread.none" } });
+            await socket.Send(new { @event = "rehome:unknown", data = new { } });
         }
 
-        var error = await socket.ReceiveEvent("pusher:error");
-        Assert.Equal(4301, RawPusherSocket.Data(error).GetProperty("code").GetInt32());
+        await socket.Send(new { @event = "pusher:unsubscribe", data = new { channel } });
         await socket.Send(new { @event = "pusher:ping", data = new { } });
+
+        await socket.ReceiveEventWithCode("pusher:error", 4301);
         await socket.ReceiveEvent("pusher:pong");
+
+        // The pong answers the ping sent after the unsubscribe, so the gateway has handled it, and the socket is open
+        // (an idle socket is closed only after the activity and pong timeouts, which would release the thread too).
+        Assert.False(gateway.Services.GetRequiredService<PusherConnections>().Holds(socketId, channel), "the gateway still holds the channel");
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 0, TimeSpan.FromSeconds(3), "an unsubscribe over the rate releases the thread");
+        Assert.Equal(System.Net.WebSockets.WebSocketState.Open, socket.State);
     }
 
     [GeneratedRegex(@"\A\d+\.\d+\z")]
