@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Text.Unicode;
+using MessagePack;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
@@ -11,7 +13,9 @@ namespace ReHome.Gateway.Hubs;
 /// filter runs, with only "Failed to invoke …"; this turns such a call into one that carries an
 /// <see cref="InvalidInvocation"/>, which <see cref="InvalidInvocationFilter"/> refuses with <c>invalid_request</c>
 /// and a reason. The call then also counts against the connection's call quota. It also keeps reading past a message
-/// of an unknown type (which the protocols skip for forward compatibility) rather than stalling on it.
+/// of an unknown type (which the protocols skip for forward compatibility) rather than stalling on it, and refuses a
+/// MessagePack call with a string that is not UTF-8, which the MessagePack protocol would decode into U+FFFD (the
+/// JSON protocol refuses such text itself).
 /// </summary>
 internal sealed class ArgumentCheckingProtocol(IHubProtocol inner) : IHubProtocol
 {
@@ -25,8 +29,10 @@ internal sealed class ArgumentCheckingProtocol(IHubProtocol inner) : IHubProtoco
 
     public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message)
     {
+        ReadOnlySequence<byte> unread;
         while (true)
         {
+            unread = input;
             var before = input.Length;
             if (inner.TryParseMessage(ref input, binder, out message))
             {
@@ -45,6 +51,12 @@ internal sealed class ArgumentCheckingProtocol(IHubProtocol inner) : IHubProtoco
         if (message is InvocationBindingFailureMessage failure)
         {
             message = Refusable(failure, binder);
+        }
+        else if (message is InvocationMessage invocation && TransferFormat == TransferFormat.Binary
+            && !StringsAreUtf8(unread.Slice(0, unread.Length - input.Length)))
+        {
+            message = new InvocationMessage(invocation.InvocationId, invocation.Target,
+                [new InvalidInvocation(invocation.Target, "a string in the call is not valid UTF-8; send text as UTF-8.")]);
         }
         else if (message is StreamInvocationMessage streaming)
         {
@@ -77,6 +89,44 @@ internal sealed class ArgumentCheckingProtocol(IHubProtocol inner) : IHubProtoco
         var signature = string.Join(", ", expected.Select(JsonTypeName));
         return new InvocationMessage(failure.InvocationId, failure.Target,
             [new InvalidInvocation(failure.Target, $"{failure.Target} takes ({signature}); the call had other arguments.")]);
+    }
+
+    /// <summary>Whether every string in one MessagePack message (after its length prefix) is valid UTF-8.</summary>
+    private static bool StringsAreUtf8(ReadOnlySequence<byte> frame)
+    {
+        var prefix = new SequenceReader<byte>(frame);
+        while (prefix.TryRead(out var b) && (b & 0x80) != 0)
+        {
+        }
+
+        var reader = new MessagePackReader(frame.Slice(prefix.Position));
+        return StringsAreUtf8(ref reader, depth: 0);
+    }
+
+    private static bool StringsAreUtf8(ref MessagePackReader reader, int depth)
+    {
+        switch (reader.NextMessagePackType)
+        {
+            case MessagePackType.String:
+                var text = reader.ReadStringSequence();
+                return text is not { } bytes || (bytes.IsSingleSegment ? Utf8.IsValid(bytes.FirstSpan) : Utf8.IsValid(bytes.ToArray()));
+            case MessagePackType.Array or MessagePackType.Map when depth < 32:
+                var count = reader.NextMessagePackType == MessagePackType.Array ? reader.ReadArrayHeader() : reader.ReadMapHeader() * 2;
+                for (var i = 0; i < count; i++)
+                {
+                    if (!StringsAreUtf8(ref reader, depth + 1))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                // Numbers, booleans, nil, binary; or nesting deeper than any argument binds (hub methods take strings
+                // and numbers), which binding refuses anyway.
+                reader.Skip();
+                return true;
+        }
     }
 
     private static string JsonTypeName(Type type) =>

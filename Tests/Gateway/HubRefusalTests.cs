@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Net.WebSockets;
 using System.Text;
+using MessagePack;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using ReHome.Tests.Infrastructure;
@@ -157,5 +160,47 @@ public sealed class HubRefusalTests(GatewayFixture gateway)
         }
 
         Assert.Contains("HubException: invalid_request: threadId must be", received.ToString());
+    }
+    /// <summary>The MessagePack protocol decodes a string that is not UTF-8 into U+FFFD; the JSON one refuses it.</summary>
+    [Fact]
+    public async Task A_messagepack_call_with_a_string_that_is_not_utf8_is_refused_and_changes_nothing()
+    {
+        var threadId = await gateway.NewThread("alice");
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        using var socket = await RawHubFrames.Connect(gateway, "alice", "messagepack");
+        var buffer = new byte[8192];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.ReceiveAsync(buffer, deadline.Token);   // the handshake's answer, {}
+
+        // [1 (invocation), headers, invocation id, target, arguments, stream ids], after its varint length.
+        var call = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(call);
+        writer.WriteArrayHeader(6);
+        writer.Write(1);
+        writer.WriteMapHeader(0);
+        writer.Write("7");
+        writer.Write(HubContract.CancelStream);
+        writer.WriteArrayHeader(2);
+        writer.Write(streamId);
+        writer.WriteString([(byte)'c', (byte)'a', (byte)'f', 0xFF, 0xED, 0xA0, 0x80]);
+        writer.WriteArrayHeader(0);
+        writer.Flush();
+        await socket.SendAsync((byte[])[(byte)call.WrittenCount, .. call.WrittenSpan], WebSocketMessageType.Binary, true, deadline.Token);
+
+        var frame = await socket.ReceiveAsync(buffer, deadline.Token);
+        var body = 1;
+        while ((buffer[body - 1] & 0x80) != 0)
+        {
+            body++;   // the varint length goes on
+        }
+
+        var reader = new MessagePackReader(buffer.AsMemory(body, frame.Count - body));
+        Assert.Equal(5, reader.ReadArrayHeader());
+        Assert.Equal(3, reader.ReadInt32());   // a completion
+        reader.Skip();
+        Assert.Equal("7", reader.ReadString());
+        Assert.Equal(1, reader.ReadInt32());   // with an error
+        Assert.Contains("HubException: invalid_request: ", reader.ReadString());
+        Assert.False((await gateway.Grains.GetGrain<IStreamGrain>(streamId).GetInfo()).Done);
     }
 }

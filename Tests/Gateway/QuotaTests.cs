@@ -159,14 +159,15 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
     [Fact]
     public async Task The_producer_api_limits_requests_per_service_key()
     {
+        var threadId = await gateway.NewThread("alice");
         using var first = gateway.ServiceClient();
         using var second = new HttpClient { BaseAddress = gateway.BaseAddress };
         second.DefaultRequestHeaders.Add("X-Service-Key", EdgeGatewayFixture.SecondServiceKey);
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 3 * EdgeGatewayFixture.ProducerRequestBurst)
-            .Select(_ => first.GetAsync("/api/v1/threads/t-quota/streams")));
+            .Select(_ => first.GetAsync($"/api/v1/threads/{threadId}/streams")));
         var limited = answers.First(a => a.StatusCode == HttpStatusCode.TooManyRequests);
-        var otherKey = await second.GetAsync("/api/v1/threads/t-quota/streams");
+        var otherKey = await second.GetAsync($"/api/v1/threads/{threadId}/streams");
 
         Assert.True(answers.Count(a => a.StatusCode == HttpStatusCode.OK) >= EdgeGatewayFixture.ProducerRequestBurst);
         Assert.True(answers.Count(a => a.StatusCode == HttpStatusCode.TooManyRequests) >= EdgeGatewayFixture.ProducerRequestBurst);

@@ -11,7 +11,8 @@ namespace ReHome.Tests.Infrastructure;
 /// </summary>
 public static class RawHubFrames
 {
-    public static async Task<ClientWebSocket> Connect(GatewayFixture gateway, string userId)
+    /// <param name="protocol"><c>json</c>, or <c>messagepack</c> (then the test reads the handshake's answer and sends binary frames itself).</param>
+    public static async Task<ClientWebSocket> Connect(GatewayFixture gateway, string userId, string protocol = "json")
     {
         using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
         var token = gateway.TokenFor(userId);
@@ -25,7 +26,7 @@ public static class RawHubFrames
             Query = $"id={negotiated.GetProperty("connectionToken").GetString()}&access_token={token}",
         }.Uri;
         await socket.ConnectAsync(url, CancellationToken.None);
-        await Send(socket, """{"protocol":"json","version":1}""");
+        await Send(socket, $$"""{"protocol":"{{protocol}}","version":1}""");
         return socket;
     }
 
