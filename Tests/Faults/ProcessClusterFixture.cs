@@ -50,6 +50,9 @@ public class ProcessClusterFixture : IAsyncLifetime
 
     public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>Short, so that a test can meet a socket too old for the token page of a gateway that does not hold it.</summary>
+    public static readonly TimeSpan TokenPageSocketLifetime = TimeSpan.FromSeconds(3);
+
     /// <summary>The producer API key every gateway accepts.</summary>
     public string ServiceKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
@@ -109,6 +112,7 @@ public class ProcessClusterFixture : IAsyncLifetime
                 // The Pusher-protocol endpoint too, for Laravel Echo through the deployment's nginx.
                 ["Pusher__AppKey"] = Pusher.PusherGatewayFixture.AppKey,
                 ["Pusher__AppSecret"] = Pusher.PusherGatewayFixture.AppSecret,
+                ["Pusher__TokenPageSocketLifetime"] = TokenPageSocketLifetime.ToString(),
             };
             var (siloPort, gatewayPort) = (0, 0);
             if (_coHosted)

@@ -23,24 +23,35 @@ public sealed class NodeEcho : IAsyncDisposable
     }
 
     /// <param name="authMode"><c>app</c>, <c>forged</c> or <c>borrowed:{threadId}</c> (see the script).</param>
-    public static NodeEcho Start(PusherGatewayFixture gateway, string userId, string threadId, ITestOutputHelper output, string authMode = "app", string appKey = PusherGatewayFixture.AppKey)
+    public static NodeEcho Start(PusherGatewayFixture gateway, string userId, string threadId, ITestOutputHelper output, string authMode = "app", string appKey = PusherGatewayFixture.AppKey) =>
+        Run("echo-client.mjs", new()
+        {
+            ["GATEWAY_HOST"] = gateway.BaseAddress.Host,
+            ["GATEWAY_PORT"] = gateway.BaseAddress.Port.ToString(),
+            ["APP_KEY"] = appKey,
+            ["APP_URL"] = gateway.App.Address.ToString().TrimEnd('/'),
+            ["USER_ID"] = userId,
+            ["THREAD_ID"] = threadId,
+            ["AUTH_MODE"] = authMode,
+        }, output);
+
+    /// <summary>Runs <paramref name="script"/> of <c>Tests/Pusher/js</c> with <paramref name="environment"/>.</summary>
+    public static NodeEcho Run(string script, Dictionary<string, string> environment, ITestOutputHelper output)
     {
         var start = new ProcessStartInfo("node")
         {
-            ArgumentList = { "echo-client.mjs" },
+            ArgumentList = { script },
             WorkingDirectory = Path.Combine(LaravelStandIn.PusherTestsDirectory, "js"),
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.Environment["GATEWAY_HOST"] = gateway.BaseAddress.Host;
-        start.Environment["GATEWAY_PORT"] = gateway.BaseAddress.Port.ToString();
-        start.Environment["APP_KEY"] = appKey;
-        start.Environment["APP_URL"] = gateway.App.Address.ToString().TrimEnd('/');
-        start.Environment["USER_ID"] = userId;
-        start.Environment["THREAD_ID"] = threadId;
-        start.Environment["AUTH_MODE"] = authMode;
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         var node = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
         var echo = new NodeEcho(node, output);
         node.OutputDataReceived += (_, e) => echo.Add(e.Data);

@@ -21,7 +21,22 @@ export function followThread(echo, threadId, options) {
   let stopped = false;
 
   const run = (work) => {
-    queue = queue.then(work).catch((error) => options.onError?.(error));
+    queue = queue.then(work).catch((error) => {
+      if (error.code === 'socket_expired') {
+        // Behind a load balancer the page may be served by a gateway that does not hold this socket, which takes
+        // its signature only for Pusher:TokenPageSocketLifetime after it opened. A new connection has a new socket
+        // id; Echo subscribes again, and that subscription's catch-up fetches what this one could not. Connect once
+        // pusher-js has marked its channels unsubscribed (on 'disconnected'), or it would not subscribe them again.
+        const pusher = echo.connector.pusher;
+        const reconnect = () => {
+          pusher.connection.unbind('disconnected', reconnect);
+          pusher.connect();
+        };
+        pusher.connection.bind('disconnected', reconnect);
+        pusher.disconnect();
+      }
+      options.onError?.(error);
+    });
   };
 
   const deliver = (event) => {
@@ -46,7 +61,9 @@ export function followThread(echo, threadId, options) {
     });
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
-      throw new Error(`token page ${path}: ${response.status} ${problem.code ?? ''} ${problem.detail ?? ''}`.trim());
+      const error = new Error(`token page ${path}: ${response.status} ${problem.code ?? ''} ${problem.detail ?? ''}`.trim());
+      error.code = problem.code;
+      throw error;
     }
     return response.json();
   };

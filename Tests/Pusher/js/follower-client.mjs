@@ -1,0 +1,49 @@
+// The example follower (examples/laravel/resources/js/rehome-thread-follower.js) on the real laravel-echo and
+// pusher-js, in Node: Echo's socket on one gateway, the token page on TOKEN_PAGE (another gateway, as behind a load
+// balancer without stickiness). It starts following FOLLOW_AFTER_MS after the first connection. Prints one JSON line
+// per thing seen.
+//
+// Environment: GATEWAY_HOST, GATEWAY_PORT, APP_KEY, APP_URL (the PHP app), USER_ID, THREAD_ID, TOKEN_PAGE,
+// FOLLOW_AFTER_MS, and FOLLOWER_MODULE: a copy of the follower named .mjs (Node 20 reads a .js file outside a
+// "type": "module" package as CommonJS).
+import { pathToFileURL } from 'node:url';
+import Echo from 'laravel-echo';
+import Pusher from 'pusher-js';
+
+const { followThread } = await import(pathToFileURL(process.env.FOLLOWER_MODULE).href);
+
+const env = process.env;
+const print = (line) => process.stdout.write(JSON.stringify(line) + '\n');
+
+const echo = new Echo({
+  broadcaster: 'reverb',
+  key: env.APP_KEY,
+  wsHost: env.GATEWAY_HOST,
+  wsPort: Number(env.GATEWAY_PORT),
+  forceTLS: false,
+  enabledTransports: ['ws'],
+  authEndpoint: `${env.APP_URL}/broadcasting/auth`,
+  auth: { headers: { 'X-Test-User': env.USER_ID } },
+  Pusher,
+});
+
+const pusher = echo.connector.pusher;
+let following = false;
+pusher.connection.bind('connected', () => {
+  print({ type: 'connected', socketId: echo.socketId() });
+  if (!following) {
+    following = true;
+    setTimeout(() => followThread(echo, env.THREAD_ID, {
+      tokenPage: env.TOKEN_PAGE,
+      onToken: (event) => print({ type: 'token', event }),
+      onError: (error) => print({ type: 'follower_error', message: String(error.message ?? error) }),
+    }), Number(env.FOLLOW_AFTER_MS));
+  }
+});
+
+// The test ends this process; it also ends when its standard input closes.
+process.stdin.resume();
+process.stdin.on('end', () => {
+  echo.disconnect();
+  process.exit(0);
+});
