@@ -53,8 +53,10 @@ internal sealed class ProducerStream
             attempts++;
             try
             {
-                // A retry that finds the stream ended is our own first attempt having landed.
-                return await _grain.End(fullResponse, _lastSequence) || attempts > 1;
+                // A retry that finds the stream ended may be our own first attempt having landed, or another end
+                // (a viewer's stop) that came first: the stored reason tells which.
+                return await _grain.End(fullResponse, _lastSequence)
+                    || (attempts > 1 && (await _grain.GetInfo()).Reason == StreamEndReason.Completed);
             }
             catch (SequenceGapException gap)
             {

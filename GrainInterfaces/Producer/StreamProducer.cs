@@ -45,7 +45,23 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
         }
 
         TextRules.EnsureWellFormed(token, "token");
-        return Stream(streamId).Enqueue(token).WaitAsync(cancellationToken);
+        return Send(streamId, token, cancellationToken);
+    }
+
+    private async Task<long> Send(string streamId, string token, CancellationToken cancellationToken)
+    {
+        var stream = Stream(streamId);
+        try
+        {
+            return await stream.Enqueue(token).WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is StreamEndedException or StreamCancelledException or StreamNotFoundException or StreamInterruptedException)
+        {
+            // The stream takes nothing more from this producer (a viewer stopped it, say), and the caller will not
+            // end it: forget it and the tokens it kept, as an end does.
+            _streams.TryRemove(KeyValuePair.Create(streamId, stream));
+            throw;
+        }
     }
 
     public async Task<bool> EndStreamAsync(string streamId, string? fullResponse = null, CancellationToken cancellationToken = default)
@@ -89,9 +105,10 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
         {
             return await _retry.Run("Cancel", async () =>
             {
-                // A retry that finds the stream ended is our own first attempt having landed.
+                // A retry that finds the stream ended may be our own first attempt having landed, or an end that came
+                // first: the stored reason tells which.
                 attempts++;
-                return await grain.Cancel(reason) || attempts > 1;
+                return await grain.Cancel(reason) || (attempts > 1 && (await grain.GetInfo()).Reason == StreamEndReason.Cancelled);
             }, Retry.IsTransientOrStorage, cancellationToken);
         }
         finally
@@ -99,6 +116,9 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
             _streams.TryRemove(streamId, out _);
         }
     }
+
+    /// <summary>How many streams this producer keeps a send queue and unstored tokens for.</summary>
+    internal int TrackedStreams => _streams.Count;
 
     private ProducerStream Stream(string streamId) =>
         _streams.GetOrAdd(streamId, id => NewStream(grains.GetGrain<IStreamGrain>(id), lastSequence: -1));

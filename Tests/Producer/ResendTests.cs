@@ -111,6 +111,111 @@ public sealed class ResendTests
         Assert.Equal(["t1 ", "t2 ", "t3 "], grain.Stored);
     }
 
+    [Fact]
+    public async Task An_end_retried_after_a_viewer_stopped_the_stream_says_it_did_not_end_it()
+    {
+        // The first End is not applied (storage did not answer); a viewer's stop lands meanwhile. The retry finds the
+        // stream ended, but not by this producer: its fullResponse was never stored.
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: []) { FailingEnds = 1, StoppedDuringFailingEnd = true };
+        var producer = Producer(grain);
+        await producer.StreamTokenAsync("s", "t1 ");
+
+        Assert.False(await producer.EndStreamAsync("s", "t1 "));
+        Assert.Equal(StreamEndReason.Cancelled, grain.Reason);
+    }
+
+    [Fact]
+    public async Task An_end_whose_first_answer_was_lost_but_which_landed_says_it_ended_the_stream()
+    {
+        var grain = new EndLandsAnswerLost(new ForgetfulStreamGrain(forgetBeforeCalls: []));
+        var producer = Producer(grain);
+        await producer.StreamTokenAsync("s", "t1 ");
+
+        Assert.True(await producer.EndStreamAsync("s", "t1 "));
+        Assert.Equal(2, grain.Ends);
+    }
+
+    [Fact]
+    public async Task A_cancel_retried_after_the_producer_ended_the_stream_says_it_did_not_cancel_it()
+    {
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: []);
+        var producer = Producer(new CancelLostOnceAfterAnEnd(grain));
+        await producer.StreamTokenAsync("s", "t1 ");
+
+        Assert.False(await producer.CancelAsync("s", "stop"));
+        Assert.Equal(StreamEndReason.Completed, grain.Reason);
+    }
+
+    [Fact]
+    public async Task A_stream_a_viewer_stopped_is_forgotten_by_the_producer_once_an_append_is_refused()
+    {
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: []);
+        var producer = Producer(grain);
+        await producer.StreamTokenAsync("s", "t1 ");
+        await grain.Cancel("stopped by a viewer");
+
+        await Assert.ThrowsAsync<StreamCancelledException>(() => producer.StreamTokenAsync("s", "t2 "));
+
+        // The backend stops generating and never calls End: nothing of the stream may stay in the producer.
+        Assert.Equal(0, producer.TrackedStreams);
+    }
+
+    private static StreamProducer Producer(IStreamGrain grain) => new(new OneStreamGrain(grain), Options.Create(new StreamProducerOptions
+    {
+        RetryTimeout = TimeSpan.FromMilliseconds(500),
+        FirstRetryDelay = TimeSpan.FromMilliseconds(1),
+        MaxRetryDelay = TimeSpan.FromMilliseconds(5),
+    }), Metrics, NullLogger<StreamProducer>.Instance);
+
+    /// <summary>A grain whose first End is carried out but whose answer is lost on the way back.</summary>
+    private sealed class EndLandsAnswerLost(ForgetfulStreamGrain inner) : DelegatingStreamGrain(inner)
+    {
+        public int Ends { get; private set; }
+
+        public override async Task<bool> End(string? fullResponse, long? expectedLastSequence = null)
+        {
+            var ended = await base.End(fullResponse, expectedLastSequence);
+            return ++Ends == 1 ? throw new TimeoutException("The answer was lost.") : ended;
+        }
+    }
+
+    /// <summary>The producer's first Cancel is lost in transit, and the producer's own End lands before its retry.</summary>
+    private sealed class CancelLostOnceAfterAnEnd(ForgetfulStreamGrain inner) : DelegatingStreamGrain(inner)
+    {
+        private bool _lost;
+
+        public override async Task<bool> Cancel(string reason)
+        {
+            if (!_lost)
+            {
+                _lost = true;
+                await base.End("t1 ", null);
+                throw new TimeoutException("The call was lost.");
+            }
+
+            return await base.Cancel(reason);
+        }
+    }
+
+    private abstract class DelegatingStreamGrain(IStreamGrain inner) : IStreamGrain
+    {
+        public virtual Task<bool> End(string? fullResponse, long? expectedLastSequence = null) => inner.End(fullResponse, expectedLastSequence);
+
+        public virtual Task<bool> Cancel(string reason) => inner.Cancel(reason);
+
+        public ValueTask<AppendAck> AppendMany(long firstSequence, string[] tokens) => inner.AppendMany(firstSequence, tokens);
+
+        public Task<StreamInfo> Start(string threadId, string runId) => inner.Start(threadId, runId);
+
+        public ValueTask<long> Append(string token) => inner.Append(token);
+
+        public ValueTask<TokenPage> GetTokens(long afterSequence) => inner.GetTokens(afterSequence);
+
+        public ValueTask<StreamInfo> GetInfo() => inner.GetInfo();
+
+        public Task<StreamInfo> GetPosition() => inner.GetPosition();
+    }
+
     /// <summary>
     /// <see cref="IStreamGrain.AppendMany"/>'s contract in memory: resent tokens with the same text are skipped, a
     /// number past the next one is a gap naming the next expected number.
@@ -121,9 +226,14 @@ public sealed class ResendTests
 
         public List<string> Stored { get; } = [];
 
-        public bool Ended { get; private set; }
+        public bool Ended => Reason is not null;
+
+        public StreamEndReason? Reason { get; private set; }
 
         public int Forgotten { get; private set; }
+
+        /// <summary>A viewer stops the stream while the producer's failing end is in flight (that end is not applied).</summary>
+        public bool StoppedDuringFailingEnd { get; init; }
 
         /// <summary>Acknowledge appended tokens as stored, so the producer need not keep them.</summary>
         public bool Durable { get; init; }
@@ -133,6 +243,11 @@ public sealed class ResendTests
 
         public ValueTask<AppendAck> AppendMany(long firstSequence, string[] tokens)
         {
+            if (Reason == StreamEndReason.Cancelled)
+            {
+                throw new StreamCancelledException("s", "stopped by a viewer");
+            }
+
             if (forgetBeforeCalls.Contains(++_calls))
             {
                 Stored.Clear();
@@ -174,6 +289,11 @@ public sealed class ResendTests
             if (FailingEnds > 0)
             {
                 FailingEnds--;
+                if (StoppedDuringFailingEnd)
+                {
+                    Reason ??= StreamEndReason.Cancelled;
+                }
+
                 throw new StorageUnavailableException("Storage did not answer.", null);
             }
 
@@ -183,7 +303,7 @@ public sealed class ResendTests
             }
 
             var first = !Ended;
-            Ended = true;
+            Reason ??= StreamEndReason.Completed;
             return Task.FromResult(first);
         }
 
@@ -191,14 +311,21 @@ public sealed class ResendTests
 
         public ValueTask<long> Append(string token) => throw new NotSupportedException();
 
-        public Task<bool> Cancel(string reason) => throw new NotSupportedException();
+        /// <summary>A stop, as a viewer's or the producer's: true only for the call that ended the stream.</summary>
+        public Task<bool> Cancel(string reason)
+        {
+            var first = !Ended;
+            Reason ??= StreamEndReason.Cancelled;
+            return Task.FromResult(first);
+        }
 
         public ValueTask<TokenPage> GetTokens(long afterSequence) => throw new NotSupportedException();
 
-        public ValueTask<StreamInfo> GetInfo() => throw new NotSupportedException();
+        public ValueTask<StreamInfo> GetInfo() => ValueTask.FromResult(Info());
 
-        public Task<StreamInfo> GetPosition() =>
-            Task.FromResult(new StreamInfo("s", "t", "r", Stored.Count, Ended, null, null, DateTimeOffset.UnixEpoch, null));
+        public Task<StreamInfo> GetPosition() => Task.FromResult(Info());
+
+        private StreamInfo Info() => new("s", "t", "r", Stored.Count, Ended, Reason, null, DateTimeOffset.UnixEpoch, null);
 
         /// <summary>Forgets what it held, as a grain reactivated after its silo died before a checkpoint.</summary>
         public void Forget()
