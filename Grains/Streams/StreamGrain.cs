@@ -90,6 +90,13 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
             LogInterrupted(StreamId, stored.LastSequence);
         }
 
+        if (stored.Phase == StreamPhase.Ended)
+        {
+            // Finish stores the end before it tells the run; an activation that died in between left the run
+            // running. Tell it again when the stream retires (a run ignores a repeat).
+            _runNotTold = true;
+        }
+
         if (stored.Phase != StreamPhase.NotStarted)
         {
             _publisher = CreatePublisher();

@@ -91,6 +91,25 @@ public sealed class LimitsAndExpiryTests(TightLimitsFixture fixture)
         await Eventually.True(() => Gone(grain), because: "the id is free again");
     }
 
+    [Fact]
+    public async Task An_end_stored_by_an_activation_that_died_before_telling_the_run_reaches_the_run_when_the_stream_retires()
+    {
+        var (_, runId, streamId, grain) = await fixture.NewStream();
+        await grain.Append("x");
+        await fixture.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        // What Finish stores before it tells the thread and the run, left by an activation whose silo died then.
+        var (_, stored) = await fixture.ReadStoredStream(streamId);
+        (stored.Phase, stored.Reason, stored.FullResponse, stored.Settled, stored.EndedAt) =
+            (StreamPhase.Ended, StreamEndReason.Completed, "x", true, DateTimeOffset.UtcNow);
+        await fixture.WriteStoredStream(streamId, stored);
+        Assert.True((await grain.GetInfo()).Done);
+        Assert.Equal(RunStatus.Running, (await fixture.Client.GetGrain<IRunGrain>(runId).GetInfo())!.Status);
+
+        await Eventually.True(async () => (await fixture.Client.GetGrain<IRunGrain>(runId).GetInfo())!.Status == RunStatus.Completed,
+            because: "the stream's retirement tells the run");
+    }
+
     /// <summary>True once the stream answers as one that was never started.</summary>
     private static async Task<bool> Gone(IStreamGrain grain)
     {
