@@ -67,6 +67,40 @@ public sealed class ReconnectTests(GatewayFixture gateway, BrowserFixture browse
         await demo.WaitFor("document.getElementById('connection').dataset.state === 'connected'", "the page is live again", TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>
+    /// A laptop waking up: the socket still looks open, the page has marked it silent, and the network comes back.
+    /// The page drops that connection and opens a new one at once; started from inside SignalR's close callback, the
+    /// new one lost its transport to the old one's stop and waited out the 15 s handshake timeout.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_silent_socket_is_replaced_at_once_when_the_network_returns()
+    {
+        var silent = false;
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page =>
+            page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
+            {
+                var server = ws.ConnectToServer();
+                server.OnMessage(frame =>
+                {
+                    if (!Volatile.Read(ref silent))
+                    {
+                        ws.Send(frame.Text!);
+                    }
+                });
+            }));
+        Volatile.Write(ref silent, true);
+        await demo.WaitFor("document.getElementById('connection').dataset.state === 'reconnecting'", "the page marks the socket silent",
+            TimeSpan.FromSeconds(12));
+
+        Volatile.Write(ref silent, false);
+        var back = Stopwatch.StartNew();
+        await demo.Page.EvaluateAsync("() => window.dispatchEvent(new Event('online'))");
+        await demo.WaitFor("document.getElementById('connection').dataset.state === 'connected'", "the page is live again", TimeSpan.FromSeconds(30));
+
+        output.WriteLine($"Live again {back.ElapsedMilliseconds} ms after the network returned.");
+        Assert.True(back.Elapsed < TimeSpan.FromSeconds(5), $"live again after {back.Elapsed}");
+    }
+
     [SkippableFact]
     public async Task When_the_network_returns_the_page_reconnects_and_catches_up_at_once_not_on_its_retry_schedule()
     {

@@ -35,6 +35,9 @@ const silenceCheckMs = 500;
 /** How long a stop keeps trying through a failover or a reconnect before it gives up. */
 const stopTimeoutMs = 30000;
 
+/** A connection the server closes sooner than this after it opened (a quota, say) was not a working one: back off. */
+const stableConnectionMs = 5000;
+
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 
 /** Codes that are final answers. Any other code (`unavailable`: the cluster did not answer) is worth retrying. */
@@ -80,6 +83,8 @@ export class ReHomeClient extends EventTarget {
   #silent = false;
   #silenceTimer = 0;
   #wakeRetry = null;
+  #connectedAt = 0;
+  #quickCloses = 0;
   #onNetworkBack = () => this.#reconnectNow();
   #onVisible = () => document.visibilityState === 'visible' && this.#reconnectNow();
 
@@ -132,7 +137,7 @@ export class ReHomeClient extends EventTarget {
     this.#connection.on(Hub.revoked, notice => this.#revoked(notice?.threadId));
     this.#connection.onreconnecting(() => this.#setState('reconnecting'));
     this.#connection.onreconnected(() => this.#connected());
-    this.#connection.onclose(() => this.#closed());
+    this.#connection.onclose(error => this.#closed(error));
   }
 
   /** The gateway's ping interval this client expects (its `Hub:KeepAliveInterval`). */
@@ -284,6 +289,7 @@ export class ReHomeClient extends EventTarget {
   }
 
   #connected() {
+    this.#connectedAt = performance.now();
     this.#heard();
     this.#setState('connected');
     for (const resolve of this.#connectedWaiters.splice(0)) {
@@ -298,17 +304,35 @@ export class ReHomeClient extends EventTarget {
     }
   }
 
-  #closed() {
+  #closed(error) {
     for (const thread of this.#threads.values()) {
       thread.joined = false;
     }
 
     if (this.#stopped) {
       this.#setState('disconnected');
-    } else {
-      // Automatic reconnect gave up or the server closed for good: keep trying from scratch.
-      this.start();
+      return;
     }
+
+    // Automatic reconnect gave up, or the server closed for good: start from scratch, at once after a connection
+    // that worked, backing off after ones the server closed as soon as they opened. Never from inside this callback:
+    // SignalR's stop goes on after it and would clear the new connection's transport (it then times out, 15 s on).
+    this.#quickCloses = performance.now() - this.#connectedAt < stableConnectionMs ? this.#quickCloses + 1 : 0;
+    if (error) {
+      this.dispatchEvent(new CustomEvent('connecterror', { detail: { error } }));
+    }
+
+    this.#setState('reconnecting');
+    const wait = this.#quickCloses === 0 ? 0 : Math.max(1000, this.#retryDelay(this.#quickCloses - 1));
+    new Promise(resolve => {
+      this.#wakeRetry = resolve; // the network coming back (or the tab being shown) cuts the wait short
+      setTimeout(resolve, wait);
+    }).then(() => {
+      this.#wakeRetry = null;
+      if (!this.#stopped) {
+        this.start();
+      }
+    });
   }
 
   async #join(thread) {
@@ -426,7 +450,7 @@ export class ReHomeClient extends EventTarget {
     }
 
     if (this.#wakeRetry) {
-      this.#wakeRetry(); // #startLoop is between attempts
+      this.#wakeRetry(); // #startLoop or #closed is between attempts
     } else if (state !== signalR.HubConnectionState.Disconnected) {
       // Reconnecting (waiting out a delay) or silent: stop it; #closed starts afresh at once.
       this.#connection.stop();
