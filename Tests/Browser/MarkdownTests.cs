@@ -121,6 +121,28 @@ public sealed class MarkdownTests(GatewayFixture gateway, BrowserFixture browser
             "e => [...e.shadowRoot.querySelectorAll('.markdown > div > *')].map(n => n.nodeName.toLowerCase())"));
     }
 
+    /// <summary>
+    /// marked reads \r\n as \n, so with CRLF its blocks' raw text was never a prefix of the answer: no block was
+    /// ever final, and every frame lexed, sanitized and patched the whole answer again.
+    /// </summary>
+    [SkippableFact]
+    public async Task An_answer_with_crlf_line_breaks_finishes_its_blocks_as_one_with_lf_does()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, renderer: "markdown");
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), "run-" + Guid.NewGuid().ToString("N"));
+        // The line breaks split across tokens too: "\r" ends one token, "\n" starts the next.
+        await Stream(demo, streamId, "First paragraph.\r\n\r\n", "Second\r\nparagraph.\r", "\n\r\n", "- one\r\n", "- two\r\n\r\n", "Last");
+
+        await demo.WaitFor("""
+            document.getElementById('answer').shadowRoot.querySelector('.markdown .growing')?.textContent.includes('Last')
+            """, "the last token is shown");
+        var blocks = await demo.Page.EvalOnSelectorAsync<string[]>("#answer", """
+            e => [...e.shadowRoot.querySelectorAll('.markdown > div')].map(d => d.className + ':' + [...d.children].map(n => n.nodeName.toLowerCase()).join(','))
+            """);
+        Assert.Equal(["done:p,p,ul", "growing:p"], blocks);
+        await gateway.Producer.EndStreamAsync(streamId);
+    }
+
     /// <summary>Streams one token and tells whether the growing block's element matching the selector is the one it was.</summary>
     private async Task<bool> Same(DemoPage demo, string streamId, string token, string selector)
     {

@@ -54,9 +54,20 @@ export function markdownRenderer() {
   done.className = 'done';
   growing.className = 'growing';
   element.append(done, growing);
-  let source = '';
+  let source = ''; // with line breaks as \n only, as marked reads them, so its blocks' raw text is a prefix of it
+  let heldCr = false; // a \r that ended the last text: \r\n split across tokens is one line break
   let settled = 0; // source before this offset is in final blocks
   let links = {};
+
+  function add(text) {
+    let lines = (heldCr ? '\r' : '') + text;
+    heldCr = lines.endsWith('\r');
+    if (heldCr) {
+      lines = lines.slice(0, -1);
+    }
+
+    source += lines.replace(/\r\n?/g, '\n');
+  }
 
   function paint() {
     const tail = source.slice(settled);
@@ -86,7 +97,7 @@ export function markdownRenderer() {
   return {
     element,
     append(text) {
-      source += text;
+      add(text);
       paint();
     },
     gap(title) {
@@ -99,12 +110,14 @@ export function markdownRenderer() {
       gap.textContent = '[…]';
       done.append(gap);
       source = '';
+      heldCr = false;
       settled = 0;
     },
     clear() {
       done.replaceChildren();
       growing.replaceChildren();
       source = '';
+      heldCr = false;
       settled = 0;
       links = {};
     },
