@@ -73,6 +73,29 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         await gateway.Producer.EndStreamAsync(streamId);
     }
 
+    /// <summary>A slow touchpad scrolls by a few pixels at a time, each step inside the bottom's slack.</summary>
+    [SkippableFact]
+    public async Task Small_steps_up_while_text_streams_let_go_of_the_bottom()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        await StreamLines(streamId, 1, 40);
+        await demo.WaitForTextContaining("line 40\n");
+        await demo.Page.HoverAsync("#answer");
+
+        for (var step = 0; step < 10; step++)
+        {
+            await demo.Page.Mouse.WheelAsync(0, -3);
+            await gateway.Producer.StreamTokenAsync(streamId, $"more {step}\n");
+            await demo.WaitForTextContaining($"more {step}\n");
+        }
+
+        var after = await demo.Scroll();
+        Assert.True(after.FromBottom > 4, $"The view let go of the bottom: {after}.");
+        Assert.False(await demo.Page.EvalOnSelectorAsync<bool>("#answer", "e => e.followsBottom"));
+        await gateway.Producer.EndStreamAsync(streamId);
+    }
+
     [SkippableFact]
     public async Task A_fast_producer_is_shown_complete_in_order_once_and_painted_at_most_once_per_frame()
     {

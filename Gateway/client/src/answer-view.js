@@ -52,6 +52,7 @@ export class AnswerView {
   #unpainted = '';
   #frame = 0;
   #followBottom = true;
+  #lastTop = 0;
 
   /**
    * @param {HTMLElement} scroller the element that scrolls (the custom element itself)
@@ -161,8 +162,13 @@ export class AnswerView {
   }
 
   #onScroll() {
-    // The reader scrolled up: leave the view alone. Back at the bottom: follow again.
+    // The reader scrolled up: leave the view alone, even for a step inside the slack (each small touchpad step would
+    // otherwise be undone by the next paint). Back at the bottom: follow again. A view clamped to the bottom by text
+    // that got shorter is no step up.
     const scroller = this.#scroller;
-    this.#followBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= bottomSlackPx;
+    const top = scroller.scrollTop;
+    const fromBottom = scroller.scrollHeight - top - scroller.clientHeight;
+    this.#followBottom = top < this.#lastTop && fromBottom > 1 ? false : fromBottom <= bottomSlackPx;
+    this.#lastTop = top;
   }
 }
