@@ -42,19 +42,7 @@ public sealed class ReconnectTests(GatewayFixture gateway, BrowserFixture browse
     public async Task A_socket_the_server_went_silent_on_shows_reconnecting_soon_after_the_keep_alive_not_after_the_timeout()
     {
         var silent = false;
-        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page =>
-            page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
-            {
-                var server = ws.ConnectToServer();
-                // What the server sends is dropped once the "network" goes quiet; the page's own pings still go out.
-                server.OnMessage(frame =>
-                {
-                    if (!Volatile.Read(ref silent))
-                    {
-                        ws.Send(frame.Text!); // the JSON protocol sends text frames
-                    }
-                });
-            }));
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page => SilenceableHub(page, () => Volatile.Read(ref silent)));
 
         var quietSince = Stopwatch.StartNew();
         Volatile.Write(ref silent, true);
@@ -76,18 +64,7 @@ public sealed class ReconnectTests(GatewayFixture gateway, BrowserFixture browse
     public async Task A_silent_socket_is_replaced_at_once_when_the_network_returns()
     {
         var silent = false;
-        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page =>
-            page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
-            {
-                var server = ws.ConnectToServer();
-                server.OnMessage(frame =>
-                {
-                    if (!Volatile.Read(ref silent))
-                    {
-                        ws.Send(frame.Text!);
-                    }
-                });
-            }));
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, page => SilenceableHub(page, () => Volatile.Read(ref silent)));
         Volatile.Write(ref silent, true);
         await demo.WaitFor("document.getElementById('connection').dataset.state === 'reconnecting'", "the page marks the socket silent",
             TimeSpan.FromSeconds(12));
@@ -199,4 +176,18 @@ public sealed class ReconnectTests(GatewayFixture gateway, BrowserFixture browse
         output.WriteLine($"Reconnected {shown.ElapsedMilliseconds} ms after the tab was shown.");
         Assert.True(shown.Elapsed < TimeSpan.FromSeconds(7), $"reconnected after {shown.Elapsed}; the schedule alone would wait up to 10 s");
     }
+
+    /// <summary>The page's hub sockets, through a route that drops what the server sends while <paramref name="silent"/> says so (the page's own pings still go out).</summary>
+    private static Task SilenceableHub(IPage page, Func<bool> silent) =>
+        page.RouteWebSocketAsync(new Regex("/hubs/agent"), ws =>
+        {
+            var server = ws.ConnectToServer();
+            server.OnMessage(frame =>
+            {
+                if (!silent())
+                {
+                    ws.Send(frame.Text!); // the JSON protocol sends text frames
+                }
+            });
+        });
 }

@@ -5,11 +5,9 @@
 //   app              the app signs (the normal case)
 //   forged           a made-up signature for the right socket and channel
 //   borrowed:<id>    the app's genuine signature for thread <id>, presented for THREAD_ID
-import Echo from 'laravel-echo';
-import Pusher from 'pusher-js';
+import { endWithStandardInput, pageEcho, print } from './laravel-page.mjs';
 
 const env = process.env;
-const print = (line) => process.stdout.write(JSON.stringify(line) + '\n');
 const mode = env.AUTH_MODE ?? 'app';
 
 async function appAuth(socketId, channelName) {
@@ -38,18 +36,7 @@ const authorizer = mode === 'app' ? undefined : (channel) => ({
   },
 });
 
-const echo = new Echo({
-  broadcaster: 'reverb',
-  key: env.APP_KEY,
-  wsHost: env.GATEWAY_HOST,
-  wsPort: Number(env.GATEWAY_PORT),
-  forceTLS: false,
-  enabledTransports: ['ws'],
-  authEndpoint: `${env.APP_URL}/broadcasting/auth`,
-  auth: { headers: { 'X-Test-User': env.USER_ID } },
-  ...(authorizer ? { authorizer } : {}),
-  Pusher,
-});
+const echo = pageEcho(env, authorizer ? { authorizer } : {});
 
 const pusher = echo.connector.pusher;
 pusher.connection.bind('state_change', ({ previous, current }) => print({ type: 'state', previous, current }));
@@ -61,9 +48,4 @@ echo.private(`agent.thread.${env.THREAD_ID}`)
   .error((error) => print({ type: 'subscription_error', error }))
   .listen('.agent.thread.token', (event) => print({ type: 'token', event }));
 
-// The test ends this process; it also ends when its standard input closes.
-process.stdin.resume();
-process.stdin.on('end', () => {
-  echo.disconnect();
-  process.exit(0);
-});
+endWithStandardInput(echo);

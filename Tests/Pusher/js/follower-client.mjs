@@ -7,25 +7,11 @@
 // FOLLOW_AFTER_MS, and FOLLOWER_MODULE: a copy of the follower named .mjs (Node 20 reads a .js file outside a
 // "type": "module" package as CommonJS).
 import { pathToFileURL } from 'node:url';
-import Echo from 'laravel-echo';
-import Pusher from 'pusher-js';
-
-const { followThread } = await import(pathToFileURL(process.env.FOLLOWER_MODULE).href);
+import { endWithStandardInput, pageEcho, print } from './laravel-page.mjs';
 
 const env = process.env;
-const print = (line) => process.stdout.write(JSON.stringify(line) + '\n');
-
-const echo = new Echo({
-  broadcaster: 'reverb',
-  key: env.APP_KEY,
-  wsHost: env.GATEWAY_HOST,
-  wsPort: Number(env.GATEWAY_PORT),
-  forceTLS: false,
-  enabledTransports: ['ws'],
-  authEndpoint: `${env.APP_URL}/broadcasting/auth`,
-  auth: { headers: { 'X-Test-User': env.USER_ID } },
-  Pusher,
-});
+const { followThread } = await import(pathToFileURL(env.FOLLOWER_MODULE).href);
+const echo = pageEcho(env);
 
 const pusher = echo.connector.pusher;
 let following = false;
@@ -41,9 +27,4 @@ pusher.connection.bind('connected', () => {
   }
 });
 
-// The test ends this process; it also ends when its standard input closes.
-process.stdin.resume();
-process.stdin.on('end', () => {
-  echo.disconnect();
-  process.exit(0);
-});
+endWithStandardInput(echo);
