@@ -87,6 +87,12 @@ public sealed class StreamOptions
     /// </summary>
     public TimeSpan RetentionCheckPeriod { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// How often a thread-feed relay calls each gateway it sent nothing to since the last time, so that the
+    /// subscriptions of a gateway that died while its threads were idle are let go (a failed call drops them).
+    /// </summary>
+    public TimeSpan RelayIdleProbe { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Thread-feed relays; threads are spread over them. Clients must use the same number.</summary>
     [Range(1, 1024)]
     public int QueueCount { get; set; } = ThreadStreams.DefaultQueueCount;

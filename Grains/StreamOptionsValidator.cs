@@ -38,6 +38,8 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) 
         Positive(nameof(StreamOptions.DoneRetention), options.DoneRetention, "an ended stream would be cleared before late viewers could read it");
         Positive(nameof(StreamOptions.ThreadRetention), options.ThreadRetention, "threads would be deleted at once");
         Positive(nameof(StreamOptions.RunRetention), options.RunRetention, "runs would be deleted at once");
+        Positive(nameof(StreamOptions.RelayIdleProbe), options.RelayIdleProbe, "relays would keep the subscriptions of gateways that died");
+        AtMostTimerWait(nameof(StreamOptions.RelayIdleProbe), options.RelayIdleProbe);
 
         var tombstone = options.TombstoneRetention;
         if (tombstone < TimeSpan.Zero || tombstone > MaxTombstoneRetention || tombstone.Ticks % TimeSpan.TicksPerSecond != 0)

@@ -21,9 +21,17 @@ public sealed class ThreadFeedOptions
 
     /// <summary>
     /// Failed deliveries in a row after which a relay drops a subscriber. It finds out at its next check and
-    /// subscribes again; a process that is gone is dropped at its first failure.
+    /// subscribes again; a process that is gone, or fails an idle probe (<see cref="IdleSubscriberProbe"/>), is dropped
+    /// at its first failure.
     /// </summary>
     public int MaxFailedDeliveries { get; set; } = 3;
+
+    /// <summary>
+    /// How often a relay sends an empty delivery to each subscriber it sent nothing since the last time, so that it
+    /// finds out about a process that died while its threads were idle (<see cref="ThreadFeedRelay.ProbeIdle"/>):
+    /// the probe fails, at the latest after the silo's response timeout, and the relay lets go of its subscriptions.
+    /// </summary>
+    public TimeSpan IdleSubscriberProbe { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often a consuming process asks each relay it subscribed at whether it still holds its subscriptions.</summary>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(5);

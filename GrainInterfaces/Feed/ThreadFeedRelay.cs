@@ -69,17 +69,45 @@ public sealed partial class ThreadFeedRelay
         }
 
         _metrics.Published(entries.Length);
+        StartSending(start);
+        return true;
+    }
 
-        if (start is not null)
+    /// <summary>
+    /// Sends an empty delivery to each subscriber that was sent nothing since the last probe. A process that died
+    /// while its threads were idle is otherwise never called again, and its subscriptions would stay for the relay's
+    /// lifetime. A live one that has streams here asks the relay about them (<see cref="Knows"/>) every few seconds,
+    /// so it is not probed; a probe that fails drops the subscriber at once (it registers again at its next check).
+    /// </summary>
+    public void ProbeIdle()
+    {
+        List<Outbox>? start = null;
+        lock (_lock)
         {
-            foreach (var outbox in start)
+            if (_closed)
             {
-                // Not in the publisher's turn: the delivery must not carry its grain as the caller, nor its context.
-                ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Relay.Send(state.Outbox), (Relay: this, Outbox: outbox), preferLocal: true);
+                return;
+            }
+
+            foreach (var outbox in _bySubscriber.Values)
+            {
+                if (outbox.TryStartProbe())
+                {
+                    (start ??= []).Add(outbox);
+                }
             }
         }
 
-        return true;
+        StartSending(start);
+    }
+
+    private void StartSending(List<Outbox>? outboxes)
+    {
+        foreach (var outbox in outboxes ?? [])
+        {
+            // Not in the publisher's turn: the delivery must not carry its grain as the caller, nor its context.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Relay.Send(state.Outbox), (Relay: this, Outbox: outbox), preferLocal: true);
+        }
     }
 
     public Guid Subscribe(IThreadFeedSubscriber subscriber, IEnumerable<StreamId> streams)
@@ -93,6 +121,8 @@ public sealed partial class ThreadFeedRelay
                 outbox = new Outbox(subscriber);
                 _bySubscriber.Add(id, outbox);
             }
+
+            outbox.MarkActive();
 
             foreach (var stream in streams)
             {
@@ -155,8 +185,14 @@ public sealed partial class ThreadFeedRelay
     {
         lock (_lock)
         {
-            return epoch == Epoch && !_closed && _bySubscriber.TryGetValue(subscriber.GetGrainId(), out var outbox)
-                && outbox.Streams.Count == streamCount;
+            if (epoch != Epoch || _closed || !_bySubscriber.TryGetValue(subscriber.GetGrainId(), out var outbox))
+            {
+                return false;
+            }
+
+            // A process that checks is alive: its idle subscriptions need no probe.
+            outbox.MarkActive();
+            return outbox.Streams.Count == streamCount;
         }
     }
 
@@ -235,7 +271,9 @@ public sealed partial class ThreadFeedRelay
                 lock (_lock)
                 {
                     outbox.MarkLost(delivery);
-                    dropped = ex is ClientNotAvailableException || ++outbox.FailedInARow >= _options.MaxFailedDeliveries;
+                    // Only a subscriber that stopped checking is probed (an empty delivery): a failed probe means it is gone.
+                    var probe = delivery.Entries.Length == 0 && delivery.Lost.Length == 0;
+                    dropped = ex is ClientNotAvailableException || probe || ++outbox.FailedInARow >= _options.MaxFailedDeliveries;
                     if (dropped && _bySubscriber.GetValueOrDefault(outbox.Subscriber.GetGrainId()) == outbox)
                     {
                         Forget(outbox);
@@ -287,6 +325,8 @@ public sealed partial class ThreadFeedRelay
         private HashSet<StreamId>? _lost;
         private bool _sending;
         private bool _forgotten;
+        private bool _probing;
+        private bool _activeSinceProbe;
 
         public IThreadFeedSubscriber Subscriber { get; } = subscriber;
 
@@ -316,14 +356,33 @@ public sealed partial class ThreadFeedRelay
             return true;
         }
 
+        /// <summary>The subscriber called, or was sent something: it needs no probe this time.</summary>
+        public void MarkActive() => _activeSinceProbe = true;
+
+        /// <summary>True when nothing happened since the last probe and nothing is on its way: the loop must start.</summary>
+        public bool TryStartProbe()
+        {
+            var idle = !_activeSinceProbe && !_sending;
+            _activeSinceProbe = false;
+            if (idle)
+            {
+                _probing = _sending = true;
+            }
+
+            return idle;
+        }
+
         public bool TryTake(int max, out ThreadFeedDelivery delivery)
         {
-            if (_forgotten || (_pending.Count == 0 && _lost is null))
+            if (_forgotten || (_pending.Count == 0 && _lost is null && !_probing))
             {
                 _sending = false;
                 delivery = null!;
                 return false;
             }
+
+            _probing = false;
+            MarkActive();
 
             ThreadFeedEntry[] entries;
             if (_pending.Count <= max)

@@ -18,6 +18,7 @@ internal sealed class ThreadFeedRelayGrain : Grain, IThreadFeedRelayGrain
     private readonly LocalThreadFeedRelays _local;
     private readonly string _key;
     private readonly ThreadFeedRelay _relay;
+    private readonly TimeSpan _idleProbe;
 
     public ThreadFeedRelayGrain(
         LocalThreadFeedRelays local, IOptions<ThreadFeedOptions> options, ThreadFeedMetrics metrics, TimeProvider time, ILogger<ThreadFeedRelay> logger)
@@ -25,11 +26,16 @@ internal sealed class ThreadFeedRelayGrain : Grain, IThreadFeedRelayGrain
         _local = local;
         _key = this.GetPrimaryKeyString();
         _relay = new ThreadFeedRelay(_key, options.Value, metrics, time, logger);
+        _idleProbe = options.Value.IdleSubscriberProbe;
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _local.Add(_key, _relay);
+        // The relay is thread-safe and the probe only queues sends, so it need not wait for a turn of its own.
+        this.RegisterGrainTimer(
+            () => { _relay.ProbeIdle(); return Task.CompletedTask; },
+            new GrainTimerCreationOptions(_idleProbe, _idleProbe) { Interleave = true });
         return Task.CompletedTask;
     }
 

@@ -63,8 +63,11 @@ public static class SiloHostingExtensions
     /// The thread feeds: each stream's events go to a relay grain that pushes them to the subscribed gateways,
     /// batched across threads (see <see cref="ThreadFeedProvider"/>); nothing polls.
     /// </summary>
-    private static void AddThreadFeeds(ISiloBuilder silo, StreamOptions streams) =>
+    private static void AddThreadFeeds(ISiloBuilder silo, StreamOptions streams)
+    {
         silo.Services.AddThreadFeeds(streams.QueueCount, inSilo: true);
+        silo.Services.Configure<ThreadFeedOptions>(o => o.IdleSubscriberProbe = streams.RelayIdleProbe);
+    }
 
     private static void AddStorage(ISiloBuilder silo, string? redis, TimeSpan tombstoneRetention)
     {

@@ -127,6 +127,37 @@ public sealed class ThreadFeedRelayTests(ClusterFixture fixture) : IDisposable
         Assert.Throws<ObjectDisposedException>(() => relay.Subscribe(gateway, [First]));
     }
 
+    [Fact]
+    public async Task The_idle_probe_drops_a_subscriber_whose_process_is_gone_and_calls_only_those_that_were_quiet()
+    {
+        var relay = NewRelay();
+        // As a process that died answers: not at all, so each call fails (here at once, not at the response timeout).
+        var gone = new Subscriber { Fail = true };
+        var quiet = new Subscriber();
+        var checking = new Subscriber();
+        var checkingReference = Reference(checking);
+        relay.Subscribe(Reference(gone), [First]);
+        relay.Subscribe(Reference(quiet), [Second]);
+        var epoch = relay.Subscribe(checkingReference, [Third]);
+
+        // Each just subscribed: the first probe only starts the period.
+        relay.ProbeIdle();
+        await Task.Delay(100);
+        Assert.Empty(gone.Deliveries);
+
+        // Nothing is published that would reach the process that is gone; the third checks, as a live gateway does.
+        Assert.True(relay.Knows(checkingReference, epoch, 1));
+        relay.ProbeIdle();
+
+        await Eventually.True(() => Task.FromResult(relay.SubscriberCount(First) == 0),
+            because: "the probe to the process that is gone fails, and the relay lets go of its subscriptions");
+        Assert.Single(gone.Deliveries); // dropped at the first failed probe, not after retries
+        var probe = Assert.Single(quiet.Deliveries);
+        Assert.Equal((0, 0, null), (probe.Entries.Length, probe.Lost.Length, probe.ClosingRelay));
+        Assert.Empty(checking.Deliveries);
+        Assert.Equal((1, 1), (relay.SubscriberCount(Second), relay.SubscriberCount(Third)));
+    }
+
     public void Dispose()
     {
         foreach (var reference in _references)

@@ -11,6 +11,8 @@ namespace ReHome.Tests.Cluster;
 /// </summary>
 public sealed class UncheckedFeedsClusterFixture : ClusterFixture
 {
+    protected override Dictionary<string, string?> Settings => new() { ["Streams:RelayIdleProbe"] = "00:00:00.500" };
+
     protected override void ConfigureClientServices(IServiceCollection services) =>
         services.Configure<ThreadFeedOptions>(o => o.CheckInterval = TimeSpan.FromHours(1));
 }
@@ -71,6 +73,28 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_relay_lets_go_of_a_process_that_is_gone_though_its_thread_stays_idle()
+    {
+        var threadId = await fixture.NewThread();
+        var stream = ThreadStreams.For(threadId);
+        var relay = ThreadFeeds.Relay(fixture.Client, threadId);
+        // As when a gateway died: it never unsubscribes, and nothing is published on the thread.
+        var gateway = fixture.Client.CreateObjectReference<IThreadFeedSubscriber>(new GoneSubscriber());
+        try
+        {
+            await relay.Subscribe(gateway, [stream]);
+            Assert.Equal(1, await relay.SubscriberCount(stream));
+
+            await Eventually.True(async () => await relay.SubscriberCount(stream) == 0, timeout: TimeSpan.FromSeconds(5),
+                because: "the relay's idle probe (every 0.5 s here) fails against the process that is gone");
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IThreadFeedSubscriber>(gateway);
+        }
+    }
+
+    [Fact]
     public async Task Rewinding_batch_observers_and_items_that_are_not_thread_events_are_refused_with_a_clear_error()
     {
         var stream = fixture.Client.GetStreamProvider(ThreadStreams.ProviderName).GetStream<ThreadEvent>(ThreadStreams.For("t-refused"));
@@ -83,6 +107,12 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
         var notAnEvent = await Assert.ThrowsAsync<ArgumentException>(() => untyped.OnNextAsync("text"));
         Assert.Contains("got String", notAnEvent.Message);
         Assert.Empty(await stream.GetAllSubscriptionHandles());
+    }
+
+    /// <summary>As a process that died answers: not at all, so each call fails (here at once, not at the response timeout).</summary>
+    private sealed class GoneSubscriber : IThreadFeedSubscriber
+    {
+        public Task Deliver(ThreadFeedDelivery delivery) => throw new InvalidOperationException("This process is gone.");
     }
 
     private sealed class IgnoringObserver : Orleans.Streams.IAsyncObserver<ThreadEvent>

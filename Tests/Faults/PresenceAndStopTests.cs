@@ -51,6 +51,7 @@ public sealed class PresenceAndStopTests(ProcessClusterFixture fixture, ITestOut
         await bob.WaitFor("alice", "bob", "carol");
 
         // Gateway one dies with carol's only tab and one of alice's: carol drops out once its lease ends; alice stays.
+        Assert.Equal(2, await ThreadFeeds.SubscriberCount(fixture.Cluster.Client, threadId));
         var killed = Stopwatch.StartNew();
         await fixture.Gateways[0].Kill();
         await bob.WaitFor(CrashedGatewayBound, "alice", "bob");
@@ -58,9 +59,17 @@ public sealed class PresenceAndStopTests(ProcessClusterFixture fixture, ITestOut
         Assert.Equal(2, (await alice2.Get(threadId)).Count);
         await carol.DisposeAsync();
 
+        // Nothing is published on the thread, so no delivery to the dead gateway fails: only the relay's idle probe
+        // finds it gone. Orleans holds calls to a client that vanished until its drop timeout (a minute); the silo's
+        // response timeout (5 s) fails the probe first.
+        var released = Stopwatch.StartNew();
+        await Eventually.True(async () => await ThreadFeeds.SubscriberCount(fixture.Cluster.Client, threadId) == 1,
+            timeout: TimeSpan.FromSeconds(30),
+            because: $"the relay's idle probe (every {ProcessClusterFixture.RelayIdleProbe.TotalSeconds:0} s here) lets go of the killed gateway");
+
         FaultReport.Write(output, "presence", $"a join on gateway 1 seen by a tab on gateway 2 after {joinSeen.TotalMilliseconds:0} ms; " +
             $"a closed tab dropped after {leaveSeen.TotalMilliseconds:0} ms; a user left only on a kill -9'd gateway dropped after " +
-            $"{crashSeen.TotalSeconds:0.0} s (Presence:Lease 15 s)");
+            $"{crashSeen.TotalSeconds:0.0} s (Presence:Lease 15 s); the thread's relay let go of that gateway {released.Elapsed.TotalSeconds:0.0} s later");
         Assert.True(crashSeen < CrashedGatewayBound);
     }
 

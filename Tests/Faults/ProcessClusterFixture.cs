@@ -53,6 +53,9 @@ public class ProcessClusterFixture : IAsyncLifetime
     /// <summary>Short, so that a test can meet a socket too old for the token page of a gateway that does not hold it.</summary>
     public static readonly TimeSpan TokenPageSocketLifetime = TimeSpan.FromSeconds(3);
 
+    /// <summary>How often the relays probe quiet gateways; short, so a test sees a killed one let go of.</summary>
+    public static readonly TimeSpan RelayIdleProbe = TimeSpan.FromSeconds(1);
+
     /// <summary>The producer API key every gateway accepts.</summary>
     public string ServiceKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
@@ -85,6 +88,7 @@ public class ProcessClusterFixture : IAsyncLifetime
             ["Redis__ConnectionString"] = _redis.ConnectionString,
             ["Orleans__ClusterId"] = ClusterId,
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            ["Streams__RelayIdleProbe"] = RelayIdleProbe.ToString(),
         };
 
         for (var i = 1; i <= _siloProcesses; i++)
