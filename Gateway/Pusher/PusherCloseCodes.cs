@@ -24,8 +24,8 @@ internal static class PusherCloseCodes
     /// <summary>
     /// The client stayed behind (<c>Gateway:BehindTimeout</c>), its protocol frames passed
     /// <see cref="PusherOptions.OutboundQueueLimit"/>, or the gateway or the client's address holds its connection quota
-    /// (<see cref="PusherOptions.MaxConnections"/>, <see cref="PusherOptions.MaxConnectionsPerAddress"/>), or the cluster
-    /// did not answer a subscription: back off, then reconnect.
+    /// (<see cref="PusherOptions.MaxConnections"/>, <see cref="PusherOptions.MaxConnectionsPerAddress"/>): back off,
+    /// then reconnect.
     /// </summary>
     public const int OverCapacity = 4100;
 

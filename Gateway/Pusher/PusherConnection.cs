@@ -19,6 +19,10 @@ internal sealed partial class PusherConnection
     /// <summary>How long a closing socket may take to finish its close handshake before it is aborted.</summary>
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a subscription the cluster did not answer waits before each next try; the last repeats.</summary>
+    private static readonly TimeSpan[] JoinRetryDelays =
+        [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
     private readonly WebSocket _socket;
     private readonly PusherOptions _options;
     private readonly ThreadFanout _fanout;
@@ -30,6 +34,15 @@ internal sealed partial class PusherConnection
 
     /// <summary>Confirmed channels, with their thread ids.</summary>
     private readonly Dictionary<string, string> _channels = [];
+
+    /// <summary>
+    /// Channels whose join the cluster did not answer, with their thread ids: retried in the background until
+    /// confirmed, unsubscribed or the socket closes. Guarded by <see cref="_channels"/>' lock.
+    /// </summary>
+    private readonly Dictionary<string, string> _retrying = [];
+
+    /// <summary>Serialises joins and leaves: the receive loop's with the background retries'.</summary>
+    private readonly SemaphoreSlim _membership = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly InboundRate _rate;
     private long _lastHeardTicks;
@@ -101,6 +114,7 @@ internal sealed partial class PusherConnection
             }
 
             _metrics.ConnectionClosed();
+            _lifetime.Cancel(); // stops the retried joins' waits
             _lifetime.Dispose();
         }
     }
@@ -261,10 +275,10 @@ internal sealed partial class PusherConnection
             case PusherEvents.Pong:
                 break;
             case PusherEvents.Subscribe:
-                await Subscribe(message.Channel, message.Auth);
+                await WithMembership(() => Subscribe(message.Channel, message.Auth));
                 break;
             case PusherEvents.Unsubscribe:
-                await Unsubscribe(message.Channel);
+                await WithMembership(() => Unsubscribe(message.Channel));
                 break;
             case var name when name.StartsWith(PusherEvents.ClientEventPrefix, StringComparison.Ordinal):
                 Send(PusherFrames.Error(PusherCloseCodes.InvalidMessage, "Client events are not accepted: the channels here carry the model's answer only."));
@@ -307,7 +321,12 @@ internal sealed partial class PusherConnection
                 return;
             }
 
-            if (_channels.Count >= _options.MaxChannelsPerConnection)
+            if (_retrying.ContainsKey(channel))
+            {
+                return; // answered once its join lands
+            }
+
+            if (_channels.Count + _retrying.Count >= _options.MaxChannelsPerConnection)
             {
                 Send(PusherFrames.SubscriptionError(channel, "LimitExceeded", $"A connection may hold at most {_options.MaxChannelsPerConnection} channels.", 429));
                 return;
@@ -315,6 +334,22 @@ internal sealed partial class PusherConnection
         }
 
         _transport.Hold(threadId);
+        if (!await TryJoin(channel, threadId))
+        {
+            // pusher-js waits for the answer with no time limit, and never sends this subscribe again on this socket.
+            // So the channel stays pending while the join is retried, and the socket's other channels go on.
+            lock (_channels)
+            {
+                _retrying[channel] = threadId;
+            }
+
+            _ = RetryJoin(channel, threadId, _lifetime.Token);
+        }
+    }
+
+    /// <summary>Joins the thread and confirms the channel; false when the cluster did not answer.</summary>
+    private async Task<bool> TryJoin(string channel, string threadId)
+    {
         JoinResult joined;
         try
         {
@@ -322,28 +357,75 @@ internal sealed partial class PusherConnection
         }
         catch (Exception ex)
         {
-            _transport.Forget(threadId);
             LogJoinFailed(ex, threadId);
-            // pusher-js keeps a channel refused by the server pending and never sends its subscribe again on this
-            // socket. So after the error (for the app's error handlers), close: it reconnects after backing off and
-            // subscribes every channel again, this one too.
-            Send(PusherFrames.SubscriptionError(channel, "Unavailable", "The cluster did not answer; reconnecting.", 503));
-            Close(PusherCloseCodes.OverCapacity, "The cluster did not answer a subscription; reconnect and subscribe again.", abandonQueue: false);
-            return;
+            return false;
+        }
+
+        lock (_channels)
+        {
+            _retrying.Remove(channel);
+            if (joined != JoinResult.ConnectionClosed)
+            {
+                _channels[channel] = threadId;
+            }
         }
 
         if (joined == JoinResult.ConnectionClosed)
         {
             _transport.Forget(threadId);
-            return;
         }
-
-        lock (_channels)
+        else
         {
-            _channels[channel] = threadId;
+            _transport.Confirm(threadId, channel);
         }
 
-        _transport.Confirm(threadId, channel);
+        return true;
+    }
+
+    private async Task RetryJoin(string channel, string threadId, CancellationToken closed)
+    {
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                await Task.Delay(JoinRetryDelays[Math.Min(attempt, JoinRetryDelays.Length - 1)], _time, closed);
+                var done = await WithMembership(async () =>
+                {
+                    lock (_channels)
+                    {
+                        if (!_retrying.TryGetValue(channel, out var wanted) || wanted != threadId)
+                        {
+                            return true; // unsubscribed meanwhile
+                        }
+                    }
+
+                    return await TryJoin(channel, threadId);
+                }, closed);
+                if (done)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // The socket closed; leaving its threads is the connection's own.
+        }
+    }
+
+    private Task WithMembership(Func<Task> change) => WithMembership(async () => { await change(); return true; }, CancellationToken.None);
+
+    private async Task<T> WithMembership<T>(Func<Task<T>> change, CancellationToken cancellationToken)
+    {
+        await _membership.WaitAsync(cancellationToken);
+        try
+        {
+            return await change();
+        }
+        finally
+        {
+            _membership.Release();
+        }
     }
 
     private async Task Unsubscribe(string? channel)
@@ -351,6 +433,13 @@ internal sealed partial class PusherConnection
         string? threadId;
         lock (_channels)
         {
+            if (channel is not null && _retrying.Remove(channel, out var retried))
+            {
+                // Its join never landed: nothing to leave, and its retry stops.
+                _transport.Forget(retried);
+                return;
+            }
+
             if (channel is null || !_channels.Remove(channel, out threadId))
             {
                 return;
@@ -372,6 +461,7 @@ internal sealed partial class PusherConnection
         lock (_channels)
         {
             _channels.Clear();
+            _retrying.Clear();
         }
 
         if (_viewer is { } viewer)
@@ -421,7 +511,7 @@ internal sealed partial class PusherConnection
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pusher socket {SocketId} sent too many messages; dropped {Event}.")]
     private partial void LogRateLimited(string socketId, string @event);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining thread {ThreadId} for a Pusher client failed.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Joining thread {ThreadId} for a Pusher client failed; its channel stays pending and the join is tried again.")]
     private partial void LogJoinFailed(Exception exception, string threadId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leaving thread {ThreadId} for a Pusher client failed.")]

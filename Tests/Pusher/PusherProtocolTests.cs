@@ -144,31 +144,53 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     }
 
     [Fact]
-    public async Task A_subscription_the_cluster_does_not_answer_gets_a_503_then_a_close_that_makes_pusher_js_subscribe_again()
+    public async Task A_subscription_the_cluster_does_not_answer_stays_pending_and_is_confirmed_by_a_retry_while_the_other_channels_go_on()
+    {
+        var (healthyThread, failingThread) = (await gateway.NewThread("alice"), await gateway.NewThread("alice"));
+        var (healthy, failing) = (TestSignatures.Channel(healthyThread), TestSignatures.Channel(failingThread));
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel = healthy, auth = TestSignatures.Auth(socketId, healthy) } });
+        await socket.ReceiveEvent("pusher_internal:subscription_succeeded");
+
+        gateway.FailNextSubscription(failingThread);
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel = failing, auth = TestSignatures.Auth(socketId, failing) } });
+        // The healthy channel streams while the failed join waits for its retry (0.5 s); the socket stays open.
+        var streamId = await gateway.Producer.StartStreamAsync(healthyThread, "r-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "meanwhile");
+        var seen = new List<(string? Event, string? Channel)>();
+        while (!seen.Contains(("agent.thread.token", healthy)) || !seen.Contains(("pusher_internal:subscription_succeeded", failing)))
+        {
+            var message = await socket.ReceiveSkippingPings();
+            seen.Add((message.GetProperty("event").GetString(), message.TryGetProperty("channel", out var c) ? c.GetString() : null));
+        }
+
+        Assert.DoesNotContain(seen, m => m.Event is "pusher:subscription_error" or "pusher:error");
+        var retried = await gateway.Producer.StartStreamAsync(failingThread, "r-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(retried, "hello");
+        var token = await socket.ReceiveEvent("agent.thread.token");
+        Assert.Equal((failing, "hello"), (token.GetProperty("channel").GetString(), RawPusherSocket.Data(token).GetProperty("token").GetString()));
+    }
+
+    [Fact]
+    public async Task An_unsubscribe_while_a_join_is_retried_stops_the_retry()
     {
         var threadId = await gateway.NewThread("alice");
         var channel = TestSignatures.Channel(threadId);
-        gateway.FailNextSubscription(threadId);
         var (socket, socketId) = await RawPusherSocket.Open(gateway);
-        await using (socket)
-        {
-            await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
-            var error = await socket.ReceiveEvent("pusher:subscription_error");
-            Assert.Equal("Unavailable", RawPusherSocket.Data(error).GetProperty("type").GetString());
-            Assert.Equal(503, RawPusherSocket.Data(error).GetProperty("status").GetInt32());
-            // 4100–4199: pusher-js backs off, reconnects and subscribes every channel again.
-            Assert.Equal(4100, await socket.WaitForClose());
-        }
+        await using var _ = socket;
+        gateway.FailNextSubscription(threadId);
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
+        await socket.Send(new { @event = "pusher:unsubscribe", data = new { channel } });
 
+        // Past the first retry (0.5 s), which would have joined: the thread stays unsubscribed, and nothing is sent.
+        await socket.Send(new { @event = "pusher:ping", data = new { } });
+        await socket.ReceiveEvent("pusher:pong");
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
         Assert.Equal(0, await gateway.SubscriptionCount(threadId));
-        var (again, againId) = await RawPusherSocket.Open(gateway);
-        await using var _ = again;
-        await again.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(againId, channel) } });
-        await again.ReceiveEvent("pusher_internal:subscription_succeeded");
-        var streamId = await gateway.Producer.StartStreamAsync(threadId, "r-" + Guid.NewGuid().ToString("N"));
-        await gateway.Producer.StreamTokenAsync(streamId, "hello");
-        var token = await again.ReceiveEvent("agent.thread.token");
-        Assert.Equal("hello", RawPusherSocket.Data(token).GetProperty("token").GetString());
+        await socket.Send(new { @event = "pusher:ping", data = new { } });
+        var next = await socket.Receive();
+        Assert.Equal("pusher:pong", next.GetProperty("event").GetString());
     }
 
     [Fact]
