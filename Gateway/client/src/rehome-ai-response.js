@@ -6,6 +6,12 @@ import { StreamFollower } from './stream-follower.js';
 import { AnswerView } from './answer-view.js';
 import { rendererNamed } from './renderers.js';
 
+const failNotices = {
+  forbidden: 'You may not watch this conversation.',
+  revoked: 'You may not watch this conversation.',
+  quota_exceeded: 'Too many conversations are open here; this one starts when another closes.',
+};
+
 const endNotices = {
   cancelled: 'The answer was cancelled before it finished.',
   abandoned: 'The answer stopped arriving and was abandoned.',
@@ -30,6 +36,8 @@ export class ReHomeAiResponse extends HTMLElement {
   #follower = null;
   #streamId = null;
   #seen = new Set();
+  /** The join was refused with quota_exceeded: shown as an error until the client joins it. */
+  #overQuota = false;
   #view;
 
   constructor() {
@@ -184,9 +192,17 @@ export class ReHomeAiResponse extends HTMLElement {
     this.#view.settle();
     this.#streamId = null;
     this.#seen.clear();
+    this.#overQuota = false;
   }
 
   #onJoined(streams) {
+    if (this.#overQuota) {
+      // Another thread was left, or the connection is new: the place this one waited for is there.
+      this.#overQuota = false;
+      this.#view.notice('');
+      this.#setState('waiting');
+    }
+
     const wanted = this.getAttribute('stream-id');
     const listed = wanted ? streams.find(s => s.streamId === wanted) : pickLive(streams);
     const streamId = wanted ?? listed?.streamId;
@@ -318,7 +334,8 @@ export class ReHomeAiResponse extends HTMLElement {
 
   #fail(error) {
     this.#closeFollower();
-    this.#view.notice(error.code === 'forbidden' || error.code === 'revoked' ? 'You may not watch this conversation.' : 'The answer could not be loaded.');
+    this.#overQuota = error.code === 'quota_exceeded'; // the client joins it once a place frees up
+    this.#view.notice(failNotices[error.code] ?? 'The answer could not be loaded.');
     this.#setState('error');
     this.#emit('rehome-error', { code: error.code ?? 'error', message: error.message });
   }

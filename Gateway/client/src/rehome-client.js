@@ -231,11 +231,12 @@ export class ReHomeClient extends EventTarget {
   watch(threadId, watcher) {
     let thread = this.#threads.get(threadId);
     if (!thread) {
-      thread = { id: threadId, watchers: new Set(), joins: 0, joined: false, refused: null };
+      thread = { id: threadId, watchers: new Set(), joins: 0, joined: false, refused: null, overQuota: null };
       this.#threads.set(threadId, thread);
       this.#join(thread);
-    } else if (thread.refused) {
-      queueMicrotask(() => watcher.onError?.(thread.refused));
+    } else if (thread.refused || thread.overQuota) {
+      const error = thread.refused ?? thread.overQuota;
+      queueMicrotask(() => watcher.onError?.(error));
     } else if (thread.joined && thread.streams) {
       queueMicrotask(() => thread.watchers.has(watcher) && watcher.onJoined?.([...thread.streams]));
     }
@@ -350,6 +351,7 @@ export class ReHomeClient extends EventTarget {
 
       if (attempt === thread.joins) {
         thread.joined = true;
+        thread.overQuota = null;
         thread.streams = streams;
         thread.oldestFirst = idsOldestFirst(streams);
         thread.endedKept = Math.max(endedStreamsKept, streams.filter(s => s.done).length);
@@ -359,6 +361,11 @@ export class ReHomeClient extends EventTarget {
       const error = HubError.from(raw);
       if (error instanceof HubError && error.isRefusal) {
         thread.refused = error;
+        this.#each(thread, watcher => watcher.onError?.(error));
+      } else if (error instanceof HubError && error.code === 'quota_exceeded') {
+        // This connection holds as many threads as it may: asking again changes nothing until it leaves one
+        // (#unwatch then joins a thread that waits) or reconnects.
+        thread.overQuota = error;
         this.#each(thread, watcher => watcher.onError?.(error));
       } else if (attempt === thread.joins && this.#connection.state === signalR.HubConnectionState.Connected) {
         // A fault rather than a refusal, on a live connection: try again shortly.
@@ -376,6 +383,12 @@ export class ReHomeClient extends EventTarget {
     this.#threads.delete(thread.id);
     if (thread.joined) {
       this.#leave(thread.id);
+      // The leave frees a place: a thread the quota kept out joins now (the hub takes the calls in order).
+      const waiting = [...this.#threads.values()].find(t => t.overQuota);
+      if (waiting) {
+        waiting.overQuota = null;
+        this.#join(waiting);
+      }
     }
   }
 

@@ -107,7 +107,10 @@ export interface ThreadWatcher {
   onMessage(message: TokenMessage): void;
   onJoined?(streams: ThreadStream[]): void;
   onBehind?(notice: BehindNotice): void;
-  /** `forbidden`, or `revoked` when the user was removed from the thread while watching it. */
+  /**
+   * `forbidden`, or `revoked` when the user was removed from the thread while watching it (both final), or
+   * `quota_exceeded` when the connection holds as many threads as it may (joined once another is left).
+   */
   onError?(error: HubError): void;
   onPresence?(presence: Presence): void;
 }

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using ReHome.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace ReHome.Tests.Browser;
+
+/// <summary>A gateway that lets one connection join two threads at a time.</summary>
+public sealed class TwoThreadGatewayFixture : GatewayFixture
+{
+    protected override Dictionary<string, string?> Settings => new() { ["Quotas:ThreadsPerConnection"] = "2" };
+}
+
+/// <summary>
+/// A page whose connection holds as many threads as the gateway allows, in Chromium: the element over the quota says
+/// so, the client does not keep asking, and the thread is joined once the page leaves another.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ThreadQuotaTests(BrowserFixture browser, TwoThreadGatewayFixture gateway, ITestOutputHelper output)
+    : IClassFixture<TwoThreadGatewayFixture>
+{
+    [SkippableFact]
+    public async Task An_answer_over_the_thread_quota_says_so_and_starts_once_the_page_leaves_another_thread()
+    {
+        // The demo's own answer holds the first place, a watch of another thread the second.
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the demo answer watches its thread");
+        var user = await demo.Page.EvalOnSelectorAsync<string>("#user", "e => e.textContent");
+        var (held, waiting) = (await gateway.NewThread(user), await gateway.NewThread(user));
+        await demo.Page.EvaluateAsync("""
+            async ([held, waiting]) => {
+              window.quotaLog = [];
+              const client = await ReHome.sharedClient();
+              window.heldWatch = client.watch(held, { onMessage() {}, onJoined: () => quotaLog.push('held joined') });
+              while (!quotaLog.includes('held joined')) await new Promise(resolve => setTimeout(resolve, 10));
+              const second = document.createElement('rehome-ai-response');
+              second.id = 'second';
+              second.setAttribute('thread-id', waiting);
+              second.addEventListener('rehome-error', e => quotaLog.push('error ' + e.detail.code));
+              document.body.append(second);
+            }
+            """, new[] { held, waiting });
+
+        await demo.WaitFor("document.getElementById('second').getAttribute('state') === 'error'", "the second answer is refused");
+        Assert.Equal("Too many conversations are open here; this one starts when another closes.", await Notice());
+        // Past the 2 s after which a failed join is tried again: this one is not, until a place frees up.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(["held joined", "error quota_exceeded"], await Log());
+
+        await demo.Page.EvaluateAsync("() => window.heldWatch.close()");
+        await demo.WaitFor("document.getElementById('second').getAttribute('state') === 'waiting'", "the second answer watches its thread",
+            TimeSpan.FromSeconds(5));
+        Assert.Equal("", await Notice());
+        var streamId = await gateway.Producer.StartStreamAsync(waiting, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "in its place");
+        await gateway.Producer.EndStreamAsync(streamId);
+        await demo.WaitFor("document.getElementById('second').getAttribute('state') === 'done'", "the second answer streams");
+        Assert.Equal("in its place", await demo.Page.EvalOnSelectorAsync<string>("#second", "e => e.text"));
+        Assert.Equal(["held joined", "error quota_exceeded"], await Log());
+
+        Task<string> Notice() => demo.Page.EvalOnSelectorAsync<string>("#second", "e => e.shadowRoot.querySelector('[part~=notice]').textContent");
+
+        async Task<string[]> Log() => (await demo.Page.EvaluateAsync<JsonElement>("() => window.quotaLog"))
+            .EnumerateArray().Select(e => e.GetString()!).ToArray();
+    }
+}
