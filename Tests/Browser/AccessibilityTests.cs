@@ -47,6 +47,8 @@ public sealed class AccessibilityTests(GatewayFixture gateway, BrowserFixture br
 
         var streaming = await Describe(demo);
         Assert.Equal("log|polite|0|true|region", streaming.GetProperty("roles").GetString());
+        // What a screen reader reads: the live region itself must be busy, or each painted frame may be announced.
+        Assert.Equal("true", await LogBusy(demo));
         await demo.Page.Keyboard.PressAsync("Tab");
         await demo.Page.Keyboard.PressAsync("Tab");
         await demo.WaitFor("document.activeElement === document.getElementById('answer')", "the keyboard reaches the answer");
@@ -65,6 +67,29 @@ public sealed class AccessibilityTests(GatewayFixture gateway, BrowserFixture br
 
         await gateway.Producer.EndStreamAsync(streamId);
         await demo.WaitFor("document.getElementById('answer').getAttribute('aria-busy') === 'false'", "busy ends with the answer");
+        Assert.Equal("false", await LogBusy(demo));
+    }
+
+    /// <summary>The <c>busy</c> state of the answer's log in Chromium's accessibility tree, as assistive technology gets it.</summary>
+    private static async Task<string> LogBusy(DemoPage demo)
+    {
+        var session = await demo.Page.Context.NewCDPSessionAsync(demo.Page);
+        var tree = await session.SendAsync("Accessibility.getFullAXTree");
+        var logs = tree!.Value.GetProperty("nodes").EnumerateArray()
+            .Where(n => n.TryGetProperty("role", out var role) && role.GetProperty("value").GetString() == "log")
+            .ToArray();
+        var log = Assert.Single(logs);
+        var busy = log.TryGetProperty("properties", out var properties)
+            ? properties.EnumerateArray().FirstOrDefault(p => p.GetProperty("name").GetString() == "busy")
+            : default;
+        if (busy.ValueKind == JsonValueKind.Undefined)
+        {
+            return "false";
+        }
+
+        // Chromium sends this boolean as 1 or 0.
+        var value = busy.GetProperty("value").GetProperty("value");
+        return value.ValueKind == JsonValueKind.True || (value.ValueKind == JsonValueKind.Number && value.GetInt32() != 0) ? "true" : "false";
     }
 
     private async Task AssertNoViolations(DemoPage demo, string when)

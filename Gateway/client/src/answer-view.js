@@ -134,6 +134,11 @@ export class AnswerView {
     this.#noticeEl.textContent = text;
   }
 
+  /** Marks the log busy while text streams in: screen readers wait for it, rather than reading each frame. */
+  set busy(busy) {
+    this.#textEl.setAttribute('aria-busy', String(busy));
+  }
+
   /** Paints what is queued now and cancels the frame: for an element leaving the page. */
   settle() {
     this.#cancelFrame();

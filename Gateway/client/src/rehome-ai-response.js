@@ -347,8 +347,11 @@ export class ReHomeAiResponse extends HTMLElement {
 
   #setState(state) {
     if (state) {
+      const busy = state === 'streaming' || state === 'loading';
       this.setAttribute('state', state);
-      this.setAttribute('aria-busy', String(state === 'streaming' || state === 'loading'));
+      // On the live region, where assistive technology reads it; on the element too, for the page's styles.
+      this.setAttribute('aria-busy', String(busy));
+      this.#view.busy = busy;
       this.#showStop();
     }
   }
