@@ -12,7 +12,7 @@ namespace ReHome.Gateway.Hubs;
 /// Wraps a hub protocol (JSON, MessagePack). SignalR answers a call whose arguments it cannot bind before any hub
 /// filter runs, with only "Failed to invoke …"; this turns such a call into one that carries an
 /// <see cref="InvalidInvocation"/>, which <see cref="InvalidInvocationFilter"/> refuses with <c>invalid_request</c>
-/// and a reason. The call then also counts against the connection's call quota. It also keeps reading past a message
+/// and a reason. The call then also counts against the user's call quota. It also keeps reading past a message
 /// of an unknown type (which the protocols skip for forward compatibility) rather than stalling on it, and refuses a
 /// MessagePack call with a string that is not UTF-8, which the MessagePack protocol would decode into U+FFFD (the
 /// JSON protocol refuses such text itself).

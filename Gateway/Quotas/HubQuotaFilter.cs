@@ -7,9 +7,10 @@ using Microsoft.Extensions.Options;
 namespace ReHome.Gateway.Quotas;
 
 /// <summary>
-/// The hub's quotas: connections per user on this gateway (checked as a connection opens) and calls per connection
-/// per second (a token bucket per connection, from ASP.NET Core's rate limiter). Threads per connection are counted
-/// where joins happen, in the hub. Every call counts, refused and malformed ones too.
+/// The hub's quotas: connections per user on this gateway (checked as a connection opens) and calls per user per
+/// second (a token bucket per user, from ASP.NET Core's rate limiter: every connection of the user draws from it, so
+/// reconnecting does not refill it). Threads per connection are counted where joins happen, in the hub. Every call
+/// counts, refused and malformed ones too.
 /// </summary>
 internal sealed class HubQuotaFilter : IHubFilter, IDisposable
 {
@@ -65,13 +66,13 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
 
     public ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
-        using var lease = _calls.AttemptAcquire(context.Context.ConnectionId);
+        using var lease = _calls.AttemptAcquire(context.Context.UserIdentifier!);
         if (!lease.IsAcquired)
         {
             var retryAfter = TokenBuckets.RetryAfter(lease);
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             throw new HubException(string.Create(CultureInfo.InvariantCulture,
-                $"rate_limited: more than {_options.HubInvocationsPerSecond} calls a second on this connection; retry in {seconds} s."));
+                $"rate_limited: more than {_options.HubInvocationsPerSecond} calls a second by this user on this gateway; retry in {seconds} s."));
         }
 
         return next(context);

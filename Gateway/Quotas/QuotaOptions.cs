@@ -10,11 +10,15 @@ public sealed class QuotaOptions
 {
     public const string Section = "Quotas";
 
-    /// <summary>Hub calls one connection may make per second, on average (every call counts, refused ones too).</summary>
+    /// <summary>
+    /// Hub calls one user (the token's <c>sub</c>) may make per second on one gateway, on average, over all their
+    /// connections (every call counts, refused ones too). Per user rather than per connection, so that reconnecting
+    /// does not refill it.
+    /// </summary>
     [Range(1, int.MaxValue)]
     public int HubInvocationsPerSecond { get; set; } = 20;
 
-    /// <summary>Hub calls one connection may make at once after being quiet: a page re-joining its threads and fetching what it missed after a reconnect.</summary>
+    /// <summary>Hub calls one user may make at once after being quiet: their pages re-joining their threads and fetching what they missed after a reconnect.</summary>
     [Range(1, int.MaxValue)]
     public int HubInvocationBurst { get; set; } = 100;
 

@@ -12,7 +12,7 @@ namespace ReHome.Tests.Gateway;
 public sealed class QuotaTests(EdgeGatewayFixture gateway)
 {
     [Fact]
-    public async Task Calls_past_the_per_connection_rate_are_refused_as_rate_limited_and_the_connection_stays_usable()
+    public async Task Calls_past_the_users_rate_are_refused_as_rate_limited_and_the_connection_stays_usable()
     {
         await using var viewer = await Viewer.Connect(gateway, NewUser());
         var calls = Enumerable.Range(0, 3 * EdgeGatewayFixture.HubInvocationBurst)
@@ -27,6 +27,27 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
         Assert.All(limited, o => Assert.Matches("retry in [0-9]+ s", o));
         await Eventually.True(async () => await Outcome(() => viewer.Connection.InvokeAsync(HubContract.LeaveThread, "t-again")) == "ok",
             because: "the bucket refills");
+    }
+
+    [Fact]
+    public async Task A_users_connections_share_one_rate_so_reconnecting_does_not_refill_it()
+    {
+        var user = NewUser();
+        await using (var first = await Viewer.Connect(gateway, user))
+        {
+            var spent = await Task.WhenAll(Enumerable.Range(0, 3 * EdgeGatewayFixture.HubInvocationBurst)
+                .Select(i => Outcome(() => first.Connection.InvokeAsync(HubContract.LeaveThread, $"t-{i}"))));
+            Assert.Contains(spent, o => o.StartsWith("rate_limited: ", StringComparison.Ordinal));
+        }
+
+        // A fresh connection of the same user: a burst's worth of calls at once, which a fresh bucket would take.
+        await using var again = await Viewer.Connect(gateway, user);
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, EdgeGatewayFixture.HubInvocationBurst)
+            .Select(i => Outcome(() => again.Connection.InvokeAsync(HubContract.LeaveThread, $"t-again-{i}"))));
+
+        Assert.Contains(outcomes, o => o.StartsWith("rate_limited: ", StringComparison.Ordinal));
+        await using var other = await Viewer.Connect(gateway, NewUser());
+        Assert.Equal("ok", await Outcome(() => other.Connection.InvokeAsync(HubContract.LeaveThread, "t-other")));
     }
 
     [Theory]
