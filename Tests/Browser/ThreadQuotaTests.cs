@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using ReHome.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -61,5 +62,35 @@ public sealed class ThreadQuotaTests(BrowserFixture browser, TwoThreadGatewayFix
 
         async Task<string[]> Log() => (await demo.Page.EvaluateAsync<JsonElement>("() => window.quotaLog"))
             .EnumerateArray().Select(e => e.GetString()!).ToArray();
+    }
+
+    [SkippableFact]
+    public async Task A_thread_revoked_from_the_page_frees_its_place_for_one_that_waits()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the demo answer watches its thread");
+        var user = await demo.Page.EvalOnSelectorAsync<string>("#user", "e => e.textContent");
+        var (held, waiting) = (await gateway.NewThread(user), await gateway.NewThread(user));
+        await demo.Page.EvaluateAsync("""
+            async ([held, waiting]) => {
+              window.quotaLog = [];
+              const client = await ReHome.sharedClient();
+              client.watch(held, { onMessage() {}, onJoined: () => quotaLog.push('held joined'), onError: e => quotaLog.push('held ' + e.code) });
+              while (!quotaLog.includes('held joined')) await new Promise(resolve => setTimeout(resolve, 10));
+              client.watch(waiting, { onMessage() {}, onJoined: () => quotaLog.push('waiting joined'), onError: e => quotaLog.push('waiting ' + e.code) });
+            }
+            """, new[] { held, waiting });
+        await demo.WaitFor("window.quotaLog.includes('waiting quota_exceeded')", "the second thread is over the quota");
+
+        // The user loses the held thread while watching it: the gateway takes it off the connection.
+        using (var http = gateway.ServiceClient())
+        {
+            var response = await http.PutAsJsonAsync($"/api/v1/threads/{held}", new { ownerUserId = "someone-else", memberUserIds = Array.Empty<string>() });
+            response.EnsureSuccessStatusCode();
+        }
+
+        await demo.WaitFor("window.quotaLog.includes('waiting joined')", "the waiting thread takes the freed place", TimeSpan.FromSeconds(10));
+        Assert.Equal(["held joined", "waiting quota_exceeded", "held revoked", "waiting joined"],
+            (await demo.Page.EvaluateAsync<JsonElement>("() => window.quotaLog")).EnumerateArray().Select(e => e.GetString()!));
     }
 }

@@ -346,6 +346,7 @@ export class ReHomeClient extends EventTarget {
       const streams = await this.#connection.invoke(Hub.joinThread, thread.id);
       if (this.#threads.get(thread.id) !== thread) {
         this.#leave(thread.id); // nobody watches it any more
+        this.#joinWaiting();
         return;
       }
 
@@ -363,10 +364,12 @@ export class ReHomeClient extends EventTarget {
         thread.refused = error;
         this.#each(thread, watcher => watcher.onError?.(error));
       } else if (error instanceof HubError && error.code === 'quota_exceeded') {
-        // This connection holds as many threads as it may: asking again changes nothing until it leaves one
-        // (#unwatch then joins a thread that waits) or reconnects.
-        thread.overQuota = error;
-        this.#each(thread, watcher => watcher.onError?.(error));
+        if (attempt === thread.joins) {
+          // This connection holds as many threads as it may: asking again changes nothing until it leaves one
+          // (#joinWaiting) or reconnects.
+          thread.overQuota = error;
+          this.#each(thread, watcher => watcher.onError?.(error));
+        }
       } else if (attempt === thread.joins && this.#connection.state === signalR.HubConnectionState.Connected) {
         // A fault rather than a refusal, on a live connection: try again shortly.
         console.warn(`ReHome: joining thread ${thread.id} failed; retrying.`, raw);
@@ -383,12 +386,16 @@ export class ReHomeClient extends EventTarget {
     this.#threads.delete(thread.id);
     if (thread.joined) {
       this.#leave(thread.id);
-      // The leave frees a place: a thread the quota kept out joins now (the hub takes the calls in order).
-      const waiting = [...this.#threads.values()].find(t => t.overQuota);
-      if (waiting) {
-        waiting.overQuota = null;
-        this.#join(waiting);
-      }
+      this.#joinWaiting();
+    }
+  }
+
+  /** A place on the connection was freed: a thread the quota kept out joins now (the hub takes calls in order). */
+  #joinWaiting() {
+    const waiting = [...this.#threads.values()].find(t => t.overQuota);
+    if (waiting) {
+      waiting.overQuota = null;
+      this.#join(waiting);
     }
   }
 
@@ -489,6 +496,7 @@ export class ReHomeClient extends EventTarget {
       thread.joined = false;
       thread.refused = new HubError('revoked', `Access to thread '${threadId}' was revoked.`);
       this.#each(thread, watcher => watcher.onError?.(thread.refused));
+      this.#joinWaiting(); // the gateway took the thread off this connection
     }
   }
 
