@@ -37,9 +37,12 @@ internal sealed partial class PusherConnection
 
     /// <summary>
     /// Channels whose join the cluster did not answer, with their thread ids: retried in the background until
-    /// confirmed, unsubscribed or the socket closes. Guarded by <see cref="_channels"/>' lock.
+    /// confirmed, unsubscribed or the socket closes. Guarded by <see cref="_channels"/>' lock, as is
+    /// <see cref="_retryingJoins"/>: one loop retries them all, one at a time, so the receive loop waits behind at
+    /// most one attempt.
     /// </summary>
     private readonly Dictionary<string, string> _retrying = [];
+    private bool _retryingJoins;
 
     /// <summary>Serialises joins and leaves: the receive loop's with the background retries'.</summary>
     private readonly SemaphoreSlim _membership = new(1, 1);
@@ -338,12 +341,18 @@ internal sealed partial class PusherConnection
         {
             // pusher-js waits for the answer with no time limit, and never sends this subscribe again on this socket.
             // So the channel stays pending while the join is retried, and the socket's other channels go on.
+            bool start;
             lock (_channels)
             {
                 _retrying[channel] = threadId;
+                start = !_retryingJoins;
+                _retryingJoins = true;
             }
 
-            _ = RetryJoin(channel, threadId, _lifetime.Token);
+            if (start)
+            {
+                _ = RetryJoins(_lifetime.Token);
+            }
         }
     }
 
@@ -382,28 +391,39 @@ internal sealed partial class PusherConnection
         return true;
     }
 
-    private async Task RetryJoin(string channel, string threadId, CancellationToken closed)
+    private async Task RetryJoins(CancellationToken closed)
     {
         try
         {
-            for (var attempt = 0; ; attempt++)
+            for (var round = 0; ; round++)
             {
-                await Task.Delay(JoinRetryDelays[Math.Min(attempt, JoinRetryDelays.Length - 1)], _time, closed);
-                var done = await WithMembership(async () =>
+                await Task.Delay(JoinRetryDelays[Math.Min(round, JoinRetryDelays.Length - 1)], _time, closed);
+                KeyValuePair<string, string>[] due;
+                lock (_channels)
                 {
-                    lock (_channels)
+                    if (_retrying.Count == 0)
                     {
-                        if (!_retrying.TryGetValue(channel, out var wanted) || wanted != threadId)
-                        {
-                            return true; // unsubscribed meanwhile
-                        }
+                        _retryingJoins = false;
+                        return;
                     }
 
-                    return await TryJoin(channel, threadId);
-                }, closed);
-                if (done)
+                    due = [.. _retrying];
+                }
+
+                foreach (var (channel, threadId) in due)
                 {
-                    return;
+                    await WithMembership(async () =>
+                    {
+                        lock (_channels)
+                        {
+                            if (_retrying.GetValueOrDefault(channel) != threadId)
+                            {
+                                return; // unsubscribed meanwhile
+                            }
+                        }
+
+                        await TryJoin(channel, threadId);
+                    }, closed);
                 }
             }
         }
@@ -413,14 +433,12 @@ internal sealed partial class PusherConnection
         }
     }
 
-    private Task WithMembership(Func<Task> change) => WithMembership(async () => { await change(); return true; }, CancellationToken.None);
-
-    private async Task<T> WithMembership<T>(Func<Task<T>> change, CancellationToken cancellationToken)
+    private async Task WithMembership(Func<Task> change, CancellationToken cancellationToken = default)
     {
         await _membership.WaitAsync(cancellationToken);
         try
         {
-            return await change();
+            await change();
         }
         finally
         {
