@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks of the deployment files, for CI: the compose files, the nginx config (and that the compose copy is
-# rendered from it), the Prometheus config and rules, the Kubernetes manifests, and the scripts. Nothing is
+# rendered from it), the Prometheus config and rules (and the rules' unit tests), the Kubernetes manifests, and the scripts. Nothing is
 # started. Under CI=true a missing tool is a failure; locally it is skipped with a note.
 # The rendered Kubernetes objects are also read into the Kubernetes API's typed models, strictly, by
 # Tests/Operations/DeploymentFilesTests (part of the test suite).
@@ -31,8 +31,9 @@ if ! diff <(sed '1,3d' deploy/compose/nginx.conf) <(deploy/nginx/render.sh --htt
 fi
 echo "deploy/compose/nginx.conf: rendered from deploy/nginx/rehome.conf"
 if need promtool prometheus; then
-  # Checks the rules file it names too.
+  # Checks the rules file it names too; then the rules' unit tests.
   promtool check config deploy/prometheus/prometheus.yml
+  promtool test rules deploy/prometheus/rehome-rules.test.yml
 fi
 if need kubectl kubectl; then
   rendered="$(kubectl kustomize deploy/kubernetes)"
