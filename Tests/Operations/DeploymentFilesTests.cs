@@ -68,6 +68,14 @@ public sealed class DeploymentFilesTests
         var container = gateway.Spec.Template.Spec.Containers.Single();
         Assert.Equal("/health/ready", container.ReadinessProbe.HttpGet.Path);
         Assert.Contains(container.Env, e => e.Name == "Auth__SigningKey" && e.ValueFrom.SecretKeyRef.Name == "rehome-secrets");
+        // Laravel Echo's endpoint, from the same secret when the app's keys are in it.
+        foreach (var setting in new[] { "Pusher__AppKey", "Pusher__AppSecret" })
+        {
+            Assert.Contains(container.Env, e => e.Name == setting && e.ValueFrom.SecretKeyRef is { Name: "rehome-secrets", Optional: true });
+        }
+
+        // The autoscaler owns the count; a count in the Deployment would reset it at every apply.
+        Assert.Null(gateway.Spec.Replicas);
 
         var hpa = objects.OfType<V2HorizontalPodAutoscaler>().Single();
         Assert.Equal(("Deployment", "rehome-gateway"), (hpa.Spec.ScaleTargetRef.Kind, hpa.Spec.ScaleTargetRef.Name));
@@ -104,6 +112,10 @@ public sealed class DeploymentFilesTests
             Assert.Contains("GET /health/ready ", check);
         }
 
+        var gatewayEnv = (YamlMappingNode)services["gateway"]["environment"];
+        Assert.Equal("${REHOME_PUSHER_APP_KEY:-}", Scalar(gatewayEnv, "Pusher__AppKey"));
+        Assert.Equal("${REHOME_PUSHER_APP_SECRET:-}", Scalar(gatewayEnv, "Pusher__AppSecret"));
+
         Assert.Equal("./deploy/compose/nginx.conf:/etc/nginx/conf.d/default.conf:ro", ((YamlScalarNode)((YamlSequenceNode)services["nginx"]["volumes"])[0]).Value);
         var prometheus = File.ReadAllText(Path.Combine(Repository, "deploy", "prometheus", "prometheus.yml"));
         foreach (var job in new[] { "rehome-silo", "rehome-gateway", "redis", "nginx" })
@@ -126,6 +138,8 @@ public sealed class DeploymentFilesTests
         Assert.Equal("true", Env("Gateway__HostSilo"));
         Assert.StartsWith("redis:6379", Env("Redis__ConnectionString"));
         Assert.Equal("auto", Env("Silo__AdvertisedIP"));
+        Assert.Equal("${REHOME_PUSHER_APP_KEY:-}", Env("Pusher__AppKey"));
+        Assert.Equal("${REHOME_PUSHER_APP_SECRET:-}", Env("Pusher__AppSecret"));
         Assert.False(node.Children.ContainsKey("scale"), "one node: several co-hosted nodes belong in the split stack");
         Assert.Contains("GET /health/ready ", string.Join(" ", ((YamlSequenceNode)node["healthcheck"]["test"]).Select(n => ((YamlScalarNode)n).Value)));
         Assert.Equal("service_healthy", ((YamlScalarNode)node["depends_on"]["redis"]["condition"]).Value);
