@@ -30,12 +30,10 @@ public sealed class EchoFollowerTests(ProcessClusterFixture fixture, ITestOutput
             await producer.StreamTokenAsync(streamId, token);
         }
 
-        // Node 20 reads the example (a .js file outside a "type": "module" package) as CommonJS: give it a .mjs copy.
         var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
         try
         {
-            var module = Path.Combine(directory, "rehome-thread-follower.mjs");
-            File.Copy(Path.Combine(GatewayFixture.SolutionDirectory(), "examples", "laravel", "resources", "js", "rehome-thread-follower.js"), module);
+            var module = NodeEcho.CopyFollowerModule(directory);
             var (socketGateway, pageGateway) = (fixture.GatewayUrls[0], fixture.GatewayUrls[1]);
             await using var echo = NodeEcho.Run("follower-client.mjs", new()
             {

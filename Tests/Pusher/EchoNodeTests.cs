@@ -67,6 +67,55 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
     }
 
     [SkippableFact]
+    public async Task The_example_follower_gets_an_answer_that_started_and_ended_while_its_socket_was_away_but_not_answers_from_before_it_followed()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("alice");
+        gateway.App.Allow(threadId, "alice");
+        var before = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(before, "old ");
+        await gateway.Producer.EndStreamAsync(before, "old ");
+        var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
+        try
+        {
+            var module = NodeEcho.CopyFollowerModule(directory);
+            await using var echo = NodeEcho.Run("follower-client.mjs", new()
+            {
+                ["GATEWAY_HOST"] = gateway.BaseAddress.Host,
+                ["GATEWAY_PORT"] = gateway.BaseAddress.Port.ToString(),
+                ["APP_KEY"] = PusherGatewayFixture.AppKey,
+                ["APP_URL"] = gateway.App.Address.ToString().TrimEnd('/'),
+                ["USER_ID"] = "alice",
+                ["THREAD_ID"] = threadId,
+                ["TOKEN_PAGE"] = new Uri(gateway.BaseAddress, $"/app/{PusherGatewayFixture.AppKey}").ToString(),
+                ["FOLLOW_AFTER_MS"] = "0",
+                ["FOLLOWER_MODULE"] = module,
+            }, output);
+            var live = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+            await gateway.Producer.StreamTokenAsync(live, "live ");
+            await echo.WaitFor("token", l => l.GetProperty("event").GetProperty("streamId").GetString() == live);
+
+            await echo.Tell("disconnect");
+            await echo.WaitFor("state", l => l.GetProperty("current").GetString() == "disconnected");
+            var away = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+            await gateway.Producer.StreamTokenAsync(away, "while ");
+            await gateway.Producer.StreamTokenAsync(away, "away");
+            await gateway.Producer.EndStreamAsync(away, "while away");
+            await echo.Tell("connect");
+
+            await echo.WaitForDone(away);
+            var events = echo.Events;
+            Assert.Equal(["while ", "away", null], events.Where(e => e.GetProperty("streamId").GetString() == away)
+                .Select(e => e.GetProperty("token").GetString()));
+            Assert.DoesNotContain(events, e => e.GetProperty("streamId").GetString() == before);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [SkippableFact]
     public async Task A_forged_signature_is_refused_with_a_401_subscription_error_and_the_socket_subscribes_to_nothing()
     {
         gateway.App.SkipIfMissing();

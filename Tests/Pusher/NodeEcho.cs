@@ -109,6 +109,24 @@ public sealed class NodeEcho : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Copies the example follower into <paramref name="directory"/> as <c>.mjs</c> (Node 20 reads a <c>.js</c> file
+    /// outside a "type": "module" package as CommonJS), for <c>follower-client.mjs</c>'s FOLLOWER_MODULE.
+    /// </summary>
+    public static string CopyFollowerModule(string directory)
+    {
+        var module = Path.Combine(directory, "rehome-thread-follower.mjs");
+        File.Copy(Path.Combine(Infrastructure.GatewayFixture.SolutionDirectory(), "examples", "laravel", "resources", "js", "rehome-thread-follower.js"), module);
+        return module;
+    }
+
+    /// <summary>Writes a line to the script's standard input (the scripts that take commands say which).</summary>
+    public async Task Tell(string command)
+    {
+        await _node.StandardInput.WriteLineAsync(command);
+        await _node.StandardInput.FlushAsync();
+    }
+
     /// <summary>Waits until the done event of <paramref name="streamId"/> arrived.</summary>
     public Task<JsonElement> WaitForDone(string streamId, TimeSpan? timeout = null) =>
         WaitFor("token", l => l.GetProperty("event").GetProperty("done").GetBoolean() && l.GetProperty("event").GetProperty("streamId").GetString() == streamId, timeout);

@@ -5,7 +5,7 @@
 //
 // Environment: GATEWAY_HOST, GATEWAY_PORT, APP_KEY, APP_URL (the PHP app), USER_ID, THREAD_ID, TOKEN_PAGE,
 // FOLLOW_AFTER_MS, and FOLLOWER_MODULE: a copy of the follower named .mjs (Node 20 reads a .js file outside a
-// "type": "module" package as CommonJS).
+// "type": "module" package as CommonJS). Lines "disconnect" and "connect" on standard input do that to the socket.
 import { pathToFileURL } from 'node:url';
 import { endWithStandardInput, pageEcho, print } from './laravel-page.mjs';
 
@@ -24,6 +24,14 @@ pusher.connection.bind('connected', () => {
       onToken: (event) => print({ type: 'token', event }),
       onError: (error) => print({ type: 'follower_error', message: String(error.message ?? error) }),
     }), Number(env.FOLLOW_AFTER_MS));
+  }
+});
+
+pusher.connection.bind('state_change', ({ current }) => print({ type: 'state', current }));
+process.stdin.on('data', (data) => {
+  for (const command of String(data).split('\n')) {
+    if (command === 'disconnect') pusher.disconnect();
+    if (command === 'connect') pusher.connect();
   }
 });
 

@@ -17,6 +17,7 @@ export function followThread(echo, threadId, options) {
   const channelName = `private-agent.thread.${threadId}`;
   const authEndpoint = options.authEndpoint ?? echo.options.authEndpoint ?? '/broadcasting/auth';
   const streams = new Map();            // streamId → { last, done }
+  let history = null;                   // streams that had ended before this page followed the thread (not news)
   let queue = Promise.resolve();        // live events and catch-ups, one at a time, in arrival order
   let stopped = false;
 
@@ -82,13 +83,15 @@ export function followThread(echo, threadId, options) {
     return { socket_id: echo.socketId(), channel_name: channelName, auth: (await response.json()).auth };
   };
 
-  // Everything the thread's streams hold past what this page has: open streams, and streams it saw but not their end.
+  // Everything the thread's streams hold past what this page has: open streams, streams it saw but not their end,
+  // and after a reconnect, streams that started and ended while it was away.
   const catchUp = async () => {
     const signed = await authorize();
     const { streams: listed } = await post('streams', signed);
+    history ??= new Set(listed.filter((stream) => stream.done).map((stream) => stream.streamId));
     for (const stream of listed) {
       const seen = streams.get(stream.streamId);
-      if (seen?.done || (!seen && stream.done)) {
+      if (seen?.done || (!seen && history.has(stream.streamId))) {
         continue;
       }
       await fill(signed, stream.streamId, seen?.last ?? 0);
