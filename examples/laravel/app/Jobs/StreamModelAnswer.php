@@ -31,6 +31,13 @@ final class StreamModelAnswer implements ShouldQueue
     /** A second try would ask the model again and stream a second answer; a failed one is cancelled instead. */
     public int $tries = 1;
 
+    /**
+     * Longer than the model call's 300 s: queue:work kills a job after 60 s by default, which would leave a long answer
+     * open (viewers see it hang) until ReHome ends it as abandoned (Streams:StreamIdleTimeout, 15 min). Keep the queue
+     * connection's retry_after above this.
+     */
+    public int $timeout = 330;
+
     public function __construct(
         public readonly string $threadId,
         public readonly string $runId,
