@@ -266,8 +266,15 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
             if (_catchUpOwed)
             {
                 await CatchUp();
+                if (!_catchUpOwed)
+                {
+                    return; // every listed stream was filled
+                }
             }
-            else if (_handle is not null)
+
+            // Also while a catch-up keeps failing: one of the thread's grains that cannot answer must not hold up
+            // the streams whose grains do.
+            if (_handle is not null)
             {
                 await _sequencer.ProbeSilent(silentFor);
             }

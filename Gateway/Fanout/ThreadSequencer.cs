@@ -51,6 +51,11 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
 
     private async Task Accept(TokensAppended e)
     {
+        if (IsForgotten(e.StreamId))
+        {
+            return;
+        }
+
         var stream = Track(e.StreamId, lastForwarded: 0);
         await stream.Accept(e, time.GetUtcNow());
         ForgetIfGone(stream);
@@ -58,6 +63,11 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
 
     private async Task Accept(StreamEnded e)
     {
+        if (IsForgotten(e.StreamId))
+        {
+            return;
+        }
+
         var stream = Track(e.StreamId, lastForwarded: 0);
         await stream.Accept(e, time.GetUtcNow());
         ForgetIfGone(stream);
@@ -111,6 +121,12 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
             }
         }
     }
+
+    /// <summary>
+    /// An event of a stream that ended, went out and was forgotten: a late copy (a publish retried for over a minute).
+    /// Tracked anew from 0, it would send the whole stream again. Stream ids are single-use.
+    /// </summary>
+    private bool IsForgotten(string streamId) => _forgotten.Contains(streamId) && !_streams.ContainsKey(streamId);
 
     private void Forgot(string streamId)
     {

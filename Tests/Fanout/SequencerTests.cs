@@ -179,6 +179,25 @@ public sealed class SequencerTests
     }
 
     [Fact]
+    public async Task A_late_copy_of_an_event_of_a_stream_that_ended_and_was_forgotten_sends_nothing_again()
+    {
+        _history.Has("s", 2, done: true);
+        await _sequencer.Accept(Tokens("s", 1, 2));
+        await _sequencer.Accept(Ended("s", 2));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        await _sequencer.ProbeSilent(TimeSpan.FromSeconds(2)); // forgets it: it ended over a minute ago
+        _output.Messages.Clear();
+
+        // A publish its grain kept retrying, say while the relay's silo could not be declared dead.
+        await _sequencer.Accept(Tokens("s", 2, 2));
+        await _sequencer.Accept(Ended("s", 2));
+
+        Assert.Empty(_output.Seen);
+        Assert.Empty(_history.Calls);
+        Assert.Equal(0, _sequencer.Count);
+    }
+
+    [Fact]
     public async Task Events_that_are_not_about_a_stream_forward_nothing()
     {
         await _sequencer.Accept(new ThreadAccessChanged("t", ["bob"]));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using ReHome.Tests.Infrastructure;
 
@@ -35,27 +34,15 @@ public sealed class PusherGatewayFixture : GatewayFixture
 
     private const string ClientQuery = "?protocol=7&client=js&version=8.6.0";
 
-    /// <summary>Threads whose next subscription the cluster does not answer (see <see cref="FailNextSubscription"/>).</summary>
-    private readonly ConcurrentDictionary<string, byte> _unanswered = new();
+    private readonly FailingThreadListing _listing = new();
 
     /// <summary>
     /// The next first subscription to this thread on this gateway fails as a call the cluster did not answer: the
     /// silo throws a <see cref="TimeoutException"/> for the thread grain's <c>GetStreams</c>, once.
     /// </summary>
-    public void FailNextSubscription(string threadId) => _unanswered[threadId] = 0;
+    public void FailNextSubscription(string threadId) => _listing.FailNext(threadId);
 
-    // What Orleans' own AddIncomingGrainCallFilter registers; that overload is internal to it.
-    protected override void ConfigureServices(IServiceCollection services) =>
-        services.AddSingleton<IIncomingGrainCallFilter>(new UnansweredSubscriptions(_unanswered));
-
-    private sealed class UnansweredSubscriptions(ConcurrentDictionary<string, byte> threads) : IIncomingGrainCallFilter
-    {
-        public Task Invoke(IIncomingGrainCallContext context) =>
-            context.Grain is IThreadGrain && context.InterfaceMethod.Name == nameof(IThreadGrain.GetStreams)
-                && threads.TryRemove(context.TargetId.Key.ToString()!, out _)
-                ? throw new TimeoutException("Injected by the test: the cluster did not answer.")
-                : context.Invoke();
-    }
+    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<IIncomingGrainCallFilter>(_listing);
 
     public Uri WebSocketUri(string key = AppKey, string query = ClientQuery) => WebSocketUriAt(BaseAddress, key, query);
 
