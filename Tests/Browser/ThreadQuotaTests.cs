@@ -22,24 +22,17 @@ public sealed class ThreadQuotaTests(BrowserFixture browser, TwoThreadGatewayFix
     [SkippableFact]
     public async Task An_answer_over_the_thread_quota_says_so_and_starts_once_the_page_leaves_another_thread()
     {
-        // The demo's own answer holds the first place, a watch of another thread the second.
-        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
-        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the demo answer watches its thread");
-        var user = await demo.Page.EvalOnSelectorAsync<string>("#user", "e => e.textContent");
-        var (held, waiting) = (await gateway.NewThread(user), await gateway.NewThread(user));
+        var (demo, _, waiting) = await DemoHoldingBothPlaces();
+        await using var page = demo;
         await demo.Page.EvaluateAsync("""
-            async ([held, waiting]) => {
-              window.quotaLog = [];
-              const client = await ReHome.sharedClient();
-              window.heldWatch = client.watch(held, { onMessage() {}, onJoined: () => quotaLog.push('held joined') });
-              while (!quotaLog.includes('held joined')) await new Promise(resolve => setTimeout(resolve, 10));
+            waiting => {
               const second = document.createElement('rehome-ai-response');
               second.id = 'second';
               second.setAttribute('thread-id', waiting);
               second.addEventListener('rehome-error', e => quotaLog.push('error ' + e.detail.code));
               document.body.append(second);
             }
-            """, new[] { held, waiting });
+            """, waiting);
 
         await demo.WaitFor("document.getElementById('second').getAttribute('state') === 'error'", "the second answer is refused");
         Assert.Equal("Too many conversations are open here; this one starts when another closes.", await Notice());
@@ -67,19 +60,14 @@ public sealed class ThreadQuotaTests(BrowserFixture browser, TwoThreadGatewayFix
     [SkippableFact]
     public async Task A_thread_revoked_from_the_page_frees_its_place_for_one_that_waits()
     {
-        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
-        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the demo answer watches its thread");
-        var user = await demo.Page.EvalOnSelectorAsync<string>("#user", "e => e.textContent");
-        var (held, waiting) = (await gateway.NewThread(user), await gateway.NewThread(user));
+        var (demo, held, waiting) = await DemoHoldingBothPlaces();
+        await using var page = demo;
         await demo.Page.EvaluateAsync("""
-            async ([held, waiting]) => {
-              window.quotaLog = [];
+            async waiting => {
               const client = await ReHome.sharedClient();
-              client.watch(held, { onMessage() {}, onJoined: () => quotaLog.push('held joined'), onError: e => quotaLog.push('held ' + e.code) });
-              while (!quotaLog.includes('held joined')) await new Promise(resolve => setTimeout(resolve, 10));
               client.watch(waiting, { onMessage() {}, onJoined: () => quotaLog.push('waiting joined'), onError: e => quotaLog.push('waiting ' + e.code) });
             }
-            """, new[] { held, waiting });
+            """, waiting);
         await demo.WaitFor("window.quotaLog.includes('waiting quota_exceeded')", "the second thread is over the quota");
 
         // The user loses the held thread while watching it: the gateway takes it off the connection.
@@ -92,5 +80,27 @@ public sealed class ThreadQuotaTests(BrowserFixture browser, TwoThreadGatewayFix
         await demo.WaitFor("window.quotaLog.includes('waiting joined')", "the waiting thread takes the freed place", TimeSpan.FromSeconds(10));
         Assert.Equal(["held joined", "waiting quota_exceeded", "held revoked", "waiting joined"],
             (await demo.Page.EvaluateAsync<JsonElement>("() => window.quotaLog")).EnumerateArray().Select(e => e.GetString()!));
+    }
+
+    /// <summary>
+    /// The demo page with both of its connection's places taken: the demo's own answer, and a watch of a second thread
+    /// of its user (window.heldWatch, logging to window.quotaLog); and a third thread of that user, not yet watched.
+    /// </summary>
+    private async Task<(DemoPage Demo, string Held, string Waiting)> DemoHoldingBothPlaces()
+    {
+        var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'waiting'", "the demo answer watches its thread");
+        var user = await demo.Page.EvalOnSelectorAsync<string>("#user", "e => e.textContent");
+        var (held, waiting) = (await gateway.NewThread(user), await gateway.NewThread(user));
+        await demo.Page.EvaluateAsync("""
+            async held => {
+              window.quotaLog = [];
+              const client = await ReHome.sharedClient();
+              window.heldWatch = client.watch(held, {
+                onMessage() {}, onJoined: () => quotaLog.push('held joined'), onError: e => quotaLog.push('held ' + e.code) });
+              while (!quotaLog.includes('held joined')) await new Promise(resolve => setTimeout(resolve, 10));
+            }
+            """, held);
+        return (demo, held, waiting);
     }
 }
