@@ -103,7 +103,12 @@ public sealed partial class ThreadFeedRelay
 
     private void StartSending(List<Outbox>? outboxes)
     {
-        foreach (var outbox in outboxes ?? [])
+        if (outboxes is null)
+        {
+            return; // most publishes: every loop already running
+        }
+
+        foreach (var outbox in outboxes)
         {
             // Not in the publisher's turn: the delivery must not carry its grain as the caller, nor its context.
             ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Relay.Send(state.Outbox), (Relay: this, Outbox: outbox), preferLocal: true);
