@@ -152,6 +152,7 @@ public sealed class ThreadFeedRelayTests(ClusterFixture fixture) : IDisposable
         await Eventually.True(() => Task.FromResult(relay.SubscriberCount(First) == 0),
             because: "the probe to the process that is gone fails, and the relay lets go of its subscriptions");
         Assert.Single(gone.Deliveries); // dropped at the first failed probe, not after retries
+        await Eventually.True(() => Task.FromResult(!quiet.Deliveries.IsEmpty), because: "the quiet subscriber is probed too");
         var probe = Assert.Single(quiet.Deliveries);
         Assert.Equal((0, 0, null), (probe.Entries.Length, probe.Lost.Length, probe.ClosingRelay));
         Assert.Empty(checking.Deliveries);

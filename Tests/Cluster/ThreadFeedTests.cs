@@ -79,7 +79,9 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
         var stream = ThreadStreams.For(threadId);
         var relay = ThreadFeeds.Relay(fixture.Client, threadId);
         // As when a gateway died: it never unsubscribes, and nothing is published on the thread.
-        var gateway = fixture.Client.CreateObjectReference<IThreadFeedSubscriber>(new GoneSubscriber());
+        // The client holds an observer weakly: the test keeps it, or a collection would leave calls to it unanswered.
+        var subscriber = new GoneSubscriber();
+        var gateway = fixture.Client.CreateObjectReference<IThreadFeedSubscriber>(subscriber);
         try
         {
             await relay.Subscribe(gateway, [stream]);
@@ -91,6 +93,7 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
         finally
         {
             fixture.Client.DeleteObjectReference<IThreadFeedSubscriber>(gateway);
+            GC.KeepAlive(subscriber);
         }
     }
 
