@@ -156,7 +156,8 @@ public sealed class NginxRoutingTests(ProcessClusterFixture fixture, ITestOutput
         public async ValueTask DisposeAsync()
         {
             Http.Dispose();
-            _server.Kill();
+            // The workers too: killed alone, the master leaves them running, still listening.
+            _server.Kill(entireProcessTree: true);
             await _server.WaitForExitAsync();
             _server.Dispose();
             System.IO.Directory.Delete(Directory, recursive: true);
