@@ -1,4 +1,6 @@
+using System.Net;
 using Microsoft.AspNetCore.SignalR.Client;
+using ReHome.Smoke;
 using ReHome.Tests.Infrastructure;
 using ReHome.Tests.Pusher;
 using Xunit.Abstractions;
@@ -52,6 +54,25 @@ public sealed class SmokeToolTests(PusherGatewayFixture gateway, ITestOutputHelp
         Assert.Empty(streams);
     }
 
+    [Fact]
+    public async Task The_smoke_commands_http_producer_sends_a_refused_append_once_and_reports_its_status()
+    {
+        var threadId = await gateway.NewThread("carol");
+        var requests = new CountingHandler();
+        using var http = new HttpClient(requests) { BaseAddress = gateway.BaseAddress };
+        http.DefaultRequestHeaders.Add("X-Service-Key", GatewayFixture.ServiceKey);
+        var producer = new HttpStreamProducer(http);
+        var streamId = await producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N")[..8]);
+        Assert.True(await producer.EndStreamAsync(streamId, "ended"));
+        var before = requests.Count;
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => producer.StreamTokenAsync(streamId, "late"));
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("stream_ended", refused.Message);
+        Assert.Equal(1, requests.Count - before);
+    }
+
     private async Task<(int Exit, string Output)> Smoke(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         // Only what the test gives: nothing of the machine's own ReHome settings leaks in.
@@ -65,5 +86,18 @@ public sealed class SmokeToolTests(PusherGatewayFixture gateway, ITestOutputHelp
         var (exit, text, errors) = await Command.Run(Command.Dotnet, [BuiltApps.Smoke, .. args], variables);
         output.WriteLine(text + errors);
         return (exit, text);
+    }
+
+    private sealed class CountingHandler() : DelegatingHandler(new HttpClientHandler())
+    {
+        private int _count;
+
+        public int Count => _count;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _count);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

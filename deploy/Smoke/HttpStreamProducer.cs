@@ -88,7 +88,10 @@ public sealed class HttpStreamProducer(HttpClient http) : IStreamProducer
                     or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
                 if (!transient || attempt == 5)
                 {
-                    throw new HttpRequestException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                    // With its status, so the catch below does not take an answer for an unreachable gateway.
+                    throw new HttpRequestException(
+                        $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}",
+                        null, response.StatusCode);
                 }
             }
             catch (HttpRequestException ex) when (ex.StatusCode is null && attempt < 5)
