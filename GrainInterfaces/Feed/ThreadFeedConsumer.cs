@@ -137,12 +137,19 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
         await relay.Gate.WaitAsync();
         try
         {
+            var grain = _grains.GetGrain<IThreadFeedRelayGrain>(relay.Key);
             if (relay.Streams.Count == 0)
             {
+                // No epoch: the last call here failed and may have left the relay holding a stream this process
+                // let go of (an unsubscribe that never arrived). The relay would deliver that thread for good.
+                if (relay.Epoch is null)
+                {
+                    relay.Epoch = await grain.Replace(Self, []);
+                }
+
                 return true;
             }
 
-            var grain = _grains.GetGrain<IThreadFeedRelayGrain>(relay.Key);
             if (relay.Epoch is { } epoch && await grain.Knows(Self, epoch, relay.Streams.Count))
             {
                 return true;

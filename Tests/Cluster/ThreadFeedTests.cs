@@ -13,8 +13,26 @@ public sealed class UncheckedFeedsClusterFixture : ClusterFixture
 {
     protected override Dictionary<string, string?> Settings => new() { ["Streams:RelayIdleProbe"] = "00:00:00.500" };
 
-    protected override void ConfigureClientServices(IServiceCollection services) =>
+    public LostUnsubscribes LostUnsubscribes { get; } = new();
+
+    protected override void ConfigureClientServices(IServiceCollection services)
+    {
         services.Configure<ThreadFeedOptions>(o => o.CheckInterval = TimeSpan.FromHours(1));
+        services.AddSingleton<IOutgoingGrainCallFilter>(LostUnsubscribes);
+    }
+}
+
+/// <summary>The client's next unsubscribe at a relay fails without reaching it, as a call lost on its way.</summary>
+public sealed class LostUnsubscribes : IOutgoingGrainCallFilter
+{
+    private int _armed;
+
+    public void LoseNext() => Volatile.Write(ref _armed, 1);
+
+    public Task Invoke(IOutgoingGrainCallContext context) =>
+        context.InterfaceMethod.Name == nameof(IThreadFeedRelayGrain.Unsubscribe) && Interlocked.Exchange(ref _armed, 0) == 1
+            ? throw new TimeoutException("Injected by the test: the unsubscribe was lost.")
+            : context.Invoke();
 }
 
 [CollectionDefinition(Name)]
@@ -95,6 +113,25 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
             fixture.Client.DeleteObjectReference<IThreadFeedSubscriber>(gateway);
             GC.KeepAlive(subscriber);
         }
+    }
+
+    [Fact]
+    public async Task A_relay_that_missed_the_last_unsubscribe_is_told_again_at_the_next_check()
+    {
+        var threadId = await fixture.NewThread();
+        var stream = ThreadStreams.For(threadId);
+        var relay = ThreadFeeds.Relay(fixture.Client, threadId);
+        var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
+        Assert.Equal(1, await relay.SubscriberCount(stream));
+
+        fixture.LostUnsubscribes.LoseNext();
+        await Assert.ThrowsAsync<TimeoutException>(async () => await watcher.DisposeAsync());
+        Assert.Equal(1, await relay.SubscriberCount(stream));
+
+        var consumer = fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>();
+        Assert.True(await consumer.Check());
+
+        Assert.Equal(0, await relay.SubscriberCount(stream));
     }
 
     [Fact]
