@@ -78,12 +78,24 @@ internal sealed partial class StreamGrain
         }
     }
 
+    /// <summary>An end's write failed without saying whether it was stored (Redis hung: it may land when Redis resumes).</summary>
+    private bool _endUnconfirmed;
+
     /// <summary>
     /// Before handing out a number past what storage holds, storage must say "not settled"; otherwise a crash
-    /// would leave a state that looks complete, and the next activation could reuse the number.
+    /// would leave a state that looks complete, and the next activation could reuse the number. After an end whose
+    /// write failed, storage must also say the stream is still open: viewers would otherwise be shown tokens past an
+    /// end that lands later. This write settles both. It stores a newer version, so the end's write can no longer
+    /// land; if the end was stored, the write finds it and the grain steps aside for an activation that reads it.
     /// </summary>
-    private Task EnsureUnsettled() =>
-        _storedSettled ? WriteDurably("first token after reactivation", settled: false, _ => { }) : Task.CompletedTask;
+    private async Task EnsureUnsettled()
+    {
+        if (_storedSettled || _endUnconfirmed)
+        {
+            await WriteDurably(_endUnconfirmed ? "open state after a failed end" : "first token after reactivation", settled: false, _ => { });
+            _endUnconfirmed = false;
+        }
+    }
 
     private void ScheduleCheckpoint()
     {

@@ -345,6 +345,8 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
     private async Task<bool> Finish(StreamEndReason reason, string? fullResponse, string? detail)
     {
         var now = _time.GetUtcNow();
+        // Until the end is stored, or storage says it is not, a number handed out could land behind it.
+        _endUnconfirmed = true;
         // Ended is settled: no number will ever be handed out again.
         await WriteDurably(reason.ToString().ToLowerInvariant(), settled: true, s =>
         {
@@ -354,6 +356,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
             s.FullResponse = fullResponse;
             s.EndedAt = now;
         });
+        _endUnconfirmed = false;
 
         UpdateHygieneDue();
         _publisher!.Done(_history.LastSequence, fullResponse, reason, detail);

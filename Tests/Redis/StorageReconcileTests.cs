@@ -137,6 +137,49 @@ public sealed class StorageReconcileTests(RedisClusterFixture fixture)
     }
 
     [SkippableFact]
+    public async Task After_a_cancel_whose_write_hung_nothing_is_numbered_until_storage_says_whether_it_landed()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (_, grain) = await StreamStored("a", "b");
+
+        fixture.Redis.Pause();
+        try
+        {
+            // The cancel's write waits in Redis's socket while the client gives up on it (its 3 s timeout).
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => grain.Cancel("stop"));
+            // Viewers would be shown a token past the end that lands when Redis resumes.
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => grain.AppendMany(3, ["c"]).AsTask());
+        }
+        finally
+        {
+            fixture.Redis.Resume();
+        }
+
+        // Redis applied the cancel as it resumed: the producer's retries end at the cancel, never at a number past it.
+        await Eventually.True(async () =>
+        {
+            try
+            {
+                await grain.AppendMany(3, ["c"]);
+                Assert.Fail("The stream numbered a token after its stored cancel.");
+                return false;
+            }
+            catch (Exception ex) when (ex is InconsistentStateException or StorageUnavailableException)
+            {
+                return false;
+            }
+            catch (StreamCancelledException)
+            {
+                return true;
+            }
+        }, because: "the activation finds the stored cancel, steps aside, and the next one reads it");
+        var page = await grain.GetTokens(0);
+        Assert.Equal(["a", "b"], page.Tokens);
+        Assert.True(page.Done);
+        Assert.Equal(StreamEndReason.Cancelled, page.Reason);
+    }
+
+    [SkippableFact]
     public async Task A_thread_whose_own_write_was_applied_late_stores_the_next_change_on_a_retry()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
