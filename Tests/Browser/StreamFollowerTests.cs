@@ -258,6 +258,103 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
         Assert.Equal("true", result.GetProperty("busy").GetString());
     }
 
+    [SkippableFact]
+    public async Task A_fetch_the_end_waits_on_that_failed_is_asked_again_soon_not_at_the_silence_probe()
+    {
+        var seen = await Run("""
+            const client = hub(['a', 'b', 'c'], { done: true, fullResponse: 'abc' });
+            const answer = client.getTokens.bind(client);
+            let failures = 1;
+            client.getTokens = async (streamId, after) => {
+              if (failures-- > 0) {
+                throw new HubError('unavailable', 'the cluster did not answer; try again.');
+              }
+              return answer(streamId, after);
+            };
+            const { follower, seen } = follow(client);
+            follower.push(msg(1, 'a'));
+            follower.push(doneMsg(3, 'abc'));
+            await until(() => seen.end, 'the end, long before the 60 s silence probe');
+            return seen;
+            """);
+
+        Assert.Equal([1, 2, 3], Sequences(seen));
+        Assert.True(seen.GetProperty("end").GetProperty("complete").GetBoolean());
+    }
+
+    [SkippableFact]
+    public async Task A_follower_the_page_closes_from_its_token_handler_reports_nothing_more()
+    {
+        var seen = await Run("""
+            const client = hub(['a', 'b', 'c'], { done: true, fullResponse: 'abc' });
+            const seen = { sequences: [], end: null };
+            const follower = new StreamFollower(client, 's', {
+              onTokens: tokens => { tokens.forEach(t => seen.sequences.push(t.sequence)); follower.close(); },
+              onEnd: end => { seen.end = end; },
+            });
+            follower.resync();
+            await until(() => seen.sequences.length > 0, 'the page of tokens');
+            await new Promise(resolve => setTimeout(resolve, 100));
+            return seen;
+            """);
+
+        Assert.Equal([1, 2, 3], Sequences(seen));
+        Assert.Equal(JsonValueKind.Null, seen.GetProperty("end").ValueKind);
+    }
+
+    [SkippableFact]
+    public async Task An_element_whose_stream_a_quota_refusal_closed_loads_it_again_once_it_joins()
+    {
+        var result = await Run("""
+            const client = hub(['a', 'b']);
+            const element = document.createElement('rehome-ai-response');
+            element.client = client;
+            element.setAttribute('thread-id', 't');
+            document.body.append(element);
+            await until(() => client.watcher, 'the element watches the thread');
+            const listed = { threadId: 't', runId: 'r', streamId: 's', lastSequence: 2, done: false, startedAt: new Date().toISOString() };
+            client.watcher.onJoined([listed]);
+            await until(() => element.text === 'ab', 'the stream shown');
+
+            // A rejoin after a reconnect found the connection at its thread quota; a place frees up later.
+            client.watcher.onError(new HubError('quota_exceeded', 'too many threads on this connection'));
+            await until(() => element.getAttribute('state') === 'error', 'the quota shown');
+            client.watcher.onJoined([listed]);
+            client.watcher.onMessage(msg(3, 'c'));
+            await until(() => element.text === 'abc', 'the stream loaded again and streaming');
+            const state = element.getAttribute('state');
+            element.remove();
+            return { state };
+            """);
+
+        Assert.Equal("streaming", result.GetProperty("state").GetString());
+    }
+
+    [SkippableFact]
+    public async Task An_element_told_to_follow_a_stream_before_its_first_join_keeps_it_over_an_older_listed_one()
+    {
+        var result = await Run("""
+            const client = hub(['a', 'b']);
+            const element = document.createElement('rehome-ai-response');
+            element.client = client;
+            element.setAttribute('thread-id', 't');
+            document.body.append(element);
+            await until(() => client.watcher, 'the element watches the thread');
+
+            // The page started stream s and follows it; the join's list predates it and holds the previous answer.
+            element.follow('s');
+            client.watcher.onJoined([{ threadId: 't', runId: 'r0', streamId: 'previous', lastSequence: 5, done: true,
+              startedAt: new Date(Date.now() - 60000).toISOString() }]);
+            client.watcher.onMessage(msg(3, 'c'));
+            await until(() => element.text === 'abc', "the followed stream's tokens");
+            const shown = element.streamId;
+            element.remove();
+            return { shown };
+            """);
+
+        Assert.Equal("s", result.GetProperty("shown").GetString());
+    }
+
     private async Task<JsonElement> Run(string scenario)
     {
         Skip.If(browser.Missing is not null, browser.Missing);

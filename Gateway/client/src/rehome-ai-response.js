@@ -36,6 +36,10 @@ export class ReHomeAiResponse extends HTMLElement {
   #follower = null;
   #streamId = null;
   #seen = new Set();
+  /** The stream the page asked for with follow(), while it is the one shown. */
+  #followed = null;
+  /** A failure closed the shown stream's follower before it ended: the next join loads it again. */
+  #interrupted = false;
   /** The join was refused with quota_exceeded: shown as an error until the client joins it. */
   #overQuota = false;
   #view;
@@ -93,7 +97,7 @@ export class ReHomeAiResponse extends HTMLElement {
     if (!this.#activeClient) {
       this.#pendingFollow = streamId; // shown once the client is there
     } else if (streamId !== this.#streamId) {
-      this.#show(streamId, { fetch: true });
+      this.#show(streamId, { fetch: true, followed: true });
     }
   }
 
@@ -192,6 +196,8 @@ export class ReHomeAiResponse extends HTMLElement {
     this.#view.settle();
     this.#streamId = null;
     this.#seen.clear();
+    this.#followed = null;
+    this.#interrupted = false;
     this.#overQuota = false;
   }
 
@@ -204,8 +210,11 @@ export class ReHomeAiResponse extends HTMLElement {
     }
 
     const wanted = this.getAttribute('stream-id');
-    const listed = wanted ? streams.find(s => s.streamId === wanted) : pickLive(streams);
-    const streamId = wanted ?? listed?.streamId;
+    // A stream the page follows that the join does not list has not started yet, or started after the list was
+    // read: it stays, rather than an older listed one taking the view.
+    const followed = !wanted && this.#followed && !streams.some(s => s.streamId === this.#followed) ? this.#followed : null;
+    const listed = wanted ? streams.find(s => s.streamId === wanted) : followed ? null : pickLive(streams);
+    const streamId = wanted ?? followed ?? listed?.streamId;
     const seenBefore = this.#seen.has(streamId);
     if (!wanted) {
       // Every stream the join lists is known now: a later message of an older one must not take the view over.
@@ -218,7 +227,10 @@ export class ReHomeAiResponse extends HTMLElement {
       return;
     }
 
-    if (streamId === this.#streamId || (!wanted && seenBefore)) {
+    if (streamId === this.#streamId && this.#interrupted) {
+      // Its follower was closed by a failure (the thread quota, say): load it again.
+      this.#show(streamId, { listed, fetch: true, followed: this.#followed === streamId });
+    } else if (streamId === this.#streamId || (!wanted && seenBefore)) {
       this.#follower?.resync(); // a rejoin after a reconnect: fetch what was missed
     } else {
       // A listed stream with tokens or an end has history to load; an empty open one has none yet.
@@ -248,11 +260,13 @@ export class ReHomeAiResponse extends HTMLElement {
     }
   }
 
-  #show(streamId, { listed = null, fetch }) {
+  #show(streamId, { listed = null, fetch, followed = false }) {
     this.#closeFollower();
     this.#view.clear();
     this.#streamId = streamId;
     this.#seen.add(streamId);
+    this.#followed = followed ? streamId : null;
+    this.#interrupted = false;
     this.#follower = new StreamFollower(this.#activeClient, streamId, {
       onTokens: tokens => this.#onTokens(tokens),
       onHistoryLost: missing => this.#onHistoryLost(missing),
@@ -333,6 +347,7 @@ export class ReHomeAiResponse extends HTMLElement {
   }
 
   #fail(error) {
+    this.#interrupted ||= this.#follower !== null;
     this.#closeFollower();
     this.#overQuota = error.code === 'quota_exceeded'; // the client joins it once a place frees up
     this.#view.notice(failNotices[error.code] ?? 'The answer could not be loaded.');

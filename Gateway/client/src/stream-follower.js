@@ -3,6 +3,9 @@
 // arrive early wait in a buffer, and a stream that goes quiet is asked where it stands.
 import { HubError } from './rehome-client.js';
 
+/** After a fetch that failed with a fault while the stream's end waits on it, ask again this soon, then less often. */
+const firstRetryMs = 500;
+
 export class StreamFollower {
   #client;
   #handlers;
@@ -15,6 +18,8 @@ export class StreamFollower {
   #incomplete = false;
   #heardAt = performance.now();
   #probe;
+  #retry = null;
+  #retryMs = firstRetryMs;
 
   /**
    * @param {import('./rehome-client.js').ReHomeClient} client
@@ -77,10 +82,15 @@ export class StreamFollower {
   close() {
     this.#closed = true;
     clearInterval(this.#probe);
+    clearTimeout(this.#retry);
     this.#early.clear();
   }
 
   #finishOrFetch() {
+    if (this.#closed) {
+      return; // the page closed it from a handler
+    }
+
     if (this.#end && this.#last >= this.#end.sequence) {
       this.#finish();
     } else if (this.#end) {
@@ -104,6 +114,7 @@ export class StreamFollower {
         }
 
         this.#heardAt = performance.now();
+        this.#retryMs = firstRetryMs;
         this.#apply(page);
       } while (this.#fetchAgain && !this.#closed);
     } catch (error) {
@@ -119,6 +130,9 @@ export class StreamFollower {
       this.#incomplete = true;
       this.#handlers.onHistoryLost?.({ from: this.#last + 1, to: page.firstSequence - 1 });
       this.#last = page.firstSequence - 1;
+      if (this.#closed) {
+        return; // the page closed it from that handler
+      }
     }
 
     const tokens = [];
@@ -131,6 +145,9 @@ export class StreamFollower {
     });
     this.#emit(tokens);
     this.#drainEarly();
+    if (this.#closed) {
+      return;
+    }
 
     if (page.done) {
       this.#end ??= { sequence: page.lastSequence, reason: page.reason, fullResponse: page.fullResponse, detail: page.detail };
@@ -155,12 +172,25 @@ export class StreamFollower {
       }
 
       this.#handlers.onError?.(error);
+      return;
     }
+
     // Anything else is a fault (a lost connection, a cluster that did not answer in time): the reconnect resyncs,
-    // and the silence probe tries again meanwhile.
+    // and the silence probe tries again meanwhile. An end or tokens waiting on this fetch are asked for sooner.
+    if (this.#end || this.#early.size > 0 || this.#fetchAgain) {
+      this.#retry ??= setTimeout(() => {
+        this.#retry = null;
+        this.#fetch();
+      }, this.#retryMs);
+      this.#retryMs = Math.min(this.#retryMs * 2, this.#client.silenceProbeMs);
+    }
   }
 
   #drainEarly() {
+    if (this.#closed) {
+      return;
+    }
+
     const tokens = [];
     while (this.#early.has(this.#last + 1)) {
       const sequence = this.#last + 1;
@@ -179,7 +209,7 @@ export class StreamFollower {
   }
 
   #emit(tokens) {
-    if (tokens.length > 0) {
+    if (tokens.length > 0 && !this.#closed) {
       this.#handlers.onTokens(tokens);
     }
   }
@@ -193,6 +223,10 @@ export class StreamFollower {
   }
 
   #finish() {
+    if (this.#closed) {
+      return;
+    }
+
     const end = this.#end;
     this.close();
     this.#handlers.onEnd({
