@@ -69,18 +69,33 @@ internal sealed class AgentHub(
             throw new HubException($"quota_exceeded: a connection may join at most {limit} threads at a time; leave one first.");
         }
 
-        switch (await fanout.Join(viewer, threadId))
+        var joined = await fanout.Join(viewer, threadId);
+        switch (joined)
         {
             case JoinResult.ConnectionClosed:
                 throw new HubException("unavailable: the connection closed during the join.");
             case JoinResult.Joined when !await StillAllowed(viewer, thread, threadId):
                 throw Forbidden(threadId);
-            case JoinResult.Joined:
-                resumes.Joined(UserId, threadId);
-                break;
         }
 
-        var streams = await thread.GetStreams();
+        StreamInfo[] streams;
+        try
+        {
+            streams = await thread.GetStreams();
+        }
+        catch when (joined == JoinResult.Joined)
+        {
+            // A join that answers with an error has not happened: the caller retries it, and until then the
+            // connection must neither get the thread's tokens nor hold a place in its thread quota.
+            await fanout.Leave(viewer, threadId);
+            throw;
+        }
+
+        if (joined == JoinResult.Joined)
+        {
+            resumes.Joined(UserId, threadId);
+        }
+
         return [.. streams.Select(ThreadStream.From)];
     }
 

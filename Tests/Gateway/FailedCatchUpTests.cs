@@ -62,4 +62,25 @@ public sealed class FailedCatchUpTests(FailingListingGatewayFixture gateway) : I
         Assert.Equal(sent, viewer.Tokens(streamId).Select(m => m.Token));
         Assert.Equal(1, await relay.SubscriberCount(ThreadStreams.For(threadId)));
     }
+
+    [Fact]
+    public async Task A_join_whose_stream_list_failed_leaves_the_thread_again()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        await using var alice = await Viewer.Connect(gateway, "alice");
+        await alice.Join(threadId);
+
+        // The thread's channel is live on this gateway, so bob's join subscribes at once; only its list fails.
+        gateway.FailListing(threadId);
+        await using var bob = await Viewer.Connect(gateway, "bob");
+        var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => bob.Join(threadId));
+        Assert.StartsWith("unavailable", Viewer.ServerMessage(refused));
+
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "hello");
+        await Eventually.True(() => Task.FromResult(alice.Tokens(streamId).Count == 1), because: "alice, who joined, gets the token");
+        // Fan-out writes to every member of the thread in the same pass; give a straggler time anyway.
+        await Task.Delay(300);
+        Assert.Empty(bob.Received);
+    }
 }
