@@ -12,7 +12,8 @@ namespace ReHome.Gateway.Hubs;
 /// Wraps a hub protocol (JSON, MessagePack). SignalR answers a call whose arguments it cannot bind before any hub
 /// filter runs, with only "Failed to invoke …"; this turns such a call into one that carries an
 /// <see cref="InvalidInvocation"/>, which <see cref="InvalidInvocationFilter"/> refuses with <c>invalid_request</c>
-/// and a reason. The call then also counts against the user's call quota. It also keeps reading past a message
+/// and a reason. The call then also counts against the user's call quota. Calls sent as streams or with client streams
+/// (which no method takes) are refused the same way, for the same reason. It also keeps reading past a message
 /// of an unknown type (which the protocols skip for forward compatibility) rather than stalling on it, and refuses a
 /// MessagePack call with a string that is not UTF-8, which the MessagePack protocol would decode into U+FFFD (the
 /// JSON protocol refuses such text itself).
@@ -51,6 +52,12 @@ internal sealed class ArgumentCheckingProtocol(IHubProtocol inner) : IHubProtoco
         if (message is InvocationBindingFailureMessage failure)
         {
             message = Refusable(failure, binder);
+        }
+        else if (message is InvocationMessage { StreamIds.Length: > 0 } uploading)
+        {
+            // No hub method takes a client stream. SignalR would refuse this before any filter, untyped and uncounted.
+            message = new InvocationMessage(uploading.InvocationId, HubContract.LeaveThread,
+                [new InvalidInvocation(uploading.Target, $"{uploading.Target} takes no client streams; send the call without streamIds.")]);
         }
         else if (message is InvocationMessage invocation && TransferFormat == TransferFormat.Binary
             && !StringsAreUtf8(unread.Slice(0, unread.Length - input.Length)))

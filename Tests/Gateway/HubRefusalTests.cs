@@ -71,6 +71,20 @@ public sealed class HubRefusalTests(GatewayFixture gateway)
         Assert.StartsWith("forbidden", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => viewer.Join("t-none-" + Guid.NewGuid().ToString("N")))));
     }
 
+    [Fact]
+    public async Task A_call_that_uploads_a_stream_is_invalid_request()
+    {
+        await using var viewer = await Viewer.Connect(gateway, "alice-" + Guid.NewGuid().ToString("N"));
+        var upload = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        upload.Writer.TryWrite("t-2");
+        upload.Writer.Complete();
+
+        var error = await Assert.ThrowsAsync<HubException>(() => viewer.Connection.InvokeCoreAsync<object>(HubContract.JoinThread, ["t-1", upload.Reader]));
+
+        Assert.Equal("invalid_request: JoinThread takes no client streams; send the call without streamIds.", Viewer.ServerMessage(error));
+        Assert.StartsWith("forbidden", Viewer.ServerMessage(await Assert.ThrowsAsync<HubException>(() => viewer.Join("t-none-" + Guid.NewGuid().ToString("N")))));
+    }
+
     [Theory]
     [InlineData(long.MaxValue)]
     [InlineData(Sequences.Max + 1)]
