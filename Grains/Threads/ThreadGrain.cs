@@ -73,6 +73,9 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
         if (RetentionReminder.Expired(_state.State.LastActivityAt, _options.ThreadRetention, _time.GetUtcNow()))
         {
             LogExpired(ThreadId, _state.State.LastActivityAt, _state.State.Streams.Count);
+            // Its users lose access now; a connection still in the thread must not get what a later configure allows.
+            // A publish that fails throws, and the next tick tries again.
+            await PublishRemovals([]);
             await _state.ClearStateAsync();
             _members = [];
             await RetentionReminder.Cancel(this);

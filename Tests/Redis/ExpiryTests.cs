@@ -49,6 +49,21 @@ public sealed class ExpiryTests(ExpiryRedisFixture fixture)
     }
 
     [SkippableFact]
+    public async Task An_expired_thread_takes_its_users_out_of_the_connections_still_in_it()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var threadId = await fixture.NewThread("alice", "bob");
+        await using var gateway = await ThreadWatcher.Subscribe(fixture.Client, threadId);
+
+        await Eventually.Get(() => Leftovers(threadId), left => left.Length == 0, TimeSpan.FromSeconds(60), "the idle thread is deleted");
+
+        // Else a configure that recreates the thread without them would remove no one, and their connections stay.
+        var changed = await Eventually.Get(() => Task.FromResult(gateway.Events.OfType<ThreadAccessChanged>().FirstOrDefault()),
+            e => e is not null, because: "the thread announced who lost access before it was deleted");
+        Assert.Equal(["alice", "bob"], changed!.RemovedUserIds.Order());
+    }
+
+    [SkippableFact]
     public async Task A_thread_in_use_outlives_its_retention_several_times_over()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
