@@ -355,6 +355,42 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
         Assert.Equal("s", result.GetProperty("shown").GetString());
     }
 
+    [SkippableFact]
+    public async Task An_element_whose_shown_stream_is_no_longer_kept_says_so_rather_than_wait_for_it()
+    {
+        var result = await Run("""
+            const client = hub(['a', 'b', 'c'], { silenceProbeMs: 200 });
+            const answer = client.getTokens.bind(client);
+            let expired = false;
+            client.getTokens = (streamId, after) =>
+              expired ? Promise.reject(new HubError('stream_not_found', 'no such stream')) : answer(streamId, after);
+            const element = document.createElement('rehome-ai-response');
+            const errors = [];
+            element.addEventListener('rehome-error', e => errors.push(e.detail.code));
+            element.client = client;
+            element.setAttribute('thread-id', 't');
+            element.setAttribute('stream-id', 's');
+            document.body.append(element);
+            await until(() => client.watcher, 'the element watches the thread');
+            client.watcher.onJoined([]);
+            client.watcher.onMessage(msg(1, 'a'));
+            await until(() => element.text === 'abc', 'the stream shown');
+
+            // The tab slept past the stream's retention: its end and its history are gone.
+            expired = true;
+            await until(() => element.getAttribute('state') === 'error', 'the element gives up on the stream');
+            await new Promise(requestAnimationFrame);
+            const notice = element.shadowRoot.querySelector('[part~=notice]').textContent;
+            const text = element.text;
+            element.remove();
+            return { notice, text, errors };
+            """);
+
+        Assert.Contains("no longer kept", result.GetProperty("notice").GetString());
+        Assert.Equal("abc", result.GetProperty("text").GetString());
+        Assert.Equal(["stream_not_found"], result.GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
+    }
+
     private async Task<JsonElement> Run(string scenario)
     {
         Skip.If(browser.Missing is not null, browser.Missing);

@@ -10,6 +10,8 @@ const failNotices = {
   forbidden: 'You may not watch this conversation.',
   revoked: 'You may not watch this conversation.',
   quota_exceeded: 'Too many conversations are open here; this one starts when another closes.',
+  // Only for a stream that had shown tokens: one never seen is waited for, as not started yet.
+  stream_not_found: 'This answer is no longer kept; only the part shown was received.',
 };
 
 const endNotices = {
@@ -338,7 +340,7 @@ export class ReHomeAiResponse extends HTMLElement {
       return;
     }
 
-    if (error.code === 'stream_not_found') {
+    if (error.code === 'stream_not_found' && !(this.#follower?.lastSequence > 0)) {
       this.#setState('waiting'); // not started yet; its first token will arrive on the thread
       return;
     }
@@ -347,9 +349,10 @@ export class ReHomeAiResponse extends HTMLElement {
   }
 
   #fail(error) {
-    this.#interrupted ||= this.#follower !== null;
+    // Of the failures, only the quota passes: the client joins the thread once a place frees up.
+    this.#overQuota = error.code === 'quota_exceeded';
+    this.#interrupted ||= this.#overQuota && this.#follower !== null;
     this.#closeFollower();
-    this.#overQuota = error.code === 'quota_exceeded'; // the client joins it once a place frees up
     this.#view.notice(failNotices[error.code] ?? 'The answer could not be loaded.');
     this.#setState('error');
     this.#emit('rehome-error', { code: error.code ?? 'error', message: error.message });
