@@ -303,11 +303,14 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     }
 
     [SkippableFact]
-    public async Task An_element_whose_stream_a_quota_refusal_closed_loads_it_again_once_it_joins()
+    public async Task An_element_refused_by_the_thread_quota_goes_on_with_its_stream_once_it_joins()
     {
         var result = await Run("""
             const client = hub(['a', 'b']);
             const element = document.createElement('rehome-ai-response');
+            const events = { tokens: 0, streams: 0 };
+            element.addEventListener('rehome-token', () => events.tokens++);
+            element.addEventListener('rehome-stream', () => events.streams++);
             element.client = client;
             element.setAttribute('thread-id', 't');
             document.body.append(element);
@@ -321,13 +324,42 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
             await until(() => element.getAttribute('state') === 'error', 'the quota shown');
             client.watcher.onJoined([listed]);
             client.watcher.onMessage(msg(3, 'c'));
-            await until(() => element.text === 'abc', 'the stream loaded again and streaming');
+            await until(() => element.text === 'abc', 'the stream going on');
             const state = element.getAttribute('state');
             element.remove();
-            return { state };
+            return { state, ...events };
             """);
 
         Assert.Equal("streaming", result.GetProperty("state").GetString());
+        // Resumed where it was: no token shown twice, no second start of the stream.
+        Assert.Equal(3, result.GetProperty("tokens").GetInt32());
+        Assert.Equal(1, result.GetProperty("streams").GetInt32());
+    }
+
+    [SkippableFact]
+    public async Task A_followed_stream_that_ended_gives_way_to_a_newer_one_a_later_join_lists()
+    {
+        var result = await Run("""
+            const client = hub(['a', 'b']);
+            const element = document.createElement('rehome-ai-response');
+            element.client = client;
+            element.setAttribute('thread-id', 't');
+            document.body.append(element);
+            await until(() => client.watcher, 'the element watches the thread');
+            element.follow('s');
+            client.watcher.onJoined([]);
+            client.watcher.onMessage(doneMsg(2, 'ab'));
+            await until(() => element.getAttribute('state') === 'done', 'the followed stream ended');
+
+            // It retired, so a rejoin no longer lists it; a newer answer started while the connection was away.
+            client.watcher.onJoined([{ threadId: 't', runId: 'r2', streamId: 'newer', lastSequence: 2, done: false,
+              startedAt: new Date().toISOString() }]);
+            await until(() => element.streamId === 'newer', 'the newer stream shown');
+            element.remove();
+            return {};
+            """);
+
+        Assert.Equal(JsonValueKind.Object, result.ValueKind);
     }
 
     [SkippableFact]

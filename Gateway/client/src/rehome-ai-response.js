@@ -38,10 +38,8 @@ export class ReHomeAiResponse extends HTMLElement {
   #follower = null;
   #streamId = null;
   #seen = new Set();
-  /** The stream the page asked for with follow(), while it is the one shown. */
+  /** The stream the page asked for with follow(), while it is shown and no join has listed it yet. */
   #followed = null;
-  /** A failure closed the shown stream's follower before it ended: the next join loads it again. */
-  #interrupted = false;
   /** The join was refused with quota_exceeded: shown as an error until the client joins it. */
   #overQuota = false;
   #view;
@@ -199,22 +197,28 @@ export class ReHomeAiResponse extends HTMLElement {
     this.#streamId = null;
     this.#seen.clear();
     this.#followed = null;
-    this.#interrupted = false;
     this.#overQuota = false;
   }
 
   #onJoined(streams) {
     if (this.#overQuota) {
-      // Another thread was left, or the connection is new: the place this one waited for is there.
+      // Another thread was left, or the connection is new: the place this one waited for is there. Unless the shown
+      // answer ended meanwhile (its follower kept asking), it goes on where it was.
       this.#overQuota = false;
-      this.#view.notice('');
-      this.#setState('waiting');
+      if (this.getAttribute('state') === 'error') {
+        this.#view.notice('');
+        this.#setState(this.#follower ? 'streaming' : this.#streamId ? 'done' : 'waiting');
+      }
     }
 
     const wanted = this.getAttribute('stream-id');
     // A stream the page follows that the join does not list has not started yet, or started after the list was
-    // read: it stays, rather than an older listed one taking the view.
-    const followed = !wanted && this.#followed && !streams.some(s => s.streamId === this.#followed) ? this.#followed : null;
+    // read: it stays, rather than an older listed one taking the view. Once listed, the usual rules apply.
+    if (streams.some(s => s.streamId === this.#followed)) {
+      this.#followed = null;
+    }
+
+    const followed = !wanted && this.#followed ? this.#followed : null;
     const listed = wanted ? streams.find(s => s.streamId === wanted) : followed ? null : pickLive(streams);
     const streamId = wanted ?? followed ?? listed?.streamId;
     const seenBefore = this.#seen.has(streamId);
@@ -229,10 +233,7 @@ export class ReHomeAiResponse extends HTMLElement {
       return;
     }
 
-    if (streamId === this.#streamId && this.#interrupted) {
-      // Its follower was closed by a failure (the thread quota, say): load it again.
-      this.#show(streamId, { listed, fetch: true, followed: this.#followed === streamId });
-    } else if (streamId === this.#streamId || (!wanted && seenBefore)) {
+    if (streamId === this.#streamId || (!wanted && seenBefore)) {
       this.#follower?.resync(); // a rejoin after a reconnect: fetch what was missed
     } else {
       // A listed stream with tokens or an end has history to load; an empty open one has none yet.
@@ -268,7 +269,6 @@ export class ReHomeAiResponse extends HTMLElement {
     this.#streamId = streamId;
     this.#seen.add(streamId);
     this.#followed = followed ? streamId : null;
-    this.#interrupted = false;
     this.#follower = new StreamFollower(this.#activeClient, streamId, {
       onTokens: tokens => this.#onTokens(tokens),
       onHistoryLost: missing => this.#onHistoryLost(missing),
@@ -303,6 +303,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   #onEnd(end) {
     this.#follower = null;
+    this.#followed = null; // ended: a newer stream listed by a join may take the view
     const whole = end.complete || end.fullResponse != null;
     if (!end.complete && end.fullResponse != null) {
       // Tokens were lost for good: the done event's full response replaces the text with its hole.
@@ -351,8 +352,11 @@ export class ReHomeAiResponse extends HTMLElement {
   #fail(error) {
     // Of the failures, only the quota passes: the client joins the thread once a place frees up.
     this.#overQuota = error.code === 'quota_exceeded';
-    this.#interrupted ||= this.#overQuota && this.#follower !== null;
-    this.#closeFollower();
+    if (!this.#overQuota) {
+      // A quota refusal keeps the shown stream's follower: its probe keeps the text current, and the join resumes it.
+      this.#closeFollower();
+    }
+
     this.#view.notice(failNotices[error.code] ?? 'The answer could not be loaded.');
     this.#setState('error');
     this.#emit('rehome-error', { code: error.code ?? 'error', message: error.message });
