@@ -1,3 +1,5 @@
+using Orleans.Storage;
+
 namespace ReHome.Grains;
 
 /// <summary>
@@ -19,6 +21,27 @@ internal static class StateWrites
         {
             grain.DeactivateOnIdle();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the state. A delete refused for its version was most likely this activation's own earlier delete, timed
+    /// out and applied late: every retry with the old version would be refused for good. So it reads what is there now
+    /// and deletes that, or nothing when it is gone. Only for state that is being retired whatever it holds.
+    /// </summary>
+    public static async Task ClearWhateverIsStored<TState>(this IPersistentState<TState> state)
+    {
+        try
+        {
+            await state.ClearStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            await state.ReadStateAsync();
+            if (state.RecordExists)
+            {
+                await state.ClearStateAsync();
+            }
         }
     }
 }

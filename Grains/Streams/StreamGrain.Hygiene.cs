@@ -141,10 +141,12 @@ internal sealed partial class StreamGrain
             _runNotTold = false;
         }
 
+        // Before the state goes, so that a failure here is retried with it: the stream is ended and past its retention,
+        // so the thread need not list it even if the rest fails.
+        await GrainFactory.GetGrain<IThreadGrain>(_live.ThreadId).StreamCleared(StreamId);
         await _chunks.Clear();
-        await _state.ClearStateAsync();
+        await _state.ClearWhateverIsStored();
         _everStored = false;
-        var threadId = _live.ThreadId;
 
         _publisher?.Stop();
         _publisher = null;
@@ -162,7 +164,6 @@ internal sealed partial class StreamGrain
         }
 
         await UnregisterHygieneReminder();
-        await GrainFactory.GetGrain<IThreadGrain>(threadId).StreamCleared(StreamId);
         DeactivateOnIdle();
     }
 

@@ -76,8 +76,9 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
             // Its users lose access now; a connection still in the thread must not get what a later configure allows.
             // A publish that fails throws, and the next tick tries again.
             await PublishRemovals([]);
-            await _state.ClearStateAsync();
+            // Announced: so no one has access from now, even if the delete fails and is retried at the next tick.
             _members = [];
+            await _state.ClearWhateverIsStored();
             await RetentionReminder.Cancel(this);
             DeactivateOnIdle();
         }

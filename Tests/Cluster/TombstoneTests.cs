@@ -74,6 +74,24 @@ public sealed class TombstoneTests(LongTombstoneFixture fixture)
     }
 
     [Fact]
+    public async Task A_retirement_whose_delete_was_applied_under_it_still_finishes_and_the_thread_lets_go()
+    {
+        var (threadId, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a", "b"]);
+        await grain.End("ab");
+        // The head is gone at a version the activation never saw, as when its delete timed out in a Redis hang and
+        // was applied as Redis resumed: every delete it retries with its old version is refused.
+        var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains);
+        var head = new GrainState<StreamState>();
+        await storage.ReadStateAsync("stream", grain.GetGrainId(), head);
+        await storage.ClearStateAsync("stream", grain.GetGrainId(), head);
+
+        var thread = fixture.Client.GetGrain<IThreadGrain>(threadId);
+        await Eventually.True(async () => (await thread.GetStreams()).Length == 0, because: "the stream retires and the thread lets go of it");
+        Assert.Equal(2L, (await fixture.ReadStoredTombstone(streamId)).Tombstone.LastSequence);
+    }
+
+    [Fact]
     public async Task A_run_that_could_not_be_told_its_stream_ended_is_told_when_the_stream_retires()
     {
         var (_, runId, streamId, grain) = await fixture.NewStream();
