@@ -278,10 +278,10 @@ internal sealed partial class PusherConnection
             case PusherEvents.Pong:
                 break;
             case PusherEvents.Subscribe:
-                await WithMembership(() => Subscribe(message.Channel, message.Auth));
+                OffTheReceiveLoop(() => Subscribe(message.Channel, message.Auth));
                 break;
             case PusherEvents.Unsubscribe:
-                await WithMembership(() => Unsubscribe(message.Channel));
+                OffTheReceiveLoop(() => Unsubscribe(message.Channel));
                 break;
             case var name when name.StartsWith(PusherEvents.ClientEventPrefix, StringComparison.Ordinal):
                 Send(PusherFrames.Error(PusherCloseCodes.InvalidMessage, "Client events are not accepted: the channels here carry the model's answer only."));
@@ -433,6 +433,28 @@ internal sealed partial class PusherConnection
         }
     }
 
+    /// <summary>
+    /// Runs a join or leave after the ones before it, while the receive loop reads on: a join the cluster is slow to
+    /// answer must not leave the client's pongs unread, or the activity check would close a live socket (4201).
+    /// </summary>
+    private void OffTheReceiveLoop(Func<Task> change) => _ = ChangeMembership(change);
+
+    private async Task ChangeMembership(Func<Task> change)
+    {
+        try
+        {
+            await WithMembership(change, _lifetime.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            // The socket closed first; leaving its threads is the connection's own.
+        }
+        catch (Exception ex)
+        {
+            LogMembershipFailed(ex, SocketId);
+        }
+    }
+
     private async Task WithMembership(Func<Task> change, CancellationToken cancellationToken = default)
     {
         await _membership.WaitAsync(cancellationToken);
@@ -519,6 +541,9 @@ internal sealed partial class PusherConnection
 
     /// <summary>Frames for the socket; <see cref="Written"/> completes once they are on it (for the fan-out's writes).</summary>
     private readonly record struct Outbound(ReadOnlyMemory<byte>[] Frames, TaskCompletionSource? Written);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A subscribe or unsubscribe of socket {SocketId} failed.")]
+    private partial void LogMembershipFailed(Exception exception, string socketId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pusher socket {SocketId} fell {Limit} messages behind; closing it with 4100.")]
     private partial void LogBehind(string socketId, int limit);
