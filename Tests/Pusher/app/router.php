@@ -11,10 +11,15 @@
  *
  * The user is the X-Test-User header, or the test_user cookie for pages (a real app has its session). Who may watch a thread is the file
  * $REHOME_TEST_ACL_DIR/{threadId}, one user id a line: the app's own database in a real app.
+ * A request of a cookie session must carry the page's CSRF token (its csrf-token meta tag) as X-CSRF-TOKEN, or it gets
+ * 419, as Laravel's web middleware answers: /broadcasting/auth is in the web group.
  */
 declare(strict_types=1);
 
 require __DIR__ . '/PusherChannelAuth.php';
+
+/** The cookie session's CSRF token, as the test pages' csrf-token meta tag holds it. */
+const CSRF_TOKEN = 'test-csrf-token-0123456789';
 
 $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
 
@@ -25,7 +30,17 @@ if ($path === '/broadcasting/auth') {
         exit;
     }
 
-    $user = $_SERVER['HTTP_X_TEST_USER'] ?? $_COOKIE['test_user'] ?? '';
+    $user = $_SERVER['HTTP_X_TEST_USER'] ?? '';
+    if ($user === '' && isset($_COOKIE['test_user'])) {
+        if (($_SERVER['HTTP_X_CSRF_TOKEN'] ?? '') !== CSRF_TOKEN) {
+            http_response_code(419);
+            echo json_encode(['message' => 'CSRF token mismatch.']);
+            exit;
+        }
+
+        $user = $_COOKIE['test_user'];
+    }
+
     $channel = (string)($_POST['channel_name'] ?? '');
     $socketId = (string)($_POST['socket_id'] ?? '');
 

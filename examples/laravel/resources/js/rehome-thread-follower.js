@@ -11,11 +11,13 @@
 //   });
 //
 // The token page takes the same channel authorization as the subscription, fetched from the app's
-// /broadcasting/auth for the current socket (Echo's auth headers and CSRF token are reused).
+// /broadcasting/auth for the current socket (Echo's auth headers, CSRF token and bearer token are reused).
 
 export function followThread(echo, threadId, options) {
   const channelName = `private-agent.thread.${threadId}`;
-  const authEndpoint = options.authEndpoint ?? echo.options.authEndpoint ?? '/broadcasting/auth';
+  // Echo keeps the options it was given; its connector holds them with the CSRF token and bearer token added.
+  const echoOptions = echo.connector?.options ?? echo.options;
+  const authEndpoint = options.authEndpoint ?? echoOptions.authEndpoint ?? '/broadcasting/auth';
   const streams = new Map();            // streamId → { last, done }
   let history = null;                   // streams that had ended before this page followed the thread (not news)
   let queue = Promise.resolve();        // live events and catch-ups, one at a time, in arrival order
@@ -70,7 +72,7 @@ export function followThread(echo, threadId, options) {
   };
 
   const authorize = async () => {
-    const headers = { ...(echo.options.auth?.headers ?? {}), 'Content-Type': 'application/x-www-form-urlencoded' };
+    const headers = { ...(echoOptions.auth?.headers ?? {}), 'Content-Type': 'application/x-www-form-urlencoded' };
     const response = await fetch(authEndpoint, {
       method: 'POST',
       headers,
