@@ -78,19 +78,7 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
         var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
         try
         {
-            var module = NodeEcho.CopyFollowerModule(directory);
-            await using var echo = NodeEcho.Run("follower-client.mjs", new()
-            {
-                ["GATEWAY_HOST"] = gateway.BaseAddress.Host,
-                ["GATEWAY_PORT"] = gateway.BaseAddress.Port.ToString(),
-                ["APP_KEY"] = PusherGatewayFixture.AppKey,
-                ["APP_URL"] = gateway.App.Address.ToString().TrimEnd('/'),
-                ["USER_ID"] = "alice",
-                ["THREAD_ID"] = threadId,
-                ["TOKEN_PAGE"] = new Uri(gateway.BaseAddress, $"/app/{PusherGatewayFixture.AppKey}").ToString(),
-                ["FOLLOW_AFTER_MS"] = "0",
-                ["FOLLOWER_MODULE"] = module,
-            }, output);
+            await using var echo = StartFollower(threadId, directory);
             var live = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
             await gateway.Producer.StreamTokenAsync(live, "live ");
             await echo.WaitFor("token", l => l.GetProperty("event").GetProperty("streamId").GetString() == live);
@@ -114,6 +102,51 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [SkippableFact]
+    public async Task The_example_follower_tries_a_catch_up_the_app_failed_to_authorize_again()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("alice");
+        gateway.App.Allow(threadId, "alice");
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "said ");
+        await gateway.Producer.StreamTokenAsync(streamId, "before");
+        // Echo's own subscription is authorized; the follower's catch-up after it meets the app down for a moment.
+        gateway.App.PlanAuthorizations(threadId, "+5");
+        var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
+        try
+        {
+            await using var echo = StartFollower(threadId, directory);
+
+            // Nothing more is published: only a second attempt brings the tokens from before the page followed.
+            await echo.WaitFor("token", l => l.GetProperty("event").GetProperty("sequence").GetInt64() == 2);
+            Assert.Contains(echo.Lines, l => l.GetProperty("type").GetString() == "follower_error");
+            await gateway.Producer.EndStreamAsync(streamId, "said before");
+            await echo.WaitForDone(streamId);
+            Assert.Equal(["said ", "before", null], echo.Events.Where(e => e.GetProperty("streamId").GetString() == streamId)
+                .Select(e => e.GetProperty("token").GetString()));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The example follower in Node on real Echo, as alice, following the thread from its first connection.</summary>
+    private NodeEcho StartFollower(string threadId, string directory) =>
+        NodeEcho.Run("follower-client.mjs", new()
+        {
+            ["GATEWAY_HOST"] = gateway.BaseAddress.Host,
+            ["GATEWAY_PORT"] = gateway.BaseAddress.Port.ToString(),
+            ["APP_KEY"] = PusherGatewayFixture.AppKey,
+            ["APP_URL"] = gateway.App.Address.ToString().TrimEnd('/'),
+            ["USER_ID"] = "alice",
+            ["THREAD_ID"] = threadId,
+            ["TOKEN_PAGE"] = new Uri(gateway.BaseAddress, $"/app/{PusherGatewayFixture.AppKey}").ToString(),
+            ["FOLLOW_AFTER_MS"] = "0",
+            ["FOLLOWER_MODULE"] = NodeEcho.CopyFollowerModule(directory),
+        }, output);
 
     [SkippableFact]
     public async Task A_forged_signature_is_refused_with_a_401_subscription_error_and_the_socket_subscribes_to_nothing()

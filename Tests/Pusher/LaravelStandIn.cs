@@ -89,6 +89,12 @@ public sealed class LaravelStandIn : IAsyncDisposable
     /// <summary>What the app's channel callback allows: these users may watch the thread.</summary>
     public void Allow(string threadId, params string[] users) => File.WriteAllLines(Path.Combine(_acl!, threadId), users);
 
+    /// <summary>
+    /// How the app answers the thread's next channel authorizations, one character each, in order: <c>+</c> as usual,
+    /// <c>5</c> with a 503 (the app briefly down). After the plan, as usual.
+    /// </summary>
+    public void PlanAuthorizations(string threadId, string plan) => File.WriteAllText(Path.Combine(_acl!, threadId + ".plan"), plan);
+
     /// <summary>Serves the files of <paramref name="directory"/> under <c>/quickstart/</c> (copies them over what is there).</summary>
     public void ServeQuickstart(string directory)
     {

@@ -44,6 +44,12 @@ if ($path === '/broadcasting/auth') {
     $channel = (string)($_POST['channel_name'] ?? '');
     $socketId = (string)($_POST['socket_id'] ?? '');
 
+    if (preg_match('/\Aprivate-agent\.thread\.([A-Za-z0-9_-]{1,128})\z/', $channel, $t) === 1 && next_planned_answer($t[1]) === '5') {
+        http_response_code(503);
+        echo json_encode(['message' => 'Service Unavailable']);
+        exit;
+    }
+
     // routes/channels.php: Broadcast::channel('agent.thread.{threadId}', fn ($user, $threadId) => ...);
     // Laravel matches the name without its private- prefix.
     $allowed = $user !== ''
@@ -86,6 +92,20 @@ function acl_members(string $threadId): array
     }
 
     return array_values(array_filter(array_map('trim', file($file) ?: []), fn ($line) => $line !== ''));
+}
+
+/** Takes the next answer the test planned for this thread's authorizations ('+' or '5'), or '+' when none is left. */
+function next_planned_answer(string $threadId): string
+{
+    $dir = getenv('REHOME_TEST_ACL_DIR');
+    $file = $dir === false ? null : $dir . '/' . $threadId . '.plan';
+    if ($file === null || !is_file($file)) {
+        return '+';
+    }
+
+    $plan = (string)file_get_contents($file);
+    file_put_contents($file, substr($plan, 1));
+    return $plan === '' ? '+' : $plan[0];
 }
 
 /** Sends a file from under $dir, or 404; never a path outside it. */

@@ -13,6 +13,9 @@
 // The token page takes the same channel authorization as the subscription, fetched from the app's
 // /broadcasting/auth for the current socket (Echo's auth headers, CSRF token and bearer token are reused).
 
+/** After a catch-up the app or the token page failed (a 429, a 5xx, the network), try it again this much later. */
+const retryDelaysMs = [1000, 2000, 5000, 10000, 30000];
+
 export function followThread(echo, threadId, options) {
   const channelName = `private-agent.thread.${threadId}`;
   // Echo keeps the options it was given; its connector holds them with the CSRF token and bearer token added.
@@ -42,6 +45,20 @@ export function followThread(echo, threadId, options) {
     });
   };
 
+  // Work that must not be lost when /broadcasting/auth or the token page fails for a while: a live event waiting on
+  // a fill would be dropped with it, and a catch-up would not come again until the next subscription.
+  const runRetried = (work, attempt = 0) => run(async () => {
+    try {
+      await work();
+    } catch (error) {
+      const passing = error.status === undefined || error.status === 429 || error.status >= 500;
+      if (!stopped && passing && error.code !== 'socket_expired') {
+        setTimeout(() => runRetried(work, attempt + 1), retryDelaysMs[Math.min(attempt, retryDelaysMs.length - 1)]);
+      }
+      throw error;
+    }
+  });
+
   const deliver = (event) => {
     const seen = streams.get(event.streamId) ?? { last: 0, done: false };
     streams.set(event.streamId, seen);
@@ -66,6 +83,7 @@ export function followThread(echo, threadId, options) {
       const problem = await response.json().catch(() => ({}));
       const error = new Error(`token page ${path}: ${response.status} ${problem.code ?? ''} ${problem.detail ?? ''}`.trim());
       error.code = problem.code;
+      error.status = response.status;
       throw error;
     }
     return response.json();
@@ -80,7 +98,9 @@ export function followThread(echo, threadId, options) {
       body: new URLSearchParams({ socket_id: echo.socketId(), channel_name: channelName }),
     });
     if (!response.ok) {
-      throw new Error(`${authEndpoint} answered ${response.status}`);
+      const error = new Error(`${authEndpoint} answered ${response.status}`);
+      error.status = response.status;
+      throw error;
     }
     return { socket_id: echo.socketId(), channel_name: channelName, auth: (await response.json()).auth };
   };
@@ -114,12 +134,12 @@ export function followThread(echo, threadId, options) {
   };
 
   const channel = echo.private(`agent.thread.${threadId}`)
-    .subscribed(() => { if (!stopped) run(catchUp); })
+    .subscribed(() => { if (!stopped) runRetried(catchUp); })
     .listen('.agent.thread.token', (event) => {
       if (stopped) {
         return;
       }
-      run(async () => {
+      runRetried(async () => {
         const seen = streams.get(event.streamId);
         const last = seen?.last ?? 0;
         // A token past the next one, or a done event past the last token seen: something is missing.
@@ -132,7 +152,7 @@ export function followThread(echo, threadId, options) {
     // The gateway dropped messages this socket did not take fast enough: fetch them now rather than at the next jump.
     .listen('.agent.thread.behind', (notice) => {
       if (!stopped) {
-        run(async () => {
+        runRetried(async () => {
           const seen = streams.get(notice.streamId);
           if (!seen?.done) {
             await fill(await authorize(), notice.streamId, seen?.last ?? 0);
@@ -142,7 +162,7 @@ export function followThread(echo, threadId, options) {
     });
 
   if (channel.subscription?.subscribed) {
-    run(catchUp);                       // subscribed before this call: no subscription_succeeded is coming
+    runRetried(catchUp);                       // subscribed before this call: no subscription_succeeded is coming
   }
 
   return () => {
