@@ -289,13 +289,17 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
     }
 
-    /// <summary>Takes the connections of users who lost access out of the thread, and tells them.</summary>
+    /// <summary>
+    /// Takes the connections of users who lost access out of the thread, and tells them. A connection with no user (a
+    /// Pusher socket: the app's signature authorized its channel, not a user this gateway knows) may be one of theirs,
+    /// so it goes too; its transport has it authorize again at the app, which refuses the users who lost access.
+    /// </summary>
     private async Task Revoke(IReadOnlyCollection<string> users)
     {
         var removed = users.ToHashSet();
         foreach (var viewer in _dispatcher.Viewers)
         {
-            if (viewer.UserId is { } user && removed.Contains(user))
+            if (viewer.UserId is not { } user || removed.Contains(user))
             {
                 if (viewer.Revoke(_threadId))
                 {

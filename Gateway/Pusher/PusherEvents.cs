@@ -18,7 +18,4 @@ internal static class PusherEvents
 
     /// <summary>The hub's name too: messages of a stream after <c>lastSequence</c> were dropped for this slow client.</summary>
     public const string Behind = HubContract.BehindEvent;
-
-    /// <summary>The hub's name too; a Pusher client's access is the app's, so the gateway never sends it today.</summary>
-    public const string Revoked = HubContract.RevokedEvent;
 }

@@ -38,10 +38,6 @@ internal static class PusherFrames
         json.WriteNumber("lastSequence", behind.LastSequence);
     });
 
-    /// <summary><c>agent.thread.revoked</c> on the channel: <c>{threadId}</c>.</summary>
-    public static ReadOnlyMemory<byte> Revoked(string channel, RevokedMessage revoked) =>
-        Event(PusherEvents.Revoked, channel, json => json.WriteString("threadId", revoked.ThreadId));
-
     public static ReadOnlyMemory<byte> ConnectionEstablished(string socketId, TimeSpan activityTimeout)
     {
         var data = new ArrayBufferWriter<byte>(96);

@@ -51,7 +51,17 @@ internal sealed class PusherViewerTransport(PusherConnection connection) : IView
 
     public ValueTask Send(BehindMessage behind) => Write(behind.ThreadId, [PusherFrames.Behind(ThreadChannelName.For(behind.ThreadId), behind)]);
 
-    public ValueTask Send(RevokedMessage revoked) => Write(revoked.ThreadId, [PusherFrames.Revoked(ThreadChannelName.For(revoked.ThreadId), revoked)]);
+    /// <summary>
+    /// Someone lost access to the thread, and the gateway cannot tell whether it is this socket's user. pusher-js cannot
+    /// be asked to authorize one channel again, but after a 4200 close it reconnects at once and authorizes every
+    /// channel at the app: the users who lost access are refused there, the others are back within a round trip.
+    /// </summary>
+    public ValueTask Send(RevokedMessage revoked)
+    {
+        connection.Close(PusherCloseCodes.ReconnectImmediately,
+            $"Access to {ThreadChannelName.For(revoked.ThreadId)} changed; reconnect and authorize its channels again.");
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>Presence is the hub's; a Pusher client's app knows who is on its channels.</summary>
     public ValueTask Send(PresenceMessage presence) => ValueTask.CompletedTask;

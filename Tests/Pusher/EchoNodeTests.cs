@@ -133,6 +133,32 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
         }
     }
 
+    [SkippableFact]
+    public async Task An_echo_user_who_loses_access_is_refused_at_the_apps_authorization_and_gets_nothing_more()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("alice", "bob");
+        gateway.App.Allow(threadId, "alice", "bob");
+        await using var echo = NodeEcho.Start(gateway, "bob", threadId, output);
+        await echo.WaitFor("subscribed");
+        var before = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(before, "seen");
+        await echo.WaitFor("token");
+
+        // The app and the thread both drop bob. The gateway cannot tell the socket is bob's: it has Echo authorize again.
+        gateway.App.Allow(threadId, "alice");
+        await gateway.Grains.GetGrain<IThreadGrain>(threadId).Configure(new ThreadAccess(null, null, "alice", []));
+
+        var refused = await echo.WaitFor("subscription_error");
+        Assert.Equal(403, refused.GetProperty("error").GetProperty("status").GetInt32());
+        var sockets = echo.Lines.Where(l => l.GetProperty("type").GetString() == "connected").Select(l => l.GetProperty("socketId").GetString()!).ToArray();
+        Assert.Equal(2, sockets.Length);
+        Assert.False(gateway.Services.GetRequiredService<PusherConnections>().Holds(sockets[1], TestSignatures.Channel(threadId)));
+        Assert.Equal(0, await gateway.SubscriptionCount(threadId));
+        await gateway.Producer.StreamTokenAsync(before, " unseen");
+        Assert.Equal(["seen"], echo.Events.Select(e => e.GetProperty("token").GetString()));
+    }
+
     /// <summary>The example follower in Node on real Echo, as alice, following the thread from its first connection.</summary>
     private NodeEcho StartFollower(string threadId, string directory) =>
         NodeEcho.Run("follower-client.mjs", new()
