@@ -27,6 +27,13 @@ internal sealed partial class StreamGrain
     /// <summary>True while this activation answers from a tombstone: the stream's own state is gone.</summary>
     private bool _retired;
 
+    /// <summary>
+    /// The hygiene reminder may not exist: registering it failed, or an earlier activation of this open stream died
+    /// before it could. Without it nothing would wake the stream once this activation goes, so the sweep's next check
+    /// registers it.
+    /// </summary>
+    private bool _hygieneReminderMissing;
+
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == HygieneReminderName ? CheckHygiene(CancellationToken.None) : Task.CompletedTask;
 
@@ -53,6 +60,7 @@ internal sealed partial class StreamGrain
         var due = _live.Phase switch
         {
             _ when _retired => DateTimeOffset.MaxValue,
+            not StreamPhase.NotStarted when _hygieneReminderMissing => DateTimeOffset.MinValue,
             StreamPhase.Open => _live.LastActivityAt + _options.StreamIdleTimeout,
             StreamPhase.Ended => (_live.EndedAt ?? _time.GetUtcNow()) + _options.DoneRetention,
             _ => DateTimeOffset.MaxValue,
@@ -71,12 +79,16 @@ internal sealed partial class StreamGrain
             var period = _options.HygieneReminderPeriod;
             var due = _options.StreamIdleTimeout > period ? _options.StreamIdleTimeout : period;
             await this.RegisterOrUpdateReminder(HygieneReminderName, due, period);
+            _hygieneReminderMissing = false;
         }
         catch (Exception ex)
         {
-            // The stream works without it; only expiry after a silo failure depends on it.
+            // The stream works without it meanwhile; only expiry after this activation goes depends on it.
+            _hygieneReminderMissing = true;
             LogReminderFailed(ex, StreamId);
         }
+
+        UpdateHygieneDue();
     }
 
     private async Task CheckHygiene(CancellationToken cancellationToken)
@@ -84,6 +96,11 @@ internal sealed partial class StreamGrain
         var now = _time.GetUtcNow();
         try
         {
+            if (_hygieneReminderMissing && !_retired && _live.Phase != StreamPhase.NotStarted)
+            {
+                await RegisterHygieneReminder();
+            }
+
             if (_live.Phase == StreamPhase.Open && now - _live.LastActivityAt >= _options.StreamIdleTimeout)
             {
                 await Finish(StreamEndReason.Abandoned, PartialText(), $"No token for {_options.StreamIdleTimeout}.");
@@ -214,7 +231,7 @@ internal sealed partial class StreamGrain
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} could not register its hygiene reminder; it expires only while active.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stream {StreamId} could not register its hygiene reminder; the sweep tries again shortly.")]
     private partial void LogReminderFailed(Exception exception, string streamId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Hygiene check of stream {StreamId} failed; it runs again on the next tick.")]

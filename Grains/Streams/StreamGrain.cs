@@ -99,6 +99,9 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
 
         if (stored.Phase != StreamPhase.NotStarted)
         {
+            // An open stream's earlier activation may have died before its reminder was registered (Start registers it
+            // last), and one that is lost now would leave nothing to wake the stream: the first sweep makes sure.
+            _hygieneReminderMissing = stored.Phase == StreamPhase.Open;
             _publisher = CreatePublisher();
             WatchHygiene();
         }

@@ -87,6 +87,29 @@ public sealed class ExpiryTests(ExpiryRedisFixture fixture)
         await stream.End("");
     }
 
+    [SkippableFact]
+    public async Task An_open_stream_whose_reminder_is_missing_registers_it_when_it_is_next_active()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var (_, _, streamId, grain) = await fixture.NewStream();
+        await grain.AppendMany(1, ["a"]);
+        Assert.NotEmpty(await Reminders(streamId));
+
+        // As after an activation that died between storing the start and registering the reminder: none is stored.
+        // Then nothing would wake the stream once its next activation goes, to abandon or retire it.
+        await using (var connection = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString))
+        {
+            var table = connection.GetServer(connection.GetEndPoints()[0]).Keys(pattern: "*/reminders").Single();
+            await connection.GetDatabase().SortedSetRemoveAsync(table, await Reminders(streamId));
+        }
+
+        Assert.Empty(await Reminders(streamId));
+        await fixture.Cluster.DeactivateAsync(grain);
+        Assert.Equal(["a"], (await grain.GetTokens(0)).Tokens);
+
+        await Eventually.Get(() => Reminders(streamId), r => r.Length == 1, because: "the reactivated open stream registers its reminder again");
+    }
+
     /// <summary>Every key and reminder entry that still names one of these grain keys.</summary>
     private async Task<string> Leftovers(params string[] grainKeys)
     {
