@@ -49,11 +49,13 @@ internal sealed partial class RunGrain(
 
         if (state.State.Streams.ContainsKey(streamId))
         {
+            // A retried start. The first may have stored the run and failed before its reminder was scheduled (its
+            // write timed out and was applied late): without the reminder the run is never deleted.
+            await ScheduleRetention();
             return;
         }
 
         var (previousThread, previousStatus, previousActivity) = (state.State.ThreadId, state.State.Status, state.State.LastActivityAt);
-        var created = previousThread.Length == 0;
         state.State.ThreadId = threadId;
         state.State.Streams[streamId] = false;
         state.State.Status = RunStatus.Running;
@@ -70,10 +72,8 @@ internal sealed partial class RunGrain(
             throw new StorageUnavailableException($"Run '{RunId}' could not store its stream '{streamId}'.", ex);
         }
 
-        if (created)
-        {
-            await ScheduleRetention();
-        }
+        // At each start, not only the first: one that failed to schedule it (logged) leaves no reminder behind.
+        await ScheduleRetention();
 
         // A run is touched when its streams start and end, not while they stream; kept active in between it
         // would cost a whole activation for every open stream. Its state is stored, so the next call reloads it.
@@ -119,7 +119,7 @@ internal sealed partial class RunGrain(
         if (state.RecordExists)
         {
             LogExpired(RunId, state.State.LastActivityAt, state.State.Status);
-            await state.ClearStateAsync();
+            await state.ClearWhateverIsStored();
         }
 
         await RetentionReminder.Cancel(this);

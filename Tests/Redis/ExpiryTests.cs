@@ -97,17 +97,37 @@ public sealed class ExpiryTests(ExpiryRedisFixture fixture)
 
         // As after an activation that died between storing the start and registering the reminder: none is stored.
         // Then nothing would wake the stream once its next activation goes, to abandon or retire it.
-        await using (var connection = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString))
-        {
-            var table = connection.GetServer(connection.GetEndPoints()[0]).Keys(pattern: "*/reminders").Single();
-            await connection.GetDatabase().SortedSetRemoveAsync(table, await Reminders(streamId));
-        }
-
-        Assert.Empty(await Reminders(streamId));
+        await RemoveReminders(streamId);
         await fixture.Cluster.DeactivateAsync(grain);
         Assert.Equal(["a"], (await grain.GetTokens(0)).Tokens);
 
         await Eventually.Get(() => Reminders(streamId), r => r.Length == 1, because: "the reactivated open stream registers its reminder again");
+    }
+
+    [SkippableFact]
+    public async Task A_retried_start_schedules_the_runs_retention_the_first_may_have_missed()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var threadId = await fixture.NewThread("carol");
+        var runId = "r-" + Guid.NewGuid().ToString("N");
+        var streamId = "s-" + Guid.NewGuid().ToString("N");
+        var run = fixture.Client.GetGrain<IRunGrain>(runId);
+        await run.StreamStarted(threadId, streamId);
+        // As when the first start's write timed out and landed late, and its retry found the stream stored.
+        await RemoveReminders(runId);
+
+        await run.StreamStarted(threadId, streamId);
+
+        Assert.Single(await Reminders(runId));
+    }
+
+    /// <summary>Deletes the reminder entries that name this grain key, as a registration that never happened.</summary>
+    private async Task RemoveReminders(string grainKey)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var table = connection.GetServer(connection.GetEndPoints()[0]).Keys(pattern: "*/reminders").Single();
+        await connection.GetDatabase().SortedSetRemoveAsync(table, await Reminders(grainKey));
+        Assert.Empty(await Reminders(grainKey));
     }
 
     /// <summary>Every key and reminder entry that still names one of these grain keys.</summary>
