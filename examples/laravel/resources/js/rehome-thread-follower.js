@@ -45,16 +45,29 @@ export function followThread(echo, threadId, options) {
     });
   };
 
-  // Work that must not be lost when /broadcasting/auth or the token page fails for a while: a live event waiting on
-  // a fill would be dropped with it, and a catch-up would not come again until the next subscription.
-  const runRetried = (work, attempt = 0) => run(async () => {
+  // When /broadcasting/auth or the token page fails for a while (a 429, a 5xx, the network), what failed is not
+  // lost: one catch-up is scheduled, which fetches everything past what the page has, and until it runs, live
+  // events that find a jump wait for it rather than each asking again.
+  let retry = null;
+  let failures = 0;
+  const retryLater = (error) => {
+    const passing = error instanceof TypeError || error.status === 429 || error.status >= 500;
+    if (stopped || retry || !passing) {
+      return;
+    }
+    const delay = Math.max(retryDelaysMs[Math.min(failures++, retryDelaysMs.length - 1)], (error.retryAfter ?? 0) * 1000);
+    retry = setTimeout(() => {
+      retry = null;
+      if (!stopped) {
+        runRetried(catchUp);
+      }
+    }, delay);
+  };
+  const runRetried = (work) => run(async () => {
     try {
       await work();
     } catch (error) {
-      const passing = error.status === undefined || error.status === 429 || error.status >= 500;
-      if (!stopped && passing && error.code !== 'socket_expired') {
-        setTimeout(() => runRetried(work, attempt + 1), retryDelaysMs[Math.min(attempt, retryDelaysMs.length - 1)]);
-      }
+      retryLater(error);
       throw error;
     }
   });
@@ -84,6 +97,7 @@ export function followThread(echo, threadId, options) {
       const error = new Error(`token page ${path}: ${response.status} ${problem.code ?? ''} ${problem.detail ?? ''}`.trim());
       error.code = problem.code;
       error.status = response.status;
+      error.retryAfter = Number(response.headers.get('Retry-After')) || 0;
       throw error;
     }
     return response.json();
@@ -111,6 +125,7 @@ export function followThread(echo, threadId, options) {
     const signed = await authorize();
     const { streams: listed } = await post('streams', signed);
     history ??= new Set(listed.filter((stream) => stream.done).map((stream) => stream.streamId));
+    failures = 0;
     for (const stream of listed) {
       const seen = streams.get(stream.streamId);
       if (seen?.done || (!seen && history.has(stream.streamId))) {
@@ -144,6 +159,9 @@ export function followThread(echo, threadId, options) {
         const last = seen?.last ?? 0;
         // A token past the next one, or a done event past the last token seen: something is missing.
         if (!seen?.done && event.sequence > (event.done ? last : last + 1)) {
+          if (retry) {
+            return;                     // the scheduled catch-up fetches it, this event with it
+          }
           await fill(await authorize(), event.streamId, last);   // a jump: fetch what is missing first
         }
         deliver(event);
@@ -167,6 +185,7 @@ export function followThread(echo, threadId, options) {
 
   return () => {
     stopped = true;
+    clearTimeout(retry);
     channel.stopListening('.agent.thread.token');
     channel.stopListening('.agent.thread.behind');
     echo.leave(`agent.thread.${threadId}`);
