@@ -45,7 +45,11 @@ internal sealed partial class PusherConnection
     private bool _retryingJoins;
 
     /// <summary>Serialises joins and leaves: the receive loop's with the background retries'.</summary>
+    /// <summary>Joins and leaves that may wait for the membership lock before the receive loop waits with them.</summary>
+    private const int MaxQueuedMembershipChanges = 16;
+
     private readonly SemaphoreSlim _membership = new(1, 1);
+    private int _queuedMembershipChanges;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly InboundRate _rate;
     private long _lastHeardTicks;
@@ -278,10 +282,10 @@ internal sealed partial class PusherConnection
             case PusherEvents.Pong:
                 break;
             case PusherEvents.Subscribe:
-                OffTheReceiveLoop(() => Subscribe(message.Channel, message.Auth));
+                await OffTheReceiveLoop(() => Subscribe(message.Channel, message.Auth));
                 break;
             case PusherEvents.Unsubscribe:
-                OffTheReceiveLoop(() => Unsubscribe(message.Channel));
+                await OffTheReceiveLoop(() => Unsubscribe(message.Channel));
                 break;
             case var name when name.StartsWith(PusherEvents.ClientEventPrefix, StringComparison.Ordinal):
                 Send(PusherFrames.Error(PusherCloseCodes.InvalidMessage, "Client events are not accepted: the channels here carry the model's answer only."));
@@ -435,12 +439,19 @@ internal sealed partial class PusherConnection
 
     /// <summary>
     /// Runs a join or leave after the ones before it, while the receive loop reads on: a join the cluster is slow to
-    /// answer must not leave the client's pongs unread, or the activity check would close a live socket (4201).
+    /// answer must not leave the client's pongs unread, or the activity check would close a live socket (4201). Past
+    /// <see cref="MaxQueuedMembershipChanges"/> waiting, the loop waits too, so a client that floods unsubscribes
+    /// (which the rate exempts) is held back by its socket rather than queueing without bound.
     /// </summary>
-    private void OffTheReceiveLoop(Func<Task> change) => _ = ChangeMembership(change);
+    private Task OffTheReceiveLoop(Func<Task> change)
+    {
+        var running = ChangeMembership(change);
+        return Volatile.Read(ref _queuedMembershipChanges) > MaxQueuedMembershipChanges ? running : Task.CompletedTask;
+    }
 
     private async Task ChangeMembership(Func<Task> change)
     {
+        Interlocked.Increment(ref _queuedMembershipChanges);
         try
         {
             await WithMembership(change, _lifetime.Token);
@@ -452,6 +463,10 @@ internal sealed partial class PusherConnection
         catch (Exception ex)
         {
             LogMembershipFailed(ex, SocketId);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _queuedMembershipChanges);
         }
     }
 
