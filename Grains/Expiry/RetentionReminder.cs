@@ -5,8 +5,8 @@ namespace ReHome.Grains;
 /// <summary>
 /// The durable wake-up that lets a thread or run delete itself once it has been left alone for its retention:
 /// first when the retention would end with no further activity, then every
-/// <see cref="StreamOptions.RetentionCheckPeriod"/>, each tick checking the stored time of the last activity. Activity
-/// itself never touches the reminder, so it costs no extra write.
+/// <see cref="StreamOptions.RetentionCheckPeriod"/>, each tick checking the stored time of the last activity. Most
+/// activity does not touch the reminder; what schedules it (a thread's configure, a run's stream start) writes it once.
 /// </summary>
 internal static class RetentionReminder
 {

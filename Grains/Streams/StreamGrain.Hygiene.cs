@@ -33,6 +33,7 @@ internal sealed partial class StreamGrain
     /// registers it.
     /// </summary>
     private bool _hygieneReminderMissing;
+    private bool _registeringReminder;
 
     public Task ReceiveReminder(string reminderName, TickStatus status) =>
         reminderName == HygieneReminderName ? CheckHygiene(CancellationToken.None) : Task.CompletedTask;
@@ -96,9 +97,12 @@ internal sealed partial class StreamGrain
         var now = _time.GetUtcNow();
         try
         {
-            if (_hygieneReminderMissing && !_retired && _live.Phase != StreamPhase.NotStarted)
+            if (_hygieneReminderMissing && !_retired && _live.Phase != StreamPhase.NotStarted && !_registeringReminder)
             {
-                await RegisterHygieneReminder();
+                // Not awaited: the call interleaves with appends rather than holding the stream's turn while the
+                // reminder service is slow to answer (its silo failing, say).
+                _registeringReminder = true;
+                _ = RegisterHygieneReminder().ContinueWith(_ => _registeringReminder = false, TaskScheduler.Current);
             }
 
             if (_live.Phase == StreamPhase.Open && now - _live.LastActivityAt >= _options.StreamIdleTimeout)
