@@ -45,8 +45,9 @@ internal sealed partial class Viewer
     public string Id { get; }
 
     /// <summary>
-    /// The user whose access the thread's access list governs; null for a connection it does not (a Pusher client,
-    /// whose channels the app authorizes), which no access change revokes.
+    /// The user whose access the thread's access list governs; null for a connection whose user the gateway does not
+    /// know (a Pusher client, whose channels the app authorizes), which any access change to the thread takes out so
+    /// that it authorizes again.
     /// </summary>
     public string? UserId { get; }
 

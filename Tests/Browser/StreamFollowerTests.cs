@@ -337,6 +337,37 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     }
 
     [SkippableFact]
+    public async Task An_answer_that_ends_while_its_element_is_over_the_quota_keeps_the_quota_notice_until_it_joins()
+    {
+        var result = await Run("""
+            const client = hub(['a', 'b'], { done: true, fullResponse: 'ab', silenceProbeMs: 300 });
+            const element = document.createElement('rehome-ai-response');
+            element.client = client;
+            element.setAttribute('thread-id', 't');
+            document.body.append(element);
+            await until(() => client.watcher, 'the element watches the thread');
+            const listed = { threadId: 't', runId: 'r', streamId: 's', lastSequence: 1, done: false, startedAt: new Date().toISOString() };
+            client.watcher.onError(new HubError('quota_exceeded', 'too many threads on this connection'));
+            element.follow('s');
+            client.watcher.onMessage(msg(1, 'a'));
+
+            // The follower's probe finds the end while the thread is still not joined.
+            await until(() => element.getAttribute('state') === 'done', 'the answer ended');
+            const notice = () => element.shadowRoot.querySelector('[part~=notice]').textContent;
+            const whileOver = notice();
+            client.watcher.onJoined([{ ...listed, lastSequence: 2, done: true }]);
+            const joined = notice();
+            const state = element.getAttribute('state');
+            element.remove();
+            return { whileOver, joined, state };
+            """);
+
+        Assert.Contains("Too many conversations", result.GetProperty("whileOver").GetString());
+        Assert.Equal("", result.GetProperty("joined").GetString());
+        Assert.Equal("done", result.GetProperty("state").GetString());
+    }
+
+    [SkippableFact]
     public async Task A_followed_stream_that_ended_gives_way_to_a_newer_one_a_later_join_lists()
     {
         var result = await Run("""

@@ -42,6 +42,8 @@ export class ReHomeAiResponse extends HTMLElement {
   #followed = null;
   /** The join was refused with quota_exceeded: shown as an error until the client joins it. */
   #overQuota = false;
+  /** What the shown answer's end says (a cancel, an abandoned answer), or ''. */
+  #endNotice = '';
   #view;
 
   constructor() {
@@ -208,6 +210,8 @@ export class ReHomeAiResponse extends HTMLElement {
       if (this.getAttribute('state') === 'error') {
         this.#view.notice('');
         this.#setState(this.#follower ? 'streaming' : this.#streamId ? 'done' : 'waiting');
+      } else if (this.getAttribute('state') === 'done') {
+        this.#view.notice(this.#endNotice); // it ended while over the quota
       }
     }
 
@@ -310,9 +314,11 @@ export class ReHomeAiResponse extends HTMLElement {
       this.#view.replace(end.fullResponse);
     }
 
-    this.#view.notice(!whole
+    this.#endNotice = !whole
       ? 'Part of this answer could not be replayed, and the full text is not available.'
-      : end.reason === 'cancelled' ? cancelNotice(end.detail) : endNotices[end.reason] ?? '');
+      : end.reason === 'cancelled' ? cancelNotice(end.detail) : endNotices[end.reason] ?? '';
+    // Still over the quota: the thread is not joined, so a newer answer would not show. Say so until it is.
+    this.#view.notice(this.#overQuota ? failNotices.quota_exceeded : this.#endNotice);
 
     this.#setState('done');
     this.#emit('rehome-done', {
