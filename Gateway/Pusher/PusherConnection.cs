@@ -44,10 +44,10 @@ internal sealed partial class PusherConnection
     private readonly Dictionary<string, string> _retrying = [];
     private bool _retryingJoins;
 
-    /// <summary>Serialises joins and leaves: the receive loop's with the background retries'.</summary>
     /// <summary>Joins and leaves that may wait for the membership lock before the receive loop waits with them.</summary>
     private const int MaxQueuedMembershipChanges = 16;
 
+    /// <summary>Serialises joins and leaves: the receive loop's with the background retries'.</summary>
     private readonly SemaphoreSlim _membership = new(1, 1);
     private int _queuedMembershipChanges;
     private readonly CancellationTokenSource _lifetime = new();

@@ -44,6 +44,16 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
           });
           return { follower, seen };
         }
+        /** A <rehome-ai-response> of thread t on the stand-in hub, on the page and watching; `streamId` pins it to one stream. */
+        async function mount(client, streamId = null) {
+          const element = document.createElement('rehome-ai-response');
+          element.client = client;
+          element.setAttribute('thread-id', 't');
+          if (streamId) element.setAttribute('stream-id', streamId);
+          document.body.append(element);
+          await until(() => client.watcher, 'the element watches the thread');
+          return element;
+        }
         async function until(condition, what) {
           const deadline = performance.now() + 5000;
           while (!condition()) {
@@ -199,12 +209,8 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     {
         var result = await Run($$"""
             const client = hub(['a', 'b', 'c', 'd', 'e'], { done: true, fullResponse: {{JsonSerializer.Serialize(fullResponse)}}, keepFrom: 4 });
-            const element = document.createElement('rehome-ai-response');
+            const element = await mount(client);
             const done = new Promise(resolve => element.addEventListener('rehome-done', e => resolve(e.detail)));
-            element.client = client;
-            element.setAttribute('thread-id', 't');
-            document.body.append(element);
-            await until(() => client.watcher, 'the element watches the thread');
             client.watcher.onMessage(msg(1, 'a'));
             client.watcher.onMessage(doneMsg(5, {{JsonSerializer.Serialize(fullResponse)}}));
             const detail = await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('no rehome-done in 5 s')), 5000))]);
@@ -238,12 +244,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
             let started = false;
             client.getTokens = (streamId, after) =>
               started ? fetch(streamId, after) : Promise.reject(new HubError('stream_not_found', 'no such stream yet'));
-            const element = document.createElement('rehome-ai-response');
-            element.client = client;
-            element.setAttribute('thread-id', 't');
-            element.setAttribute('stream-id', 's');
-            document.body.append(element);
-            await until(() => client.watcher, 'the element watches the thread');
+            const element = await mount(client, 's');
             client.watcher.onJoined([]);
             await until(() => element.getAttribute('state') === 'waiting', 'waiting for the stream to start');
 
@@ -307,14 +308,10 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     {
         var result = await Run("""
             const client = hub(['a', 'b']);
-            const element = document.createElement('rehome-ai-response');
+            const element = await mount(client);
             const events = { tokens: 0, streams: 0 };
             element.addEventListener('rehome-token', () => events.tokens++);
             element.addEventListener('rehome-stream', () => events.streams++);
-            element.client = client;
-            element.setAttribute('thread-id', 't');
-            document.body.append(element);
-            await until(() => client.watcher, 'the element watches the thread');
             const listed = { threadId: 't', runId: 'r', streamId: 's', lastSequence: 2, done: false, startedAt: new Date().toISOString() };
             client.watcher.onJoined([listed]);
             await until(() => element.text === 'ab', 'the stream shown');
@@ -341,11 +338,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     {
         var result = await Run("""
             const client = hub(['a', 'b'], { done: true, fullResponse: 'ab', silenceProbeMs: 300 });
-            const element = document.createElement('rehome-ai-response');
-            element.client = client;
-            element.setAttribute('thread-id', 't');
-            document.body.append(element);
-            await until(() => client.watcher, 'the element watches the thread');
+            const element = await mount(client);
             const listed = { threadId: 't', runId: 'r', streamId: 's', lastSequence: 1, done: false, startedAt: new Date().toISOString() };
             client.watcher.onError(new HubError('quota_exceeded', 'too many threads on this connection'));
             element.follow('s');
@@ -372,11 +365,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     {
         var result = await Run("""
             const client = hub(['a', 'b']);
-            const element = document.createElement('rehome-ai-response');
-            element.client = client;
-            element.setAttribute('thread-id', 't');
-            document.body.append(element);
-            await until(() => client.watcher, 'the element watches the thread');
+            const element = await mount(client);
             element.follow('s');
             client.watcher.onJoined([]);
             client.watcher.onMessage(doneMsg(2, 'ab'));
@@ -398,11 +387,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     {
         var result = await Run("""
             const client = hub(['a', 'b']);
-            const element = document.createElement('rehome-ai-response');
-            element.client = client;
-            element.setAttribute('thread-id', 't');
-            document.body.append(element);
-            await until(() => client.watcher, 'the element watches the thread');
+            const element = await mount(client);
 
             // The page started stream s and follows it; the join's list predates it and holds the previous answer.
             element.follow('s');
@@ -427,14 +412,9 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
             let expired = false;
             client.getTokens = (streamId, after) =>
               expired ? Promise.reject(new HubError('stream_not_found', 'no such stream')) : answer(streamId, after);
-            const element = document.createElement('rehome-ai-response');
+            const element = await mount(client, 's');
             const errors = [];
             element.addEventListener('rehome-error', e => errors.push(e.detail.code));
-            element.client = client;
-            element.setAttribute('thread-id', 't');
-            element.setAttribute('stream-id', 's');
-            document.body.append(element);
-            await until(() => client.watcher, 'the element watches the thread');
             client.watcher.onJoined([]);
             client.watcher.onMessage(msg(1, 'a'));
             await until(() => element.text === 'abc', 'the stream shown');
