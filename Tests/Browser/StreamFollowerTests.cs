@@ -17,7 +17,8 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
         const msg = (sequence, token) => ({ threadId: 't', runId: 'r', streamId: 's', sequence, token, done: false });
         const doneMsg = (sequence, fullResponse) =>
           ({ threadId: 't', runId: 'r', streamId: 's', sequence, token: null, done: true, fullResponse, reason: 'completed' });
-        function hub(tokens, { done = false, fullResponse = null, keepFrom = 1, silenceProbeMs = 60000 } = {}) {
+        // `failFirst`: that many GetTokens calls fail as a cluster that did not answer, before it answers.
+        function hub(tokens, { done = false, fullResponse = null, keepFrom = 1, silenceProbeMs = 60000, failFirst = 0 } = {}) {
           const calls = [];
           let watcher = null;
           return {
@@ -27,6 +28,9 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
             watch(threadId, w) { watcher = w; return { close() { watcher = null; } }; },
             async getTokens(streamId, after) {
               calls.push(after);
+              if (failFirst-- > 0) {
+                throw new HubError('unavailable', 'the cluster did not answer; try again.');
+              }
               const first = Math.max(after + 1, keepFrom);
               return { threadId: 't', runId: 'r', streamId, firstSequence: first, tokens: tokens.slice(first - 1),
                 lastSequence: tokens.length, complete: first === after + 1, done, fullResponse,
@@ -128,16 +132,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     public async Task A_cluster_that_did_not_answer_is_retried_not_taken_as_a_refusal()
     {
         var seen = await Run("""
-            const client = hub(['a', 'b', 'c'], { silenceProbeMs: 200 });
-            const answer = client.getTokens.bind(client);
-            let failures = 1;
-            client.getTokens = async (streamId, after) => {
-              if (failures-- > 0) {
-                client.calls.push(after);
-                throw new HubError('unavailable', 'the cluster did not answer; try again.');
-              }
-              return answer(streamId, after);
-            };
+            const client = hub(['a', 'b', 'c'], { silenceProbeMs: 200, failFirst: 1 });
             const { follower, seen } = follow(client);
             follower.push(msg(1, 'a'));
             follower.push(msg(3, 'c'));
@@ -263,15 +258,7 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
     public async Task A_fetch_the_end_waits_on_that_failed_is_asked_again_soon_not_at_the_silence_probe()
     {
         var seen = await Run("""
-            const client = hub(['a', 'b', 'c'], { done: true, fullResponse: 'abc' });
-            const answer = client.getTokens.bind(client);
-            let failures = 1;
-            client.getTokens = async (streamId, after) => {
-              if (failures-- > 0) {
-                throw new HubError('unavailable', 'the cluster did not answer; try again.');
-              }
-              return answer(streamId, after);
-            };
+            const client = hub(['a', 'b', 'c'], { done: true, fullResponse: 'abc', failFirst: 1 });
             const { follower, seen } = follow(client);
             follower.push(msg(1, 'a'));
             follower.push(doneMsg(3, 'abc'));
