@@ -15,7 +15,8 @@ namespace ReHome.Gateway.Pusher;
 /// gateway, or, on another gateway, within <see cref="PusherOptions.TokenPageSocketLifetime"/> of the socket's
 /// opening, proven by the MAC inside the socket id (<see cref="SocketIds"/>). A stream is served only through the
 /// channel of its own thread. Answers carry <c>Access-Control-Allow-Origin: *</c>: they need the signature, never a
-/// cookie, so no other origin gains anything from reading them.
+/// cookie, so no other origin gains anything from reading them. They expose <c>Retry-After</c>, which the follower
+/// waits for after a 429.
 /// </remarks>
 internal static class PusherTokenPage
 {
@@ -26,6 +27,8 @@ internal static class PusherTokenPage
             .AddEndpointFilter(async (context, next) =>
             {
                 context.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
+                // A page's script may read a refusal's Retry-After only when the answer says so.
+                context.HttpContext.Response.Headers.AccessControlExposeHeaders = "Retry-After";
                 return await next(context);
             })
             .DisableAntiforgery()

@@ -100,6 +100,9 @@ public sealed class PusherConnectionLimitTests(PusherLimitsFixture gateway) : IC
         Assert.InRange(answered, PusherLimitsFixture.TokenPageBurst, PusherLimitsFixture.TokenPageBurst + 2);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.NotNull(limited.Headers.RetryAfter?.Delta);
+        // A cross-origin page (the example follower) may read it only when exposed.
+        Assert.Equal("*", Assert.Single(limited.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal("Retry-After", Assert.Single(limited.Headers.GetValues("Access-Control-Expose-Headers")));
         using var problem = JsonDocument.Parse(await limited.Content.ReadAsStringAsync());
         Assert.Equal("rate_limited", problem.RootElement.GetProperty("code").GetString());
         Assert.Contains("token page requests a second from one address", problem.RootElement.GetProperty("detail").GetString());
