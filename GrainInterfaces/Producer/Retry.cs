@@ -20,6 +20,13 @@ internal sealed partial class Retry(StreamProducerOptions options, ILogger logge
     /// </summary>
     public static bool IsTransientOrStorage(Exception ex) => IsTransient(ex) || ex is StorageUnavailableException;
 
+    /// <summary>
+    /// Also waits out a stream's token rate, for at least the refusal's <see cref="RateLimitedException.RetryAfter"/>:
+    /// a refused append stores nothing, and the tokens queued behind it must not take its numbers, so the producer
+    /// slows to the rate rather than leave a hole in the text.
+    /// </summary>
+    public static bool IsTransientStorageOrRate(Exception ex) => IsTransientOrStorage(ex) || ex is RateLimitedException;
+
     public async Task<T> Run<T>(string operation, Func<Task<T>> call, Func<Exception, bool> isTransient, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + options.RetryTimeout;
@@ -30,14 +37,17 @@ internal sealed partial class Retry(StreamProducerOptions options, ILogger logge
             {
                 return await call();
             }
-            catch (Exception ex) when (isTransient(ex) && DateTime.UtcNow + delay < deadline && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (isTransient(ex) && DateTime.UtcNow + Wait(ex, delay) < deadline && !cancellationToken.IsCancellationRequested)
             {
-                LogRetry(ex, operation, attempt, delay);
-                await Task.Delay(delay, cancellationToken);
+                LogRetry(ex, operation, attempt, Wait(ex, delay));
+                await Task.Delay(Wait(ex, delay), cancellationToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxRetryDelay.Ticks));
             }
         }
     }
+
+    private static TimeSpan Wait(Exception ex, TimeSpan delay) =>
+        ex is RateLimitedException limited && limited.RetryAfter > delay ? limited.RetryAfter : delay;
 
     public Task Run(string operation, Func<Task> call, Func<Exception, bool> isTransient, CancellationToken cancellationToken) =>
         Run(operation, async () =>

@@ -15,7 +15,7 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
     {
         Ids.Validate(threadId, "threadId");
         return _retry.Run("Configure thread", () => grains.GetGrain<IThreadGrain>(threadId).Configure(access),
-            Retry.IsTransient, cancellationToken);
+            Retry.IsTransientOrStorage, cancellationToken);
     }
 
     public async Task<string> StartStreamAsync(string threadId, string runId, string? streamId = null, CancellationToken cancellationToken = default)
@@ -77,7 +77,7 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
         {
             ended = await Stream(streamId).End(fullResponse, cancellationToken);
         }
-        catch (Exception ex) when (ex is StreamEndedException or StreamCancelledException or StreamNotFoundException)
+        catch (Exception ex) when (ex is StreamEndedException or StreamCancelledException or StreamNotFoundException or StreamInterruptedException)
         {
             _streams.TryRemove(streamId, out _);
             throw;
@@ -124,5 +124,5 @@ internal sealed class StreamProducer(IGrainFactory grains, IOptions<StreamProduc
         _streams.GetOrAdd(streamId, id => NewStream(grains.GetGrain<IStreamGrain>(id), lastSequence: -1));
 
     private ProducerStream NewStream(IStreamGrain grain, long lastSequence) =>
-        new(grain, lastSequence, _retry, _options.MaxBatchTokens, _options.AttemptTimeout, metrics);
+        new(grain, lastSequence, _retry, _options.MaxBatchTokens, _options.AttemptTimeout, metrics, logger);
 }

@@ -20,6 +20,24 @@ public sealed class LimitsAndExpiryTests(TightLimitsFixture fixture)
     }
 
     [Fact]
+    public async Task The_producer_slows_to_the_stream_rate_rather_than_fail_tokens_or_leave_a_hole()
+    {
+        var threadId = await fixture.NewThread();
+        await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
+        var streamId = await fixture.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        var sent = Enumerable.Range(1, TightLimitsFixture.TokenBurst + 2).Select(i => $"t{i} ").ToList();
+
+        // Sent without waiting, as a backend replaying a cached answer: two past the burst, which the rate (one token
+        // per 2 s) refuses at first. Refused calls store nothing, so the tokens behind them must not take their numbers.
+        var numbers = await Task.WhenAll(sent.Select(t => fixture.Producer.StreamTokenAsync(streamId, t)));
+        Assert.True(await fixture.Producer.EndStreamAsync(streamId, string.Concat(sent)));
+
+        Assert.Equal(Enumerable.Range(1, sent.Count).Select(i => (long)i), numbers);
+        await watcher.WaitForDone(streamId);
+        Assert.Equal(sent.Select((token, i) => (i + 1L, token)), watcher.Tokens(streamId));
+    }
+
+    [Fact]
     public async Task Stream_starts_over_the_thread_rate_are_refused_and_not_stored()
     {
         var threadId = await fixture.NewThread();

@@ -14,6 +14,14 @@ public sealed class ResendTests
 {
     private static readonly Retry Quick = RetryTests.Quick;
 
+    /// <summary>Retries that run out in a tenth of a second.</summary>
+    private static readonly Retry ShortRetries = new(new StreamProducerOptions
+    {
+        RetryTimeout = TimeSpan.FromMilliseconds(100),
+        FirstRetryDelay = TimeSpan.FromMilliseconds(1),
+        MaxRetryDelay = TimeSpan.FromMilliseconds(5),
+    }, NullLogger.Instance);
+
     private static readonly ProducerMetrics Metrics =
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
@@ -21,7 +29,7 @@ public sealed class ResendTests
     public async Task Tokens_a_restarted_grain_lost_are_resent_under_their_numbers_before_the_next_append()
     {
         var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [4]);
-        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics);
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics, NullLogger.Instance);
 
         for (var i = 1; i <= 3; i++)
         {
@@ -40,7 +48,7 @@ public sealed class ResendTests
         // back t1-t2 (call 7), then the grain forgets again before call 8 (t3-t4), as when a rolling restart takes
         // its next silo too. The resend must start over at 1 rather than fail the append.
         var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [6, 8]);
-        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics);
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics, NullLogger.Instance);
         for (var i = 1; i <= 5; i++)
         {
             Assert.Equal(i, await producer.Enqueue($"t{i} "));
@@ -60,7 +68,7 @@ public sealed class ResendTests
         // The SDK batches up to 8 tokens, the server takes 2 at a time. Sent one by one, five tokens pile up unstored;
         // the grain forgets them before the sixth, and the resend must fit the server's limit.
         var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [6]) { MaxTokensPerCall = 2 };
-        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 8, TimeSpan.FromSeconds(5), Metrics);
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 8, TimeSpan.FromSeconds(5), Metrics, NullLogger.Instance);
         for (var i = 1; i <= 5; i++)
         {
             Assert.Equal(i, await producer.Enqueue($"t{i} "));
@@ -72,11 +80,65 @@ public sealed class ResendTests
     }
 
     [Fact]
+    public async Task A_grain_that_loses_its_tokens_again_right_after_a_resend_gets_them_again()
+    {
+        // Calls 1-3 append t1..t3. Before call 4 (t4) the grain forgets: the resend puts t1-t3 back (calls 5, 6).
+        // Before call 7, t4 again, it forgets once more, as when a rolling restart moves it to the next silo.
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [4, 7]);
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics, NullLogger.Instance);
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Equal(i, await producer.Enqueue($"t{i} "));
+        }
+
+        Assert.Equal(4, await producer.Enqueue("t4 "));
+
+        Assert.Equal(["t1 ", "t2 ", "t3 ", "t4 "], grain.Stored);
+        Assert.Equal(2, grain.Forgotten);
+    }
+
+    [Fact]
+    public async Task A_kept_token_the_grain_refuses_is_dropped_so_that_the_stream_goes_on()
+    {
+        // A token too long for the grain is sent while the cluster does not answer for longer than the retries last:
+        // it is kept under its number, as every such token is. Once the cluster answers, the resend meets the refusal.
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: []) { MaxTokenChars = 5 };
+        var producer = new ProducerStream(grain, lastSequence: 0, ShortRetries, maxBatch: 8, TimeSpan.FromSeconds(5), Metrics, NullLogger.Instance);
+        Assert.Equal(1, await producer.Enqueue("t1 "));
+        grain.Unreachable = true;
+        await Assert.ThrowsAsync<TimeoutException>(() => producer.Enqueue("far too long"));
+        await Assert.ThrowsAsync<TimeoutException>(() => producer.Enqueue("t3 "));
+        grain.Unreachable = false;
+
+        Assert.Equal(3, await producer.Enqueue("t4 "));
+        Assert.True(await producer.End(null, CancellationToken.None));
+
+        Assert.Equal(["t1 ", "t3 ", "t4 "], grain.Stored);
+    }
+
+    [Fact]
+    public async Task An_end_waiting_on_queued_tokens_stops_waiting_at_the_callers_cancellation()
+    {
+        var grain = new ForgetfulStreamGrain(forgetBeforeCalls: []) { Unreachable = true };
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics, NullLogger.Instance);
+        var queued = producer.Enqueue("t1 ");
+        using var caller = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        // The queued token retries for Quick's 10 s; the caller gave up long before.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => producer.End(null, caller.Token));
+
+        Assert.InRange(waited.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.False(queued.IsCompleted);
+        Assert.False(grain.Ended);
+    }
+
+    [Fact]
     public async Task Tokens_the_grain_had_reported_durable_and_then_lost_fail_the_append_with_the_gap()
     {
         // Nothing is kept to resend them with: the producer must say so, not number new tokens after a hole.
         var grain = new ForgetfulStreamGrain(forgetBeforeCalls: [3]) { Durable = true };
-        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics);
+        var producer = new ProducerStream(grain, lastSequence: 0, Quick, maxBatch: 2, TimeSpan.FromSeconds(5), Metrics, NullLogger.Instance);
         await producer.Enqueue("t1 ");
         await producer.Enqueue("t2 ");
 
@@ -90,7 +152,7 @@ public sealed class ResendTests
     public async Task An_end_that_failed_keeps_the_tokens_so_the_next_try_resends_what_the_grain_lost()
     {
         var grain = new ForgetfulStreamGrain(forgetBeforeCalls: []);
-        var producer = new StreamProducer(new OneStreamGrain(grain), Options.Create(new StreamProducerOptions
+        var producer = new StreamProducer(new OneGrain(grain), Options.Create(new StreamProducerOptions
         {
             RetryTimeout = TimeSpan.FromMilliseconds(200),
             FirstRetryDelay = TimeSpan.FromMilliseconds(1),
@@ -160,12 +222,56 @@ public sealed class ResendTests
         Assert.Equal(0, producer.TrackedStreams);
     }
 
-    private static StreamProducer Producer(IStreamGrain grain) => new(new OneStreamGrain(grain), Options.Create(new StreamProducerOptions
+    [Fact]
+    public async Task A_thread_configure_that_storage_did_not_take_is_retried()
+    {
+        // Redis restarting: the thread refuses with storage_unavailable, as a start would, and is retried like one.
+        var thread = new ThreadStoredOnSecondTry();
+        var producer = Producer(thread);
+
+        await producer.ConfigureThreadAsync("t", new ThreadAccess(null, null, "alice", []));
+
+        Assert.Equal(2, thread.Configures);
+    }
+
+    [Fact]
+    public void A_producer_with_no_batch_to_send_is_refused_when_resolved()
+    {
+        using var services = new ServiceCollection().AddReHomeProducer(o => o.MaxBatchTokens = 0)
+            .AddSingleton<IGrainFactory>(new OneGrain(new ForgetfulStreamGrain(forgetBeforeCalls: [])))
+            .AddLogging().BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStreamProducer>());
+        Assert.Contains("MaxBatchTokens must be 1 or more", error.Message);
+    }
+
+    private static StreamProducer Producer(IAddressable grain) => new(new OneGrain(grain), Options.Create(new StreamProducerOptions
     {
         RetryTimeout = TimeSpan.FromMilliseconds(500),
         FirstRetryDelay = TimeSpan.FromMilliseconds(1),
         MaxRetryDelay = TimeSpan.FromMilliseconds(5),
     }), Metrics, NullLogger<StreamProducer>.Instance);
+
+    /// <summary>A thread whose first configure finds storage not answering.</summary>
+    private sealed class ThreadStoredOnSecondTry : IThreadGrain
+    {
+        public int Configures { get; private set; }
+
+        public Task Configure(ThreadAccess access) =>
+            ++Configures == 1 ? throw new StorageUnavailableException("Thread 't' could not store its access list.", null) : Task.CompletedTask;
+
+        public ValueTask<ThreadAccess?> GetAccess() => throw new NotSupportedException();
+
+        public ValueTask<bool> CanAccess(string userId) => throw new NotSupportedException();
+
+        public Task<StreamInfo[]> GetStreams() => throw new NotSupportedException();
+
+        public Task StreamStarted(string streamId, string runId) => throw new NotSupportedException();
+
+        public Task StreamEnded(string streamId) => throw new NotSupportedException();
+
+        public Task StreamCleared(string streamId) => throw new NotSupportedException();
+    }
 
     /// <summary>A grain whose first End is carried out but whose answer is lost on the way back.</summary>
     private sealed class EndLandsAnswerLost(ForgetfulStreamGrain inner) : DelegatingStreamGrain(inner)
@@ -241,8 +347,24 @@ public sealed class ResendTests
         /// <summary>The grain's batch limit: the smaller of <c>Streams:MaxTokensPerAppend</c> and <c>Streams:TokenBurst</c>.</summary>
         public int MaxTokensPerCall { get; init; } = int.MaxValue;
 
+        /// <summary>The grain's <c>Streams:MaxTokenChars</c>.</summary>
+        public int MaxTokenChars { get; init; } = int.MaxValue;
+
+        /// <summary>Appends are not answered, as when the cluster cannot be reached (the attempt timed out).</summary>
+        public bool Unreachable { get; set; }
+
         public ValueTask<AppendAck> AppendMany(long firstSequence, string[] tokens)
         {
+            if (Unreachable)
+            {
+                throw new TimeoutException("The cluster did not answer.");
+            }
+
+            if (tokens.Any(t => t.Length > MaxTokenChars))
+            {
+                throw new InvalidRequestException("tokens", $"A token may hold at most {MaxTokenChars} characters.");
+            }
+
             if (Reason == StreamEndReason.Cancelled)
             {
                 throw new StreamCancelledException("s", "stopped by a viewer");
@@ -335,8 +457,8 @@ public sealed class ResendTests
         }
     }
 
-    /// <summary>A grain factory with one stream grain in it, for the producer above it.</summary>
-    private sealed class OneStreamGrain(IStreamGrain grain) : IGrainFactory
+    /// <summary>A grain factory with one grain in it, for the producer above it.</summary>
+    private sealed class OneGrain(IAddressable grain) : IGrainFactory
     {
         public TGrainInterface GetGrain<TGrainInterface>(string primaryKey, string? grainClassNamePrefix = null)
             where TGrainInterface : IGrainWithStringKey => (TGrainInterface)grain;
