@@ -4,8 +4,9 @@ using ReHome.Silo;
 namespace ReHome.Gateway;
 
 /// <summary>
-/// Ready while the cluster answers and has at least one active silo. Until the Orleans client first reaches the
-/// cluster, a probe fails quietly: that is how every start begins. A singleton, so it remembers what it said.
+/// Ready while the cluster answers and has at least one active silo (<see cref="IClusterProbeGrain"/>: not Redis,
+/// which viewers and appends do not need). Until the Orleans client first reaches the cluster, a probe fails quietly:
+/// that is how every start begins. A singleton, so it remembers what it said.
 /// </summary>
 internal sealed class ClusterHealthCheck(IClusterClient cluster, ILogger<ClusterHealthCheck> logger) : IHealthCheck
 {
@@ -15,10 +16,10 @@ internal sealed class ClusterHealthCheck(IClusterClient cluster, ILogger<Cluster
     {
         try
         {
-            var hosts = await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)
+            var silos = await cluster.GetGrain<IClusterProbeGrain>(0).ActiveSilos().AsTask()
                 .WaitAsync(TimeSpan.FromSeconds(3), cancellationToken);
-            return hosts.Count > 0
-                ? _log.Healthy($"{hosts.Count} active silo(s).")
+            return silos > 0
+                ? _log.Healthy($"{silos} active silo(s).")
                 : _log.Unhealthy("No active silo.");
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

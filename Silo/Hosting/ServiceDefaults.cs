@@ -29,12 +29,21 @@ public static class ServiceDefaults
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddReHomeMetrics(meters).AddPrometheusExporter());
         TracingDefaults.AddTo(builder);
 
-        var health = builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        return builder;
+    }
+
+    /// <summary>
+    /// Makes a silo's readiness wait for Redis, when configured: a silo needs it to join and to store. Not a gateway's,
+    /// co-hosted or not: its viewers and appends ride out a Redis outage, and a Redis blip must not empty the load
+    /// balancer of every gateway at once.
+    /// </summary>
+    public static IHostApplicationBuilder AddRedisReadiness(this IHostApplicationBuilder builder)
+    {
         if (ClusterDefaults.RedisConnectionString(builder.Configuration) is { } redis)
         {
             builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<RedisHealthCheck>(services, redis));
-            health.AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
+            builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
         }
 
         return builder;

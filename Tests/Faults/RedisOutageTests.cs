@@ -60,6 +60,11 @@ public sealed class RedisOutageTests(ProcessClusterFixture fixture, ITestOutputH
         var problem = await httpStart.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains(problem.GetProperty("code").GetString(), new[] { "unavailable", "storage_unavailable" });
 
+        // The gateway still serves its viewers and the appends of running streams: its readiness must not take it
+        // out of the load balancer (every gateway at once) for a Redis outage.
+        var ready = await http.GetAsync("/health/ready");
+        Assert.True(ready.IsSuccessStatusCode, $"The gateway's readiness during the outage: {(int)ready.StatusCode} {await ready.Content.ReadAsStringAsync()}");
+
         // A producer taking over a running stream asks where it stands, which needs storage's word: a 503 too.
         var position = await http.GetAsync($"/api/v1/streams/{load.StreamIds.First()}");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, position.StatusCode);

@@ -19,7 +19,7 @@ public sealed class RedisHealthCheckTests
         await using var redis = await RedisServer.Start(binary);
         var builder = WebApplication.CreateBuilder();
         builder.Configuration["Redis:ConnectionString"] = redis.ConnectionString;
-        builder.AddServiceDefaults();
+        builder.AddServiceDefaults().AddRedisReadiness();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         await using var app = builder.Build();
         app.MapServiceDefaults();
