@@ -35,6 +35,13 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     /// <summary>Under the gate: the feed reported lost events and catching up has not succeeded since.</summary>
     private bool _catchUpOwed;
 
+    /// <summary>
+    /// Under the gate: the thread's members as this channel last knew them, from the first viewer with no user (a
+    /// Pusher socket) on. Such a viewer cannot be asked about by user, so a catch-up that finds someone gone from this
+    /// set revokes it: its transport has it authorize again at the app.
+    /// </summary>
+    private HashSet<string>? _membersSeen;
+
     /// <param name="closed">Called, under the gate, once the channel has closed: the owner forgets it.</param>
     /// <param name="revoked">Called, under the gate, for each viewer taken out because its user lost access.</param>
     public ThreadChannel(string threadId, IClusterClient cluster, GatewayMetrics metrics, TimeProvider time, ILogger logger,
@@ -75,9 +82,9 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                 return false;
             }
 
-            if (_handle is null)
+            try
             {
-                try
+                if (_handle is null)
                 {
                     _handle = await _feed.SubscribeAsync(this);
 
@@ -85,11 +92,16 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                     // failure fails the join.
                     _sequencer.Baseline(await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams());
                 }
-                catch when (_dispatcher.IsEmpty)
+
+                if (viewer.UserId is null && _membersSeen is null)
                 {
-                    await Close();
-                    throw;
+                    _membersSeen = Members(await _grains.GetGrain<IThreadGrain>(_threadId).GetAccess());
                 }
+            }
+            catch when (_dispatcher.IsEmpty)
+            {
+                await Close();
+                throw;
             }
 
             _dispatcher.Add(viewer);
@@ -229,22 +241,26 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
         }
     }
 
+    /// <summary>One read of the access list, for every user watching here and for the viewers with no user.</summary>
     private async Task RecheckAccess(IThreadGrain thread)
     {
-        var lost = new List<string>();
-        foreach (var user in _dispatcher.Viewers.Select(v => v.UserId).OfType<string>().Distinct())
+        var members = Members(await thread.GetAccess());
+        var lost = _dispatcher.Viewers.Select(v => v.UserId).OfType<string>().Where(user => !members.Contains(user)).Distinct().ToList();
+        var someoneLeft = _membersSeen is { } seen && !seen.IsSubsetOf(members);
+        if (_membersSeen is not null)
         {
-            if (!await thread.CanAccess(user))
-            {
-                lost.Add(user);
-            }
+            _membersSeen = members;
         }
 
-        if (lost.Count > 0)
+        if (lost.Count > 0 || someoneLeft)
         {
             await Revoke(lost);
         }
     }
+
+    /// <summary>Who may watch: the owner and the members; no one once the thread is gone.</summary>
+    private static HashSet<string> Members(ThreadAccess? access) =>
+        access is null ? [] : [access.OwnerUserId, .. access.MemberUserIds];
 
     /// <summary>
     /// Starts asking the thread's open streams silent longer than <paramref name="silentFor"/> for their state,
@@ -297,6 +313,7 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private async Task Revoke(IReadOnlyCollection<string> users)
     {
         var removed = users.ToHashSet();
+        _membersSeen?.ExceptWith(removed);
         foreach (var viewer in _dispatcher.Viewers)
         {
             if (viewer.UserId is not { } user || removed.Contains(user))

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams.Core;
+using ReHome.Feed;
 using ReHome.Gateway.Pusher;
 using ReHome.Tests.Infrastructure;
 
@@ -171,6 +173,46 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         var token = await socket.ReceiveEvent("agent.thread.token");
         Assert.Equal((failing, "hello"), (token.GetProperty("channel").GetString(), RawPusherSocket.Data(token).GetProperty("token").GetString()));
     }
+
+    [Fact]
+    public async Task A_removal_the_feed_lost_still_closes_the_pusher_sockets_on_the_thread_once_the_gateway_catches_up()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        var channel = TestSignatures.Channel(threadId);
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
+        await socket.ReceiveEvent("pusher_internal:subscription_succeeded");
+
+        await LoseTheNextEvents(threadId);
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
+        // Registered again, the relay says events may be lost: the gateway asks the thread who may watch.
+        Assert.True(await gateway.Services.GetRequiredService<ThreadFeedConsumer>().Check());
+
+        // The socket has no user to ask about; someone left, so it authorizes again at the app.
+        Assert.Equal(4200, await socket.WaitForClose(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task A_removal_the_feed_lost_still_takes_the_user_out_once_the_gateway_catches_up()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        await using var bob = await Viewer.Connect(gateway, "bob");
+        var revoked = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.Connection.On<RevokedMessage>(HubContract.RevokedEvent, m => revoked.TrySetResult(m.ThreadId));
+        await bob.Join(threadId);
+
+        await LoseTheNextEvents(threadId);
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
+        Assert.True(await gateway.Services.GetRequiredService<ThreadFeedConsumer>().Check());
+
+        Assert.Equal(threadId, await revoked.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    /// <summary>The thread's relay forgets this gateway, as it does one whose deliveries keep failing.</summary>
+    private Task LoseTheNextEvents(string threadId) =>
+        ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId)
+            .Unsubscribe(gateway.Services.GetRequiredService<ThreadFeedConsumer>().Self, [ThreadStreams.For(threadId)]);
 
     [Fact]
     public async Task An_unsubscribe_while_a_join_is_retried_stops_the_retry()
