@@ -10,7 +10,8 @@ namespace ReHome.Gateway.Quotas;
 /// The hub's quotas: connections per user on this gateway (checked as a connection opens) and calls per user per
 /// second (a token bucket per user, from ASP.NET Core's rate limiter: every connection of the user draws from it, so
 /// reconnecting does not refill it). Threads per connection are counted where joins happen, in the hub. Every call
-/// counts, refused and malformed ones too.
+/// counts, refused and malformed ones too, but <c>LeaveThread</c>: it only lets go, and a refused leave would keep
+/// the connection in the thread (its tokens, its place among the threads, its user shown watching) until it closes.
 /// </summary>
 internal sealed class HubQuotaFilter : IHubFilter, IDisposable
 {
@@ -66,6 +67,11 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
 
     public ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
+        if (context.HubMethodName == HubContract.LeaveThread)
+        {
+            return next(context);
+        }
+
         using var lease = _calls.AttemptAcquire(context.Context.UserIdentifier!);
         if (!lease.IsAcquired)
         {

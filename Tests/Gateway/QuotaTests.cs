@@ -16,16 +16,16 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
     {
         await using var viewer = await Viewer.Connect(gateway, NewUser());
         var calls = Enumerable.Range(0, 3 * EdgeGatewayFixture.HubInvocationBurst)
-            .Select(i => Outcome(() => viewer.Connection.InvokeAsync(HubContract.LeaveThread, $"t-{i}")))
+            .Select(i => Outcome(() => AskPresence(viewer, $"t-{i}")))
             .ToList();
 
         var outcomes = await Task.WhenAll(calls);
 
         var limited = outcomes.Where(o => o.StartsWith("rate_limited: ", StringComparison.Ordinal)).ToList();
-        Assert.True(outcomes.Count(o => o == "ok") >= EdgeGatewayFixture.HubInvocationBurst, string.Join(" | ", outcomes));
+        Assert.True(outcomes.Count(o => o.StartsWith("forbidden: ", StringComparison.Ordinal)) >= EdgeGatewayFixture.HubInvocationBurst, string.Join(" | ", outcomes));
         Assert.True(limited.Count >= EdgeGatewayFixture.HubInvocationBurst, string.Join(" | ", outcomes));
         Assert.All(limited, o => Assert.Matches("retry in [0-9]+ s", o));
-        await Eventually.True(async () => await Outcome(() => viewer.Connection.InvokeAsync(HubContract.LeaveThread, "t-again")) == "ok",
+        await Eventually.True(async () => (await Outcome(() => AskPresence(viewer, "t-again"))).StartsWith("forbidden: ", StringComparison.Ordinal),
             because: "the bucket refills");
     }
 
@@ -36,19 +36,40 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
         await using (var first = await Viewer.Connect(gateway, user))
         {
             var spent = await Task.WhenAll(Enumerable.Range(0, 3 * EdgeGatewayFixture.HubInvocationBurst)
-                .Select(i => Outcome(() => first.Connection.InvokeAsync(HubContract.LeaveThread, $"t-{i}"))));
+                .Select(i => Outcome(() => AskPresence(first, $"t-{i}"))));
             Assert.Contains(spent, o => o.StartsWith("rate_limited: ", StringComparison.Ordinal));
         }
 
         // A fresh connection of the same user: a burst's worth of calls at once, which a fresh bucket would take.
         await using var again = await Viewer.Connect(gateway, user);
         var outcomes = await Task.WhenAll(Enumerable.Range(0, EdgeGatewayFixture.HubInvocationBurst)
-            .Select(i => Outcome(() => again.Connection.InvokeAsync(HubContract.LeaveThread, $"t-again-{i}"))));
+            .Select(i => Outcome(() => AskPresence(again, $"t-again-{i}"))));
 
         Assert.Contains(outcomes, o => o.StartsWith("rate_limited: ", StringComparison.Ordinal));
         await using var other = await Viewer.Connect(gateway, NewUser());
-        Assert.Equal("ok", await Outcome(() => other.Connection.InvokeAsync(HubContract.LeaveThread, "t-other")));
+        Assert.StartsWith("forbidden: ", await Outcome(() => AskPresence(other, "t-other")));
     }
+
+    [Fact]
+    public async Task A_leave_is_taken_past_the_rate_so_the_connection_does_not_stay_in_the_thread()
+    {
+        var user = NewUser();
+        var threadId = await gateway.NewThread(user);
+        await using var viewer = await Viewer.Connect(gateway, user);
+        await viewer.Join(threadId);
+        Assert.Equal(1, await gateway.SubscriptionCount(threadId));
+        var spent = await Task.WhenAll(Enumerable.Range(0, 3 * EdgeGatewayFixture.HubInvocationBurst)
+            .Select(i => Outcome(() => AskPresence(viewer, $"t-{i}"))));
+        Assert.Contains(spent, o => o.StartsWith("rate_limited: ", StringComparison.Ordinal));
+
+        Assert.Equal("ok", await Outcome(() => viewer.Connection.InvokeAsync(HubContract.LeaveThread, threadId)));
+
+        // The last viewer left: the gateway lets go of the thread's feed.
+        await Eventually.True(async () => await gateway.SubscriptionCount(threadId) == 0, because: "the leave was taken");
+    }
+
+    /// <summary>A call the rate counts: presence of a thread the user may not watch, refused as forbidden.</summary>
+    private static Task AskPresence(Viewer viewer, string threadId) => viewer.Connection.InvokeAsync<PresenceMessage>(HubContract.GetPresence, threadId);
 
     [Theory]
     [InlineData(HubContract.CancelStream)]
