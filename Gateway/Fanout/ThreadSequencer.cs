@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
@@ -73,10 +75,14 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
         ForgetIfGone(stream);
     }
 
-    /// <summary>Forgets streams that ended a while ago; asks open streams silent longer than <paramref name="silentFor"/> where they stand.</summary>
+    /// <summary>
+    /// Forgets streams that ended a while ago; asks open streams silent longer than <paramref name="silentFor"/> where
+    /// they stand. A stream whose grain does not answer holds up none of the others: the first failure is thrown at the end.
+    /// </summary>
     public async Task ProbeSilent(TimeSpan silentFor)
     {
         var now = time.GetUtcNow();
+        var failures = new StreamFailures();
         foreach (var stream in _streams.Values.ToList())
         {
             if (stream.Done)
@@ -89,10 +95,15 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
             }
             else
             {
-                await stream.ProbeIfSilent(silentFor, now);
-                ForgetIfGone(stream);
+                await failures.Try(async () =>
+                {
+                    await stream.ProbeIfSilent(silentFor, now);
+                    ForgetIfGone(stream);
+                });
             }
         }
+
+        failures.ThrowFirst();
     }
 
     /// <summary>
@@ -102,24 +113,33 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
     public async Task CatchUp(IReadOnlyCollection<StreamInfo> streams)
     {
         PruneForgotten(streams);
+        var failures = new StreamFailures();
         foreach (var info in streams)
         {
             if (_streams.TryGetValue(info.StreamId, out var stream))
             {
                 if (!stream.Done && (info.LastSequence > stream.Last || info.Done))
                 {
-                    await stream.Fill();
-                    ForgetIfGone(stream);
+                    await failures.Try(async () =>
+                    {
+                        await stream.Fill();
+                        ForgetIfGone(stream);
+                    });
                 }
             }
             else if (!info.Done || !_forgotten.Contains(info.StreamId))
             {
                 // Not seen here: it started after the subscription (Baseline tracked every stream listed before).
                 var started = Track(info.StreamId, lastForwarded: 0);
-                await started.Fill();
-                ForgetIfGone(started);
+                await failures.Try(async () =>
+                {
+                    await started.Fill();
+                    ForgetIfGone(started);
+                });
             }
         }
+
+        failures.ThrowFirst();
     }
 
     /// <summary>
@@ -170,5 +190,25 @@ internal sealed class ThreadSequencer(ITokenSource history, IThreadOutput output
         }
 
         return stream;
+    }
+
+    /// <summary>Runs each stream's part on past a failure, and throws the first failure once all have run.</summary>
+    private sealed class StreamFailures
+    {
+        private ExceptionDispatchInfo? _first;
+
+        public async Task Try(Func<Task> part)
+        {
+            try
+            {
+                await part();
+            }
+            catch (Exception ex)
+            {
+                _first ??= ExceptionDispatchInfo.Capture(ex);
+            }
+        }
+
+        public void ThrowFirst() => _first?.Throw();
     }
 }

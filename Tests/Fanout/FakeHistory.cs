@@ -15,9 +15,17 @@ internal sealed class FakeHistory : ITokenSource
 
     public static string Token(int sequence) => $"w{sequence} ";
 
+    /// <summary>Streams whose grain does not answer (its silo hangs): asking throws.</summary>
+    public HashSet<string> NotAnswering { get; } = [];
+
     public Task<TokenPage?> GetTokens(string streamId, long afterSequence)
     {
         Calls.Add((streamId, afterSequence));
+        if (NotAnswering.Contains(streamId))
+        {
+            throw new TimeoutException($"Stream '{streamId}' did not answer.");
+        }
+
         if (!_streams.TryGetValue(streamId, out var stream))
         {
             return Task.FromResult<TokenPage?>(null);

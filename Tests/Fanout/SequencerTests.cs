@@ -198,6 +198,33 @@ public sealed class SequencerTests
     }
 
     [Fact]
+    public async Task Catching_up_goes_on_past_a_stream_whose_grain_does_not_answer_and_then_says_it_failed()
+    {
+        _history.Has("hung", 4);
+        _history.Has("healthy", 3);
+        _history.NotAnswering.Add("hung");
+
+        await Assert.ThrowsAsync<TimeoutException>(() => _sequencer.CatchUp([Info("hung", 4, done: false), Info("healthy", 3, done: false)]));
+
+        Assert.Equal([("healthy", 1L, false), ("healthy", 2, false), ("healthy", 3, false)], _output.Seen);
+    }
+
+    [Fact]
+    public async Task Probing_goes_on_past_a_stream_whose_grain_does_not_answer()
+    {
+        await _sequencer.Accept(Tokens("hung", 1, 1));
+        await _sequencer.Accept(Tokens("healthy", 1, 1));
+        _history.Has("hung", 2);
+        _history.Has("healthy", 2, done: true);
+        _history.NotAnswering.Add("hung");
+        _time.Advance(TimeSpan.FromSeconds(3));
+
+        await Assert.ThrowsAsync<TimeoutException>(() => _sequencer.ProbeSilent(TimeSpan.FromSeconds(2)));
+
+        Assert.Equal([("hung", 1L, false), ("healthy", 1, false), ("healthy", 2, false), ("healthy", 2, true)], _output.Seen);
+    }
+
+    [Fact]
     public async Task Events_that_are_not_about_a_stream_forward_nothing()
     {
         await _sequencer.Accept(new ThreadAccessChanged("t", ["bob"]));
