@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.SignalR.Client;
 using ReHome.Smoke;
@@ -73,6 +74,57 @@ public sealed class SmokeToolTests(PusherGatewayFixture gateway, ITestOutputHelp
         Assert.Equal(1, requests.Count - before);
     }
 
+    [Fact]
+    public async Task The_smoke_commands_http_end_that_landed_though_its_answer_was_a_503_says_it_ended_the_stream()
+    {
+        var threadId = await gateway.NewThread("carol");
+        using var http = new HttpClient(new FirstEndAnsweredUnavailable()) { BaseAddress = gateway.BaseAddress };
+        http.DefaultRequestHeaders.Add("X-Service-Key", GatewayFixture.ServiceKey);
+        var producer = new HttpStreamProducer(http);
+        var streamId = await producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N")[..8]);
+        await producer.StreamTokenAsync(streamId, "done");
+
+        Assert.True(await producer.EndStreamAsync(streamId, "done"));
+        Assert.False(await producer.EndStreamAsync(streamId, "done"));
+    }
+
+    [Fact]
+    public async Task Ctrl_C_stops_the_smoke_command_with_a_line_and_exit_130_not_a_crash()
+    {
+        var start = new ProcessStartInfo(Command.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { BuiltApps.Smoke, "--producer", "http", "--gateway", gateway.BaseAddress.ToString(),
+                     "--service-key", GatewayFixture.ServiceKey, "--signing-key", GatewayFixture.SigningKey, "--tokens", "1000", "--rate", "10" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var lines = new List<string>();
+        while (await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) is { } line)
+        {
+            lines.Add(line);
+            if (line.Contains(" started on ", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        // What Ctrl-C sends to a terminal's foreground process.
+        using (var interrupt = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await interrupt.WaitForExitAsync();
+        }
+
+        lines.AddRange((await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30))).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        output.WriteLine(string.Join(Environment.NewLine, lines) + await errors);
+
+        Assert.Equal(130, process.ExitCode);
+        Assert.Contains("STOP  interrupted (Ctrl-C) before the smoke streams finished", lines);
+        Assert.DoesNotContain("Unhandled exception", await errors);
+    }
+
     private async Task<(int Exit, string Output)> Smoke(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         // Only what the test gives: nothing of the machine's own ReHome settings leaks in.
@@ -86,6 +138,20 @@ public sealed class SmokeToolTests(PusherGatewayFixture gateway, ITestOutputHelp
         var (exit, text, errors) = await Command.Run(Command.Dotnet, [BuiltApps.Smoke, .. args], variables);
         output.WriteLine(text + errors);
         return (exit, text);
+    }
+
+    /// <summary>The first end reaches the gateway and is stored, but its caller gets a 503, as from a proxy that gave up.</summary>
+    private sealed class FirstEndAnsweredUnavailable() : DelegatingHandler(new HttpClientHandler())
+    {
+        private int _ends;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            return request.RequestUri!.AbsolutePath.EndsWith("/end", StringComparison.Ordinal) && Interlocked.Increment(ref _ends) == 1
+                ? new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
+                : response;
+        }
     }
 
     private sealed class CountingHandler() : DelegatingHandler(new HttpClientHandler())

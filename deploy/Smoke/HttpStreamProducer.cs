@@ -54,8 +54,23 @@ public sealed class HttpStreamProducer(HttpClient http) : IStreamProducer
         }
 
         await tail;
-        var response = await Send(HttpMethod.Post, $"api/v1/streams/{streamId}/end", new { fullResponse, lastSequence = last > 0 ? last : (long?)null }, cancellationToken);
-        return (await response.Content.ReadFromJsonAsync<EndAnswer>(cancellationToken))!.Ended;
+        var (response, attempts) = await SendCounting(HttpMethod.Post, $"api/v1/streams/{streamId}/end",
+            new { fullResponse, lastSequence = last > 0 ? last : (long?)null }, cancellationToken);
+        if ((await response.Content.ReadFromJsonAsync<EndAnswer>(cancellationToken))!.Ended)
+        {
+            return true;
+        }
+
+        // A retry that finds the stream ended may be our own first attempt having landed (the gateway answered 503
+        // while the end was stored), or another end that came first: the stored reason tells which, as in the SDK.
+        return attempts > 1 && (await ReadInfo(streamId, cancellationToken)).Reason == StreamEndReason.Completed;
+    }
+
+    private async Task<StreamInfo> ReadInfo(string streamId, CancellationToken cancellationToken)
+    {
+        var response = await http.GetAsync($"api/v1/streams/{streamId}", cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<StreamInfo>(SmokeJson.Options, cancellationToken))!;
     }
 
     public async Task<bool> CancelAsync(string streamId, string reason, CancellationToken cancellationToken = default)
@@ -71,8 +86,11 @@ public sealed class HttpStreamProducer(HttpClient http) : IStreamProducer
         return sequence;
     }
 
+    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, object body, CancellationToken cancellationToken) =>
+        (await SendCounting(method, path, body, cancellationToken)).Response;
+
     /// <summary>One request, sent again (same body, so the same numbers) while the gateway answers 429, 502–504 or cannot be reached.</summary>
-    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, object body, CancellationToken cancellationToken)
+    private async Task<(HttpResponseMessage Response, int Attempts)> SendCounting(HttpMethod method, string path, object body, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -81,7 +99,7 @@ public sealed class HttpStreamProducer(HttpClient http) : IStreamProducer
                 var response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) }, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
-                    return response;
+                    return (response, attempt);
                 }
 
                 var transient = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway

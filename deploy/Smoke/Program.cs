@@ -58,8 +58,18 @@ catch (Exception ex)
 
 await using (cluster)
 {
-    var results = await Task.WhenAll(Enumerable.Range(1, options.Concurrency)
-        .Select(i => new SmokeRun(cluster, options, Console.Out, i).Run(stop.Token)));
+    bool[] results;
+    try
+    {
+        results = await Task.WhenAll(Enumerable.Range(1, options.Concurrency)
+            .Select(i => new SmokeRun(cluster, options, Console.Out, i).Run(stop.Token)));
+    }
+    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+    {
+        Console.WriteLine("STOP  interrupted (Ctrl-C) before the smoke streams finished");
+        return 130;
+    }
+
     var passed = results.Count(r => r);
     if (options.Concurrency > 1)
     {

@@ -8,7 +8,8 @@ public sealed record SmokeOptions
 
         Streams a message token by token through the producer SDK (or the HTTP API), watches it arrive through a
         real SignalR client on a gateway, ends the stream, and checks the result. One line per check; exit code 0
-        only when all pass. Missing thread or run ids are made up; a missing thread is created, owned by --user.
+        only when all pass (1 when a check fails, 130 when Ctrl-C stops it first). Missing thread or run ids are made
+        up; a missing thread is created, owned by --user.
         With the environment of deploy/local-cluster.sh, no argument is needed.
         ReHome.Smoke --mint-token USER prints a viewer token instead (see --mint-token --help).
 
