@@ -12,7 +12,19 @@ internal sealed class PresenceHubFilter(LocalWatchers watchers, PresenceRelay re
 {
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
-        var result = await next(context);
+        object? result;
+        try
+        {
+            result = await next(context);
+        }
+        catch when (context.HubMethodName == HubContract.JoinThread && context.HubMethodArguments is [string refusedThread])
+        {
+            // A refused join can take a connection that already watched the thread out of it (its user lost access,
+            // and this gateway missed the removal): it watches no longer.
+            LeftIfNotMember(context.Context.ConnectionId, refusedThread);
+            throw;
+        }
+
         if (context.HubMethodArguments is [string threadId])
         {
             var connectionId = context.Context.ConnectionId;
@@ -28,6 +40,14 @@ internal sealed class PresenceHubFilter(LocalWatchers watchers, PresenceRelay re
         }
 
         return result;
+    }
+
+    private void LeftIfNotMember(string connectionId, string threadId)
+    {
+        if (fanout.ViewerOf(connectionId) is not { } viewer || !viewer.IsMember(threadId))
+        {
+            watchers.Left(connectionId, threadId);
+        }
     }
 
     /// <summary>

@@ -61,6 +61,24 @@ public sealed class PresenceTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_join_refused_because_the_user_lost_access_ends_their_presence_though_the_gateway_missed_the_removal()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        await using var bob = await Viewer.Connect(gateway, "bob");
+        await bob.Join(threadId);
+        var watchers = gateway.Services.GetRequiredService<ReHome.Gateway.Presence.LocalWatchers>();
+        Assert.Equal(["bob"], watchers.Users(threadId));
+
+        await ThreadFeeds.Forget(gateway.Services, threadId);
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
+        // The page joins again (a reconnect, say): the check refuses it and takes the connection out of the thread.
+        var refused = await Assert.ThrowsAsync<HubException>(() => bob.Join(threadId));
+
+        Assert.StartsWith("forbidden", Viewer.ServerMessage(refused));
+        Assert.Empty(watchers.Users(threadId));
+    }
+
+    [Fact]
     public async Task Presence_is_only_for_those_who_may_watch_the_thread()
     {
         var threadId = await gateway.NewThread("alice");

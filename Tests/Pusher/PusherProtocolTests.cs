@@ -184,7 +184,7 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
         await socket.ReceiveEvent("pusher_internal:subscription_succeeded");
 
-        await LoseTheNextEvents(threadId);
+        await ThreadFeeds.Forget(gateway.Services, threadId);
         await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
         // Registered again, the relay says events may be lost: the gateway asks the thread who may watch.
         Assert.True(await gateway.Services.GetRequiredService<ThreadFeedConsumer>().Check());
@@ -202,17 +202,12 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         bob.Connection.On<RevokedMessage>(HubContract.RevokedEvent, m => revoked.TrySetResult(m.ThreadId));
         await bob.Join(threadId);
 
-        await LoseTheNextEvents(threadId);
+        await ThreadFeeds.Forget(gateway.Services, threadId);
         await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
         Assert.True(await gateway.Services.GetRequiredService<ThreadFeedConsumer>().Check());
 
         Assert.Equal(threadId, await revoked.Task.WaitAsync(TimeSpan.FromSeconds(5)));
     }
-
-    /// <summary>The thread's relay forgets this gateway, as it does one whose deliveries keep failing.</summary>
-    private Task LoseTheNextEvents(string threadId) =>
-        ThreadFeeds.Relay(gateway.Services.GetRequiredService<IClusterClient>(), threadId)
-            .Unsubscribe(gateway.Services.GetRequiredService<ThreadFeedConsumer>().Self, [ThreadStreams.For(threadId)]);
 
     [Fact]
     public async Task An_unsubscribe_while_a_join_is_retried_stops_the_retry()
