@@ -8,7 +8,9 @@ namespace ReHome.Gateway.Presence;
 internal sealed class PresenceRelay(PresenceSender sender) : IPresenceObserver
 {
     private readonly object _lock = new();
-    private readonly Dictionary<string, long> _forwarded = [];
+
+    /// <summary>The newest presence forwarded per thread: what a connection owed it gets when an older answer arrives.</summary>
+    private readonly Dictionary<string, PresenceMessage> _forwarded = [];
     private readonly Dictionary<string, List<string>> _owed = [];
 
     /// <summary>A change notice from the presence grain.</summary>
@@ -35,27 +37,25 @@ internal sealed class PresenceRelay(PresenceSender sender) : IPresenceObserver
     public void Offer(PresenceSnapshot snapshot)
     {
         bool newer;
+        PresenceMessage newest;
         List<string>? owed;
         lock (_lock)
         {
-            newer = !_forwarded.TryGetValue(snapshot.ThreadId, out var forwarded) || snapshot.Version > forwarded;
-            if (newer)
-            {
-                _forwarded[snapshot.ThreadId] = snapshot.Version;
-            }
-
+            newer = !_forwarded.TryGetValue(snapshot.ThreadId, out var forwarded) || snapshot.Version > forwarded.Version;
+            newest = newer ? _forwarded[snapshot.ThreadId] = PresenceMessage.From(snapshot) : forwarded!;
             _owed.Remove(snapshot.ThreadId, out owed);
         }
 
-        var message = PresenceMessage.From(snapshot);
         if (newer)
         {
             // Every watcher of the thread, which includes the connections that were owed it.
-            sender.ToThread(message);
+            sender.ToThread(newest);
         }
         else if (owed is not null)
         {
-            sender.ToConnections(owed, message);
+            // An answer older than what the thread's watchers were sent (it was on its way while a change went out,
+            // before these connections joined): they get the newest, not the answer, or they would keep it until the next change.
+            sender.ToConnections(owed, newest);
         }
     }
 

@@ -79,6 +79,27 @@ public sealed class PresenceTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_connection_owed_presence_gets_the_newest_forwarded_not_an_older_answer_that_arrives_after_it()
+    {
+        var threadId = await gateway.NewThread("alice");
+        await using var alice = await Tab.Open(gateway, "alice", threadId);
+        await alice.WaitFor(["alice"]);
+        var relay = gateway.Services.GetRequiredService<ReHome.Gateway.Presence.PresenceRelay>();
+        var current = await alice.Get(threadId);
+
+        // A change goes out to the thread's watchers; then the connection is owed presence (it joined again), and the
+        // answer that comes was computed before that change.
+        relay.Offer(new PresenceSnapshot(threadId, current.Version + 2, ["alice", "zed"]));
+        await alice.WaitFor(["alice", "zed"]);
+        var received = alice.Received;
+        relay.Owe(threadId, alice.Connection.ConnectionId!);
+        relay.Offer(new PresenceSnapshot(threadId, current.Version + 1, ["alice"]));
+
+        await Eventually.True(() => Task.FromResult(alice.Received > received), because: "the owed connection is sent presence");
+        await alice.WaitFor(["alice", "zed"]);
+    }
+
+    [Fact]
     public async Task Presence_is_only_for_those_who_may_watch_the_thread()
     {
         var threadId = await gateway.NewThread("alice");
@@ -106,6 +127,9 @@ public sealed class PresenceTests(GatewayFixture gateway)
             await tab.Connection.InvokeAsync<ThreadStream[]>(HubContract.JoinThread, threadId);
             return tab;
         }
+
+        /// <summary>How many presence events the tab has been sent.</summary>
+        public int Received => _events.Count;
 
         public Task<PresenceMessage> Get(string threadId) => Connection.InvokeAsync<PresenceMessage>(HubContract.GetPresence, threadId);
 
