@@ -36,9 +36,9 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
     private bool _catchUpOwed;
 
     /// <summary>
-    /// Under the gate: the thread's members as this channel last knew them, from the first viewer with no user (a
-    /// Pusher socket) on. Such a viewer cannot be asked about by user, so a catch-up that finds someone gone from this
-    /// set revokes it: its transport has it authorize again at the app.
+    /// Under the gate: the thread's members as this channel last knew them, while viewers with no user (Pusher
+    /// sockets) join. Such a viewer cannot be asked about by user, so a catch-up that finds someone gone from this set
+    /// revokes it: its transport has it authorize again at the app.
     /// </summary>
     private HashSet<string>? _membersSeen;
 
@@ -93,9 +93,11 @@ internal sealed partial class ThreadChannel : IAsyncObserver<ThreadEvent>
                     _sequencer.Baseline(await _grains.GetGrain<IThreadGrain>(_threadId).GetStreams());
                 }
 
-                if (viewer.UserId is null && _membersSeen is null)
+                if (viewer.UserId is null)
                 {
-                    _membersSeen = Members(await _grains.GetGrain<IThreadGrain>(_threadId).GetAccess());
+                    // At every such join: users added since the last one publish no event. A union, so that a removal
+                    // this gateway has not heard of yet is still found by the next catch-up.
+                    (_membersSeen ??= []).UnionWith(Members(await _grains.GetGrain<IThreadGrain>(_threadId).GetAccess()));
                 }
             }
             catch when (_dispatcher.IsEmpty)

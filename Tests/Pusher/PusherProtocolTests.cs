@@ -194,6 +194,31 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_lost_removal_of_a_user_added_after_the_first_pusher_socket_joined_still_closes_the_sockets()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        var channel = TestSignatures.Channel(threadId);
+        var (first, firstId) = await RawPusherSocket.Open(gateway);
+        await using var _ = first;
+        await first.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(firstId, channel) } });
+        await first.ReceiveEvent("pusher_internal:subscription_succeeded");
+
+        // Carol is added (no event: additions publish none) and her page subscribes.
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", ["bob", "carol"]));
+        var (second, secondId) = await RawPusherSocket.Open(gateway);
+        await using var __ = second;
+        await second.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(secondId, channel) } });
+        await second.ReceiveEvent("pusher_internal:subscription_succeeded");
+
+        await ThreadFeeds.Forget(gateway.Services, threadId);
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", ["bob"]));
+        Assert.True(await gateway.Services.GetRequiredService<ThreadFeedConsumer>().Check());
+
+        Assert.Equal(4200, await first.WaitForClose(TimeSpan.FromSeconds(5)));
+        Assert.Equal(4200, await second.WaitForClose(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public async Task A_removal_the_feed_lost_still_takes_the_user_out_once_the_gateway_catches_up()
     {
         var threadId = await gateway.NewThread("alice", "bob");
