@@ -16,8 +16,7 @@ internal sealed class ClusterHealthCheck(IClusterClient cluster, ILogger<Cluster
     {
         try
         {
-            var silos = await cluster.GetGrain<IClusterProbeGrain>(0).ActiveSilos().AsTask()
-                .WaitAsync(TimeSpan.FromSeconds(3), cancellationToken);
+            var silos = await ActiveSilos().WaitAsync(TimeSpan.FromSeconds(3), cancellationToken);
             return silos > 0
                 ? _log.Healthy($"{silos} active silo(s).")
                 : _log.Unhealthy("No active silo.");
@@ -27,5 +26,22 @@ internal sealed class ClusterHealthCheck(IClusterClient cluster, ILogger<Cluster
             // (A probe whose caller gave up says nothing about the cluster: that cancellation goes up as it came.)
             return _log.Unhealthy("The cluster does not answer.", ex);
         }
+    }
+
+    private async Task<int> ActiveSilos()
+    {
+        IClusterProbeGrain probe;
+        try
+        {
+            probe = cluster.GetGrain<IClusterProbeGrain>(0);
+        }
+        catch (ArgumentException)
+        {
+            // No silo of a release with the probe (silos rolled back, or not yet upgraded): ask as those releases did,
+            // through the management grain, which reads the membership table in Redis.
+            return (await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count;
+        }
+
+        return await probe.ActiveSilos();
     }
 }

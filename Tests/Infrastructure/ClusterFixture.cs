@@ -27,6 +27,11 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>Configuration every silo gets, as key/value pairs (<c>Streams:MaxTokenChars</c> and so on).</summary>
     protected virtual Dictionary<string, string?> Settings => [];
 
+    /// <summary>Services of every silo, after the production configuration.</summary>
+    protected virtual void ConfigureSiloServices(IServiceCollection services)
+    {
+    }
+
     /// <summary>Services of the test's cluster client, after the defaults.</summary>
     protected virtual void ConfigureClientServices(IServiceCollection services)
     {
@@ -41,6 +46,7 @@ public class ClusterFixture : IAsyncLifetime
         {
             host.Configuration.AddInMemoryCollection(settings);
             host.AddReHomeSilo(configureClustering: false);
+            ConfigureSiloServices(host.Services);
         });
         builder.ConfigureClient(client => client.AddReHomeStreams());
         builder.ConfigureClientHost(host =>
