@@ -66,10 +66,10 @@ public sealed class HttpStreamProducer(HttpClient http) : IStreamProducer
         return attempts > 1 && (await ReadInfo(streamId, cancellationToken)).Reason == StreamEndReason.Completed;
     }
 
+    /// <summary>Retried like the end: the storage that made the end's answer a 503 may not answer yet either.</summary>
     private async Task<StreamInfo> ReadInfo(string streamId, CancellationToken cancellationToken)
     {
-        var response = await http.GetAsync($"api/v1/streams/{streamId}", cancellationToken);
-        response.EnsureSuccessStatusCode();
+        var response = await Send(HttpMethod.Get, $"api/v1/streams/{streamId}", body: null, cancellationToken);
         return (await response.Content.ReadFromJsonAsync<StreamInfo>(SmokeJson.Options, cancellationToken))!;
     }
 
@@ -86,17 +86,18 @@ public sealed class HttpStreamProducer(HttpClient http) : IStreamProducer
         return sequence;
     }
 
-    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, object body, CancellationToken cancellationToken) =>
+    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body, CancellationToken cancellationToken) =>
         (await SendCounting(method, path, body, cancellationToken)).Response;
 
     /// <summary>One request, sent again (same body, so the same numbers) while the gateway answers 429, 502–504 or cannot be reached.</summary>
-    private async Task<(HttpResponseMessage Response, int Attempts)> SendCounting(HttpMethod method, string path, object body, CancellationToken cancellationToken)
+    private async Task<(HttpResponseMessage Response, int Attempts)> SendCounting(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) }, cancellationToken);
+                var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+                var response = await http.SendAsync(request, cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
                     return (response, attempt);

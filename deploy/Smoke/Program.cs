@@ -26,6 +26,7 @@ catch (ArgumentException ex)
     return 2;
 }
 
+const string Interrupted = "STOP  interrupted (Ctrl-C) before the smoke streams finished";
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -50,6 +51,11 @@ try
         Console.WriteLine($"PASS  connected to cluster '{options.ClusterId}' through Redis: {await orleans.ActiveSilos()} active silo(s)");
     }
 }
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    Console.WriteLine(Interrupted);
+    return 130;
+}
 catch (Exception ex)
 {
     Console.WriteLine($"FAIL  {(options.Http ? "gateway" : "cluster")}: {ex.GetType().Name}: {ex.Message}");
@@ -66,7 +72,7 @@ await using (cluster)
     }
     catch (OperationCanceledException) when (stop.IsCancellationRequested)
     {
-        Console.WriteLine("STOP  interrupted (Ctrl-C) before the smoke streams finished");
+        Console.WriteLine(Interrupted);
         return 130;
     }
 
