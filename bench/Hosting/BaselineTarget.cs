@@ -40,6 +40,9 @@ internal sealed class BaselineTarget : ITarget
             ["Urls"] = baseAddress,
             ["Auth__SigningKey"] = jwt.SigningKey,
             ["Auth__ServiceKey"] = serviceKey,
+            // The thread-pool setting ReHome's silo and gateway are built with (their project files): without it the
+            // baseline's idle workers spin, and server CPU would compare a tuned runtime with an untuned one.
+            ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
         };
         foreach (var (key, value) in options.Env.Where(kv => kv.Key.StartsWith("DOTNET_", StringComparison.Ordinal)))
         {
