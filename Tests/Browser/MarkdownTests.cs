@@ -66,6 +66,27 @@ public sealed class MarkdownTests(GatewayFixture gateway, BrowserFixture browser
     }
 
     [SkippableFact]
+    public async Task A_markdown_image_is_shown_as_a_link_to_it_and_nothing_is_loaded()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, renderer: "markdown");
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), "run-" + Guid.NewGuid().ToString("N"));
+        // As a model led on by a page it read would write it: the conversation in the image's address.
+        await Stream(demo, streamId, "See ![the chart](http://127.0.0.1:9/pixel.png?q=secret", ") here.\n");
+        await gateway.Producer.EndStreamAsync(streamId);
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the answer is done");
+
+        var found = await demo.Page.EvalOnSelectorAsync<JsonElement>("#answer", """
+            e => ({
+              images: e.shadowRoot.querySelectorAll('img').length,
+              links: [...e.shadowRoot.querySelectorAll('[part~=text] a')].map(a => [a.getAttribute('href'), a.textContent]),
+            })
+            """);
+        Assert.Equal(0, found.GetProperty("images").GetInt32());
+        var link = Assert.Single(found.GetProperty("links").EnumerateArray());
+        Assert.Equal(["http://127.0.0.1:9/pixel.png?q=secret", "the chart"], link.EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [SkippableFact]
     public async Task Finished_blocks_are_never_touched_again_and_a_growing_fence_list_or_table_keeps_its_element()
     {
         await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output, renderer: "markdown");

@@ -14,6 +14,9 @@ const marked = new Marked({
   renderer: {
     // Raw HTML, block or inline, is shown as the text it is.
     html: ({ text }) => escapeHtml(text),
+    // An image would load as soon as its markdown is complete, with no click: a model led on by text it read (a web
+    // page, a document) could send the conversation to any server in an image's address. It is a link to the image.
+    image: ({ href, text }) => `<a href="${escapeHtml(href)}">${escapeHtml(text || href)}</a>`,
   },
 });
 
