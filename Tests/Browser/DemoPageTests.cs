@@ -73,6 +73,59 @@ public sealed class DemoPageTests(GatewayFixture gateway, BrowserFixture browser
         await gateway.Producer.EndStreamAsync(streamId);
     }
 
+    [SkippableFact]
+    public async Task The_views_own_scroll_overtaken_by_content_that_grew_keeps_following_the_bottom()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        await StreamLines(streamId, 1, 40);
+        await demo.WaitForTextContaining("line 40\n");
+
+        // Content grows, the view scrolls to the bottom, and more content (an image or a font that finished loading)
+        // lands before that scroll's event: the event sees a step down that stopped short of the bottom.
+        await demo.Page.EvalOnSelectorAsync("#answer", """
+            async e => {
+              const spacer = document.createElement('div');
+              spacer.style.height = '100px';
+              e.shadowRoot.querySelector('[part~=text]').append(spacer);
+              e.scrollTop = e.scrollHeight;
+              spacer.style.height = '300px';
+              await new Promise(requestAnimationFrame);
+              await new Promise(requestAnimationFrame);
+              spacer.remove();
+            }
+            """);
+        Assert.True(await demo.Page.EvalOnSelectorAsync<bool>("#answer", "e => e.followsBottom"), "The view still follows the bottom.");
+
+        await StreamLines(streamId, 41, 60);
+        await demo.WaitForTextContaining("line 60\n");
+        var after = await demo.Scroll();
+        Assert.True(after.FromBottom <= 1, $"New text keeps the view at the bottom: {after}.");
+        await gateway.Producer.EndStreamAsync(streamId);
+    }
+
+    [SkippableFact]
+    public async Task An_answer_moved_in_the_page_keeps_its_text_and_goes_on_streaming()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), NewRunId());
+        await gateway.Producer.StreamTokenAsync(streamId, "Before the move. ");
+        await demo.AssertTextBecomes("Before the move. ");
+
+        // As a framework reordering a keyed list does: the same element, taken out and put back in one task.
+        var right = await demo.Page.EvalOnSelectorAsync<string>("#answer", """
+            e => {
+              e.parentNode.insertBefore(e, e.parentNode.firstChild);
+              return e.shadowRoot.querySelector('[part~=text]').textContent;
+            }
+            """);
+        Assert.Equal("Before the move. ", right);
+
+        await gateway.Producer.StreamTokenAsync(streamId, "After it.");
+        await demo.AssertTextBecomes("Before the move. After it.");
+        await gateway.Producer.EndStreamAsync(streamId);
+    }
+
     /// <summary>A slow touchpad scrolls by a few pixels at a time, each step inside the bottom's slack.</summary>
     [SkippableFact]
     public async Task Small_steps_up_while_text_streams_let_go_of_the_bottom()

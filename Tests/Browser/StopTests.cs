@@ -65,6 +65,22 @@ public sealed class StopTests(GatewayFixture gateway, BrowserFixture browser, IT
             "async e => JSON.stringify(await e.client?.cancelStream(e.streamId) ?? await (await ReHome.sharedClient()).cancelStream(e.streamId))"));
     }
 
+    [SkippableFact]
+    public async Task Stopping_from_the_keyboard_leaves_the_focus_on_the_answer()
+    {
+        await using var demo = await DemoPage.Open(browser, gateway.BaseAddress, output);
+        var streamId = await gateway.Producer.StartStreamAsync(await demo.ThreadId(), "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "Going on");
+        await demo.AssertTextBecomes("Going on");
+
+        await demo.Page.FocusAsync(StopButton);
+        await demo.Page.Keyboard.PressAsync("Enter");
+        await demo.WaitFor("document.getElementById('answer').getAttribute('state') === 'done'", "the answer ends");
+
+        // The button hid once the answer ended; the focus did not fall to the page's body.
+        Assert.Equal("REHOME-AI-RESPONSE", await demo.Page.EvaluateAsync<string>("() => document.activeElement.tagName"));
+    }
+
     private static Task RecordDone(DemoPage tab) => tab.Page.EvaluateAsync("""
         () => document.getElementById('answer').addEventListener('rehome-done',
           e => { window.done = { reason: e.detail.reason, detail: e.detail.detail, text: e.detail.text }; })

@@ -421,6 +421,37 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
         Assert.Equal(["stream_not_found"], result.GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
     }
 
+    [SkippableFact]
+    public async Task A_stop_still_in_flight_for_one_answer_neither_shows_on_nor_stands_in_for_the_next()
+    {
+        var result = await Run("""
+            const client = hub(['a']);
+            const stops = [];
+            // A stop that is still being tried again (a reconnect, a failover): it never answers here.
+            client.cancelStream = streamId => { stops.push(streamId); return new Promise(() => {}); };
+            const element = await mount(client);
+            element.setAttribute('stop-button', '');
+            client.watcher.onJoined([]);
+            client.watcher.onMessage(msg(1, 'a'));
+            await until(() => element.streamId === 's' && element.getAttribute('state') === 'streaming', 'the first answer shown');
+            element.stop();
+            const button = element.shadowRoot.querySelector('[part~=stop]');
+            const first = button.textContent;
+
+            client.watcher.onMessage({ ...msg(1, 'b'), streamId: 's2' });
+            await until(() => element.streamId === 's2', 'the next answer shown');
+            const next = { text: button.textContent, disabled: button.getAttribute('aria-disabled') };
+            element.stop();
+            element.remove();
+            return { first, next, stops };
+            """);
+
+        Assert.Equal("Stopping…", result.GetProperty("first").GetString());
+        Assert.Equal("Stop", result.GetProperty("next").GetProperty("text").GetString());
+        Assert.Equal("false", result.GetProperty("next").GetProperty("disabled").GetString());
+        Assert.Equal(["s", "s2"], result.GetProperty("stops").EnumerateArray().Select(s => s.GetString()));
+    }
+
     private async Task<JsonElement> Run(string scenario)
     {
         Skip.If(browser.Missing is not null, browser.Missing);

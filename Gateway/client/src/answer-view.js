@@ -26,7 +26,7 @@ export const styles = `
   padding: .3em .9em; border: 1px solid var(--rehome-border-color, currentColor);
   color: var(--rehome-stop-color, inherit); background: var(--rehome-stop-background, var(--rehome-background, Canvas));
 }
-[part~="stop"]:disabled { cursor: default; opacity: .6; }
+[part~="stop"][aria-disabled="true"] { cursor: default; opacity: .6; }
 [part~="stop"][hidden] { display: none; }
 .markdown > div > :first-child { margin-top: 0; }
 .markdown :is(p, ul, ol, pre, table, blockquote, h1, h2, h3, h4, h5, h6) { margin: 0 0 var(--rehome-spacing, .75em); }
@@ -149,7 +149,8 @@ export class AnswerView {
     this.#frame = 0;
     this.#flush();
     if (this.#followBottom) {
-      this.#scroller.scrollTop = this.#scroller.scrollHeight;
+      // Instant even under a page's `scroll-behavior: smooth`, whose steps on the way would read as a reader's scroll.
+      this.#scroller.scrollTo({ top: this.#scroller.scrollHeight, behavior: 'instant' });
     }
   }
 
@@ -169,11 +170,17 @@ export class AnswerView {
   #onScroll() {
     // The reader scrolled up: leave the view alone, even for a step inside the slack (each small touchpad step would
     // otherwise be undone by the next paint). Back at the bottom: follow again. A view clamped to the bottom by text
-    // that got shorter is no step up.
+    // that got shorter is no step up. A step down that stops short of the bottom changes nothing: it is the view's
+    // own scroll overtaken by content that grew before its event (an image or a font loading, a notice), or a reader
+    // who has not reached the bottom yet.
     const scroller = this.#scroller;
     const top = scroller.scrollTop;
     const fromBottom = scroller.scrollHeight - top - scroller.clientHeight;
-    this.#followBottom = top < this.#lastTop && fromBottom > 1 ? false : fromBottom <= bottomSlackPx;
+    if (top < this.#lastTop && fromBottom > 1) {
+      this.#followBottom = false;
+    } else if (fromBottom <= bottomSlackPx) {
+      this.#followBottom = true;
+    }
     this.#lastTop = top;
   }
 }

@@ -30,7 +30,8 @@ export class ReHomeAiResponse extends HTMLElement {
   #client = null;
   #rendererFactory = null;
   #unsubscribeShared = null;
-  #stopping = null;
+  #stopping = null; // { streamId, done } of a stop still in flight
+  #changedWhileOut = false; // an attribute changed while the element was out of the page: it starts afresh on return
   #activeClient = null;
   #pendingFollow = null;
   #generation = 0;
@@ -114,17 +115,24 @@ export class ReHomeAiResponse extends HTMLElement {
       return null;
     }
 
-    this.#stopping ??= this.#activeClient.cancelStream(streamId, reason)
-      .catch(error => {
-        this.#emit('rehome-error', { code: error.code ?? 'error', message: error.message });
-        throw error;
-      })
-      .finally(() => {
-        this.#stopping = null;
-        this.#showStop();
-      });
+    // Per stream: a stop still retrying (a reconnect, a failover) must not show on, or stand in for, the next one.
+    if (this.#stopping?.streamId !== streamId) {
+      const stopping = { streamId, done: null };
+      stopping.done = this.#activeClient.cancelStream(streamId, reason)
+        .catch(error => {
+          this.#emit('rehome-error', { code: error.code ?? 'error', message: error.message });
+          throw error;
+        })
+        .finally(() => {
+          if (this.#stopping === stopping) {
+            this.#stopping = null;
+          }
+          this.#showStop();
+        });
+      this.#stopping = stopping;
+    }
     this.#showStop();
-    return this.#stopping;
+    return this.#stopping.done;
   }
 
   connectedCallback() {
@@ -136,17 +144,31 @@ export class ReHomeAiResponse extends HTMLElement {
     }
 
     this.#unsubscribeShared = onSharedClientChange(() => !this.#client && this.#restart());
-    this.#restart();
+    if (!this.#watch || this.#changedWhileOut) {
+      this.#restart();
+    }
+    // Else it was only moved (a list reordered, a parent changed): it goes on watching, its text and scroll kept.
+    this.#changedWhileOut = false;
   }
 
   disconnectedCallback() {
     this.#unsubscribeShared?.();
     this.#unsubscribeShared = null;
-    this.#stop();
+    // A move disconnects and connects again in the same task: stop only if the element is still out after it.
+    queueMicrotask(() => {
+      if (!this.isConnected) {
+        this.#stop();
+      }
+    });
   }
 
   attributeChangedCallback(name, oldValue, newValue) {
-    if (oldValue === newValue || !this.isConnected) {
+    if (oldValue === newValue) {
+      return;
+    }
+
+    if (!this.isConnected) {
+      this.#changedWhileOut = true;
       return;
     }
 
@@ -387,9 +409,17 @@ export class ReHomeAiResponse extends HTMLElement {
   /** The stop button shows while a stream the element shows is open, when the page asked for it. */
   #showStop() {
     const button = this.#view.stopButton;
-    button.hidden = !this.hasAttribute('stop-button') || this.getAttribute('state') !== 'streaming';
-    button.disabled = this.#stopping !== null;
-    button.textContent = this.#stopping ? 'Stopping…' : 'Stop';
+    const hidden = !this.hasAttribute('stop-button') || this.getAttribute('state') !== 'streaming';
+    if (hidden && this.shadowRoot.activeElement === button) {
+      // A hidden button drops its focus to the page's body: a keyboard user stays on the answer instead.
+      this.focus();
+    }
+    const stopping = this.#stopping?.streamId === this.#streamId;
+    button.hidden = hidden;
+    // aria-disabled, not disabled, which would drop the focus of the keyboard user who just pressed it; pressing it
+    // again while the stop is on its way asks nothing more (stop() returns the same promise).
+    button.setAttribute('aria-disabled', String(stopping));
+    button.textContent = stopping ? 'Stopping…' : 'Stop';
   }
 
   #emit(type, detail) {
