@@ -134,6 +134,35 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
     }
 
     [SkippableFact]
+    public async Task The_example_follower_shows_an_answer_that_ended_while_its_first_catch_up_waited_to_be_tried_again()
+    {
+        gateway.App.SkipIfMissing();
+        var threadId = await gateway.NewThread("alice");
+        gateway.App.Allow(threadId, "alice");
+        var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
+        await gateway.Producer.StreamTokenAsync(streamId, "said ");
+        gateway.App.PlanAuthorizations(threadId, "+5");
+        var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
+        try
+        {
+            await using var echo = StartFollower(threadId, directory);
+            await echo.WaitFor("follower_error");
+
+            // The answer goes on and ends before the catch-up is tried again (1 s later): its live events find a jump.
+            await gateway.Producer.StreamTokenAsync(streamId, "after");
+            await gateway.Producer.EndStreamAsync(streamId, "said after");
+
+            await echo.WaitForDone(streamId);
+            Assert.Equal(["said ", "after", null], echo.Events.Where(e => e.GetProperty("streamId").GetString() == streamId)
+                .Select(e => e.GetProperty("token").GetString()));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [SkippableFact]
     public async Task An_echo_user_who_loses_access_is_refused_at_the_apps_authorization_and_gets_nothing_more()
     {
         gateway.App.SkipIfMissing();

@@ -155,10 +155,12 @@ export function followThread(echo, threadId, options) {
         return;
       }
       runRetried(async () => {
-        const seen = streams.get(event.streamId);
-        const last = seen?.last ?? 0;
+        // Seen from now on, even if what follows fails: a catch-up then fills it, though it ended meanwhile.
+        const seen = streams.get(event.streamId) ?? { last: 0, done: false };
+        streams.set(event.streamId, seen);
+        const last = seen.last;
         // A token past the next one, or a done event past the last token seen: something is missing.
-        if (!seen?.done && event.sequence > (event.done ? last : last + 1)) {
+        if (!seen.done && event.sequence > (event.done ? last : last + 1)) {
           if (retry) {
             return;                     // the scheduled catch-up fetches it, this event with it
           }
