@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace App\Jobs;
 
+use App\Services\ReHome\Exceptions\ReHomeException;
 use App\Services\ReHome\Exceptions\StreamCancelledException;
 use App\Services\ReHome\StreamingService;
 use Generator;
@@ -13,6 +14,7 @@ use Illuminate\Foundation\Bus\Dispatchable;
 use Illuminate\Queue\InteractsWithQueue;
 use Illuminate\Queue\SerializesModels;
 use Illuminate\Support\Facades\Http;
+use Throwable;
 
 /**
  * Streams a model's answer to the thread's viewers: StreamModelAnswer::dispatch($threadId, $runId, $prompt).
@@ -38,20 +40,37 @@ final class StreamModelAnswer implements ShouldQueue
      */
     public int $timeout = 330;
 
+    /** Made at dispatch and serialized with the job, so that failed() can end the same stream. */
+    public readonly string $streamId;
+
     public function __construct(
         public readonly string $threadId,
         public readonly string $runId,
         public readonly string $prompt,
     ) {
+        $this->streamId = bin2hex(random_bytes(16));
     }
 
     public function handle(StreamingService $rehome): void
     {
         try {
             // Start, one streamToken per model token, and endStream with the full text; cancels the stream if the model fails.
-            $rehome->streamAnswer($this->threadId, $this->runId, $this->modelTokens());
+            $rehome->streamAnswer($this->threadId, $this->runId, $this->modelTokens(), $this->streamId);
         } catch (StreamCancelledException) {
             // The user pressed stop: leaving the generator closes the model's response.
+        }
+    }
+
+    /**
+     * The worker killed the job (past $timeout, out of memory) or it failed where streamAnswer could not cancel:
+     * end the answer now, rather than leave viewers watching it "typing" until the idle timeout (15 min).
+     */
+    public function failed(?Throwable $exception): void
+    {
+        try {
+            app(StreamingService::class)->cancel($this->streamId, 'error: ' . preg_replace('/\A(.{0,200}).*\z/su', '$1', $exception?->getMessage() ?? 'the job failed'));
+        } catch (ReHomeException) {
+            // Never started, or already ended (a stop, or streamAnswer's own cancel): nothing to end.
         }
     }
 

@@ -41,6 +41,9 @@ final class StreamingService
      */
     private array $streams = [];
 
+    /** One handle for every request, so its connection to the gateway is kept alive between tokens. */
+    private ?\CurlHandle $curl = null;
+
     /**
      * @param string $baseUrl The gateway, e.g. http://rehome-gateway:8080
      * @param string $serviceKey One of the gateway's Auth:ServiceKeys, sent as X-Service-Key.
@@ -85,11 +88,14 @@ final class StreamingService
      */
     public function startStream(string $threadId, string $runId, ?string $streamId = null): string
     {
+        $fresh = $streamId === null;
         $streamId ??= bin2hex(random_bytes(16));
         $info = $this->request('POST', '/api/v1/streams', ['threadId' => $threadId, 'runId' => $runId, 'streamId' => $streamId]);
         // A start that finds the stream under way (a retried job) leaves it to stream(), which takes it over from
-        // the stored head, and refuses if a silo failure interrupted it.
-        if (!isset($this->streams[$streamId]) && (int)$info['lastSequence'] === 0 && !($info['interrupted'] ?? false)) {
+        // the stored head, and refuses if a silo failure interrupted it. An id made just now is no one else's: a
+        // retried start that finds it interrupted at 0 (its silo died after storing it) has nothing to take over.
+        $interrupted = ($info['interrupted'] ?? false) && !$fresh;
+        if (!isset($this->streams[$streamId]) && (int)$info['lastSequence'] === 0 && !$interrupted) {
             $this->streams[$streamId] = ['next' => 1, 'held' => [], 'unsent' => [], 'ended' => false];
         }
 
@@ -152,8 +158,9 @@ final class StreamingService
             $ended = (bool)$this->request('POST', $path, $body, $retried)['ended'];
         }
 
-        // An end whose first reply was lost and that was sent again hears "false": it was this end that got through.
-        $ended = $ended || ($retried && !$stream['ended']);
+        // An end sent again after a 503, a 429 or a dropped connection hears "false" whether its first try got through
+        // or something else (a user's stop) ended the stream first: the stored reason tells which.
+        $ended = $ended || ($retried && !$stream['ended'] && $this->reason($streamId) === 'completed');
         $stream['ended'] = true;
         $stream['held'] = [];
         return $ended;
@@ -163,12 +170,12 @@ final class StreamingService
     public function cancel(string $streamId, string $reason): bool
     {
         $cancelled = (bool)$this->request('POST', '/api/v1/streams/' . rawurlencode($streamId) . '/cancel', ['reason' => $reason], $retried)['cancelled'];
-        $known = isset($this->streams[$streamId]) && !$this->streams[$streamId]['ended'];
+        $known = !isset($this->streams[$streamId]) || !$this->streams[$streamId]['ended'];
         if (isset($this->streams[$streamId])) {
             $this->streams[$streamId]['ended'] = true;
         }
 
-        return $cancelled || ($retried && $known);
+        return $cancelled || ($retried && $known && $this->reason($streamId) === 'cancelled');
     }
 
     /**
@@ -187,6 +194,10 @@ final class StreamingService
                 $this->streamToken($streamId, $token);
                 $text .= $token;
             }
+
+            // Inside: an end that fails (a gap it cannot fill, the gateway gone) cancels too, rather than leave the
+            // answer open until the idle timeout.
+            $this->endStream($streamId, $text);
         } catch (StreamCancelledException $stopped) {
             throw $stopped;
         } catch (\Throwable $failed) {
@@ -200,8 +211,13 @@ final class StreamingService
             throw $failed;
         }
 
-        $this->endStream($streamId, $text);
         return $streamId;
+    }
+
+    /** Why the stream ended as stored ('completed', 'cancelled', 'abandoned'), or null while it is open. */
+    private function reason(string $streamId): ?string
+    {
+        return $this->request('GET', '/api/v1/streams/' . rawurlencode($streamId))['reason'] ?? null;
     }
 
     /**
@@ -355,8 +371,10 @@ final class StreamingService
                 throw $this->error($status, $decoded, $transportError);
             }
 
+            // After a 429, Retry-After plus up to a quarter more, so that producers refused together do not all come
+            // back at the same instant.
             $delay = $status === 429 && isset($headers['retry-after'])
-                ? (float)$headers['retry-after']
+                ? (float)$headers['retry-after'] * (1 + mt_rand() / mt_getrandmax() / 4)
                 : min(5.0, $this->firstRetryDelaySeconds * 2 ** ($attempt - 1)) * (0.5 + mt_rand() / mt_getrandmax() / 2);
             usleep((int)($delay * 1_000_000));
             $retried = true;
@@ -367,8 +385,10 @@ final class StreamingService
     private function send(string $method, string $path, ?string $json): array
     {
         $headers = [];
-        $curl = curl_init(rtrim($this->baseUrl, '/') . $path);
+        $curl = $this->curl ??= curl_init();
+        curl_reset($curl);
         curl_setopt_array($curl, [
+            CURLOPT_URL => rtrim($this->baseUrl, '/') . $path,
             CURLOPT_CUSTOMREQUEST => $method,
             CURLOPT_RETURNTRANSFER => true,
             CURLOPT_TIMEOUT_MS => (int)($this->timeoutSeconds * 1000),
@@ -393,7 +413,6 @@ final class StreamingService
         $text = curl_exec($curl);
         $error = $text === false ? curl_error($curl) : null;
         $status = (int)curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
-        curl_close($curl);
         return [$status, $headers, $text === false ? '' : (string)$text, $error];
     }
 
