@@ -75,10 +75,8 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
         var before = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
         await gateway.Producer.StreamTokenAsync(before, "old ");
         await gateway.Producer.EndStreamAsync(before, "old ");
-        var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
-        try
+        await WithFollower(threadId, async echo =>
         {
-            await using var echo = StartFollower(threadId, directory);
             var live = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
             await gateway.Producer.StreamTokenAsync(live, "live ");
             await echo.WaitFor("token", l => l.GetProperty("event").GetProperty("streamId").GetString() == live);
@@ -96,11 +94,7 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
             Assert.Equal(["while ", "away", null], events.Where(e => e.GetProperty("streamId").GetString() == away)
                 .Select(e => e.GetProperty("token").GetString()));
             Assert.DoesNotContain(events, e => e.GetProperty("streamId").GetString() == before);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        });
     }
 
     [SkippableFact]
@@ -114,11 +108,8 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
         await gateway.Producer.StreamTokenAsync(streamId, "before");
         // Echo's own subscription is authorized; the follower's catch-up after it meets the app down for a moment.
         gateway.App.PlanAuthorizations(threadId, "+5");
-        var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
-        try
+        await WithFollower(threadId, async echo =>
         {
-            await using var echo = StartFollower(threadId, directory);
-
             // Nothing more is published: only a second attempt brings the tokens from before the page followed.
             await echo.WaitFor("token", l => l.GetProperty("event").GetProperty("sequence").GetInt64() == 2);
             Assert.Contains(echo.Lines, l => l.GetProperty("type").GetString() == "follower_error");
@@ -126,11 +117,7 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
             await echo.WaitForDone(streamId);
             Assert.Equal(["said ", "before", null], echo.Events.Where(e => e.GetProperty("streamId").GetString() == streamId)
                 .Select(e => e.GetProperty("token").GetString()));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        });
     }
 
     [SkippableFact]
@@ -142,10 +129,8 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
         var streamId = await gateway.Producer.StartStreamAsync(threadId, "run-" + Guid.NewGuid().ToString("N"));
         await gateway.Producer.StreamTokenAsync(streamId, "said ");
         gateway.App.PlanAuthorizations(threadId, "+5");
-        var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
-        try
+        await WithFollower(threadId, async echo =>
         {
-            await using var echo = StartFollower(threadId, directory);
             await echo.WaitFor("follower_error");
 
             // The answer goes on and ends before the catch-up is tried again (1 s later): its live events find a jump.
@@ -155,11 +140,7 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
             await echo.WaitForDone(streamId);
             Assert.Equal(["said ", "after", null], echo.Events.Where(e => e.GetProperty("streamId").GetString() == streamId)
                 .Select(e => e.GetProperty("token").GetString()));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        });
     }
 
     [SkippableFact]
@@ -186,6 +167,21 @@ public sealed class EchoNodeTests(PusherGatewayFixture gateway, ITestOutputHelpe
         Assert.Equal(0, await gateway.SubscriptionCount(threadId));
         await gateway.Producer.StreamTokenAsync(before, " unseen");
         Assert.Equal(["seen"], echo.Events.Select(e => e.GetProperty("token").GetString()));
+    }
+
+    /// <summary>Runs <paramref name="test"/> with the example follower on the thread, in a folder of its own that goes after.</summary>
+    private async Task WithFollower(string threadId, Func<NodeEcho, Task> test)
+    {
+        var directory = Directory.CreateTempSubdirectory("rehome-follower-").FullName;
+        try
+        {
+            await using var echo = StartFollower(threadId, directory);
+            await test(echo);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     /// <summary>The example follower in Node on real Echo, as alice, following the thread from its first connection.</summary>
