@@ -179,10 +179,7 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     {
         var threadId = await gateway.NewThread("alice", "bob");
         var channel = TestSignatures.Channel(threadId);
-        var (socket, socketId) = await RawPusherSocket.Open(gateway);
-        await using var _ = socket;
-        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
-        await socket.ReceiveEvent("pusher_internal:subscription_succeeded");
+        await using var socket = await Subscribed(channel);
 
         await ThreadFeeds.Forget(gateway.Services, threadId);
         await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
@@ -198,17 +195,11 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
     {
         var threadId = await gateway.NewThread("alice", "bob");
         var channel = TestSignatures.Channel(threadId);
-        var (first, firstId) = await RawPusherSocket.Open(gateway);
-        await using var _ = first;
-        await first.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(firstId, channel) } });
-        await first.ReceiveEvent("pusher_internal:subscription_succeeded");
+        await using var first = await Subscribed(channel);
 
         // Carol is added (no event: additions publish none) and her page subscribes.
         await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", ["bob", "carol"]));
-        var (second, secondId) = await RawPusherSocket.Open(gateway);
-        await using var __ = second;
-        await second.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(secondId, channel) } });
-        await second.ReceiveEvent("pusher_internal:subscription_succeeded");
+        await using var second = await Subscribed(channel);
 
         await ThreadFeeds.Forget(gateway.Services, threadId);
         await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", ["bob"]));
@@ -363,4 +354,13 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
 
     [GeneratedRegex(@"\A\d+\.\d+\z")]
     private static partial Regex SocketIdFormat();
+
+    /// <summary>A socket subscribed to <paramref name="channel"/> with the app's signature.</summary>
+    private async Task<RawPusherSocket> Subscribed(string channel)
+    {
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = TestSignatures.Auth(socketId, channel) } });
+        await socket.ReceiveEvent("pusher_internal:subscription_succeeded");
+        return socket;
+    }
 }
