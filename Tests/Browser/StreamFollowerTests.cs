@@ -452,6 +452,31 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
         Assert.Equal(["s", "s2"], result.GetProperty("stops").EnumerateArray().Select(s => s.GetString()));
     }
 
+    [SkippableFact]
+    public async Task An_ended_answer_pinned_to_its_stream_keeps_its_text_when_moved_and_asks_for_nothing()
+    {
+        var result = await Run("""
+            const client = hub(['a', 'b', 'c'], { done: true, fullResponse: 'abc' });
+            const element = await mount(client, 's');
+            client.watcher.onJoined([]);
+            await until(() => element.getAttribute('state') === 'done', 'the answer shown');
+            const asked = client.calls.length;
+
+            // A chat history reordered: the element is taken out and put back in one task.
+            document.body.prepend(element);
+            const right = element.shadowRoot.querySelector('[part~=text]').textContent;
+            for (let i = 0; i < 3; i++) await new Promise(requestAnimationFrame);
+            const after = { text: element.text, state: element.getAttribute('state'), asked: client.calls.length - asked };
+            element.remove();
+            return { right, after };
+            """);
+
+        Assert.Equal("abc", result.GetProperty("right").GetString());
+        Assert.Equal("abc", result.GetProperty("after").GetProperty("text").GetString());
+        Assert.Equal("done", result.GetProperty("after").GetProperty("state").GetString());
+        Assert.Equal(0, result.GetProperty("after").GetProperty("asked").GetInt32());
+    }
+
     private async Task<JsonElement> Run(string scenario)
     {
         Skip.If(browser.Missing is not null, browser.Missing);

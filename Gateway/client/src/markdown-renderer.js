@@ -16,9 +16,20 @@ const marked = new Marked({
     html: ({ text }) => escapeHtml(text),
     // An image would load as soon as its markdown is complete, with no click: a model led on by text it read (a web
     // page, a document) could send the conversation to any server in an image's address. It is a link to the image.
-    image: ({ href, text }) => `<a href="${escapeHtml(href)}">${escapeHtml(text || href)}</a>`,
+    // Inside a link (a badge) it is that link's text: links do not nest (markImagesInLinks).
+    image: ({ href, text, inLink }) => inLink ? escapeHtml(text) : `<a href="${escapeHtml(href)}">${escapeHtml(text || href)}</a>`,
   },
 });
+
+function markImagesInLinks(token) {
+  if (token.type === 'link') {
+    for (const inner of token.tokens ?? []) {
+      if (inner.type === 'image') {
+        inner.inLink = true;
+      }
+    }
+  }
+}
 
 let purifier = null;
 
@@ -45,6 +56,7 @@ const sanitizeOptions = {
 
 function render(tokens, links) {
   tokens.links = links;
+  marked.walkTokens(tokens, markImagesInLinks);
   return purify().sanitize(marked.parser(tokens), sanitizeOptions);
 }
 

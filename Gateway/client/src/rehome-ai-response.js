@@ -31,7 +31,8 @@ export class ReHomeAiResponse extends HTMLElement {
   #rendererFactory = null;
   #unsubscribeShared = null;
   #stopping = null; // { streamId, done } of a stop still in flight
-  #changedWhileOut = false; // an attribute changed while the element was out of the page: it starts afresh on return
+  #changedWhileOut = false; // an attribute or property changed while the element was out of the page: it starts afresh on return
+  #started = false; // restarted since the last stop: a move (out and back in one task) keeps it as it is
   #activeClient = null;
   #pendingFollow = null;
   #generation = 0;
@@ -65,6 +66,8 @@ export class ReHomeAiResponse extends HTMLElement {
     this.#rendererFactory = factory;
     if (this.isConnected) {
       this.#restart();
+    } else {
+      this.#changedWhileOut = true;
     }
   }
 
@@ -77,6 +80,8 @@ export class ReHomeAiResponse extends HTMLElement {
     this.#client = client;
     if (this.isConnected) {
       this.#restart();
+    } else {
+      this.#changedWhileOut = true;
     }
   }
 
@@ -144,10 +149,12 @@ export class ReHomeAiResponse extends HTMLElement {
     }
 
     this.#unsubscribeShared = onSharedClientChange(() => !this.#client && this.#restart());
-    if (!this.#watch || this.#changedWhileOut) {
+    if (!this.#started || this.#changedWhileOut) {
       this.#restart();
+    } else {
+      // Only moved (a list reordered, a parent changed): it goes on as it was, its text and scroll kept.
+      this.#showStop();
     }
-    // Else it was only moved (a list reordered, a parent changed): it goes on watching, its text and scroll kept.
     this.#changedWhileOut = false;
   }
 
@@ -168,7 +175,8 @@ export class ReHomeAiResponse extends HTMLElement {
     }
 
     if (!this.isConnected) {
-      this.#changedWhileOut = true;
+      // The stop button needs no restart: its state is set again on the way in.
+      this.#changedWhileOut ||= name !== 'stop-button';
       return;
     }
 
@@ -181,6 +189,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   async #restart() {
     this.#stop();
+    this.#started = true;
     this.#view.useRenderer(this.#rendererFactory ?? rendererNamed(this.getAttribute('renderer')));
     this.#view.clear();
     this.#setState('idle');
@@ -213,6 +222,7 @@ export class ReHomeAiResponse extends HTMLElement {
 
   #stop() {
     this.#generation++;
+    this.#started = false;
     this.#watch?.close();
     this.#watch = null;
     this.#activeClient = null;
