@@ -12,8 +12,11 @@ use Illuminate\Bus\Queueable;
 use Illuminate\Contracts\Queue\ShouldQueue;
 use Illuminate\Foundation\Bus\Dispatchable;
 use Illuminate\Queue\InteractsWithQueue;
+use Illuminate\Queue\MaxAttemptsExceededException;
 use Illuminate\Queue\SerializesModels;
+use Illuminate\Queue\TimeoutExceededException;
 use Illuminate\Support\Facades\Http;
+use LogicException;
 use Throwable;
 
 /**
@@ -53,8 +56,14 @@ final class StreamModelAnswer implements ShouldQueue
 
     public function handle(StreamingService $rehome): void
     {
+        $rehome->startStream($this->threadId, $this->runId, $this->streamId, ownId: true);
+        if ($rehome->tokens($this->streamId)['done']) {
+            // A failed job sent again (queue:retry): its stream was ended when it failed, and the model is not asked twice.
+            throw new LogicException("Stream {$this->streamId} has ended already: dispatch a new job to answer again.");
+        }
+
         try {
-            // Start, one streamToken per model token, and endStream with the full text; cancels the stream if the model fails.
+            // One streamToken per model token, and endStream with the full text; cancels the stream if the model fails.
             $rehome->streamAnswer($this->threadId, $this->runId, $this->modelTokens(), $this->streamId);
         } catch (StreamCancelledException) {
             // The user pressed stop: leaving the generator closes the model's response.
@@ -67,6 +76,12 @@ final class StreamModelAnswer implements ShouldQueue
      */
     public function failed(?Throwable $exception): void
     {
+        if ($exception instanceof MaxAttemptsExceededException && !$exception instanceof TimeoutExceededException) {
+            // Delivered again while a worker still streams it (the queue's retry_after is too short): that worker's
+            // answer goes on, so only this delivery fails.
+            return;
+        }
+
         try {
             app(StreamingService::class)->cancel($this->streamId, 'error: ' . preg_replace('/\A(.{0,200}).*\z/su', '$1', $exception?->getMessage() ?? 'the job failed'));
         } catch (ReHomeException) {

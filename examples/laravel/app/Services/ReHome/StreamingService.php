@@ -86,9 +86,10 @@ final class StreamingService
      * Starts a response stream and returns its id. The id is made here when none is given, so a retried start
      * is the same start: starting again with the same thread and run is a no-op.
      */
-    public function startStream(string $threadId, string $runId, ?string $streamId = null): string
+    public function startStream(string $threadId, string $runId, ?string $streamId = null, bool $ownId = false): string
     {
-        $fresh = $streamId === null;
+        // $ownId: the caller made $streamId for this answer (a job at dispatch), so no one else has streamed to it.
+        $fresh = $streamId === null || $ownId;
         $streamId ??= bin2hex(random_bytes(16));
         $info = $this->request('POST', '/api/v1/streams', ['threadId' => $threadId, 'runId' => $runId, 'streamId' => $streamId]);
         // A start that finds the stream under way (a retried job) leaves it to stream(), which takes it over from
@@ -160,7 +161,7 @@ final class StreamingService
 
         // An end sent again after a 503, a 429 or a dropped connection hears "false" whether its first try got through
         // or something else (a user's stop) ended the stream first: the stored reason tells which.
-        $ended = $ended || ($retried && !$stream['ended'] && $this->reason($streamId) === 'completed');
+        $ended = $ended || ($retried && !$stream['ended'] && ($this->endedAs($streamId) ?? ['completed'])[0] === 'completed');
         $stream['ended'] = true;
         $stream['held'] = [];
         return $ended;
@@ -175,7 +176,8 @@ final class StreamingService
             $this->streams[$streamId]['ended'] = true;
         }
 
-        return $cancelled || ($retried && $known && $this->reason($streamId) === 'cancelled');
+        // A viewer's stop is stored as cancelled too, with its own detail ("stopped by ..."): the detail tells them apart.
+        return $cancelled || ($retried && $known && ($this->endedAs($streamId) ?? ['cancelled', $reason]) === ['cancelled', $reason]);
     }
 
     /**
@@ -214,10 +216,21 @@ final class StreamingService
         return $streamId;
     }
 
-    /** Why the stream ended as stored ('completed', 'cancelled', 'abandoned'), or null while it is open. */
-    private function reason(string $streamId): ?string
+    /**
+     * How the stream ended as stored: [reason ('completed', 'cancelled', 'abandoned') or null while open, detail], or
+     * null when the gateway cannot say: the caller then counts its own retried request as the one that got through.
+     *
+     * @return array{0: ?string, 1: ?string}|null
+     */
+    private function endedAs(string $streamId): ?array
     {
-        return $this->request('GET', '/api/v1/streams/' . rawurlencode($streamId))['reason'] ?? null;
+        try {
+            $info = $this->request('GET', '/api/v1/streams/' . rawurlencode($streamId));
+        } catch (ReHomeException) {
+            return null;
+        }
+
+        return [$info['reason'] ?? null, $info['detail'] ?? null];
     }
 
     /**
