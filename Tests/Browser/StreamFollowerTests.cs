@@ -477,6 +477,33 @@ public sealed class StreamFollowerTests(GatewayFixture gateway, BrowserFixture b
         Assert.Equal(0, result.GetProperty("after").GetProperty("asked").GetInt32());
     }
 
+    [SkippableFact]
+    public async Task A_notice_at_the_end_of_a_long_answer_is_scrolled_into_view_for_a_reader_at_the_bottom()
+    {
+        var result = await Run("""
+            const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`);
+            const client = hub(lines);
+            const element = await mount(client);
+            element.style.display = 'block';
+            element.style.height = '120px';
+            client.watcher.onJoined([]);
+            lines.forEach((line, i) => client.watcher.onMessage(msg(i + 1, line)));
+            await until(() => element.text === lines.join(''), 'the answer shown');
+            for (let i = 0; i < 2; i++) await new Promise(requestAnimationFrame);
+
+            // Stopped by someone else: a notice, and no more text to paint.
+            client.watcher.onMessage({ ...doneMsg(40, lines.join('')), reason: 'cancelled', detail: 'stopped by bob' });
+            await until(() => element.getAttribute('state') === 'done', 'the answer ends');
+            const notice = element.shadowRoot.querySelector('[part~=notice]').textContent;
+            const fromBottom = element.scrollHeight - element.scrollTop - element.clientHeight;
+            element.remove();
+            return { notice, fromBottom };
+            """);
+
+        Assert.Contains("bob", result.GetProperty("notice").GetString());
+        Assert.InRange(result.GetProperty("fromBottom").GetDouble(), 0, 1);
+    }
+
     private async Task<JsonElement> Run(string scenario)
     {
         Skip.If(browser.Missing is not null, browser.Missing);

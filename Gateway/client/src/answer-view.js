@@ -132,6 +132,10 @@ export class AnswerView {
 
   notice(text) {
     this.#noticeEl.textContent = text;
+    if (this.#followBottom) {
+      // No paint may follow (the answer ended): a reader at the bottom sees the notice without scrolling for it.
+      this.#scrollToBottom();
+    }
   }
 
   /** Marks the log busy while text streams in: screen readers wait for it, rather than reading each frame. */
@@ -149,9 +153,13 @@ export class AnswerView {
     this.#frame = 0;
     this.#flush();
     if (this.#followBottom) {
-      // Instant even under a page's `scroll-behavior: smooth`, whose steps on the way would read as a reader's scroll.
-      this.#scroller.scrollTo({ top: this.#scroller.scrollHeight, behavior: 'instant' });
+      this.#scrollToBottom();
     }
+  }
+
+  #scrollToBottom() {
+    // Instant even under a page's `scroll-behavior: smooth`, whose steps on the way would read as a reader's scroll.
+    this.#scroller.scrollTo({ top: this.#scroller.scrollHeight, behavior: 'instant' });
   }
 
   #flush() {
