@@ -11,7 +11,7 @@ internal static class NegotiateQuota
 {
     public static IApplicationBuilder UseNegotiateQuota(this IApplicationBuilder app) =>
         app.UseWhen(
-            http => HttpMethods.IsPost(http.Request.Method) && http.Request.Path.Equals(HubContract.Path + "/negotiate", StringComparison.OrdinalIgnoreCase),
+            http => HttpMethods.IsPost(http.Request.Method) && http.Request.Path.StartsWithSegments(HubContract.Path + "/negotiate", StringComparison.OrdinalIgnoreCase),
             branch => branch.Use(async (http, next) =>
             {
                 var limit = http.RequestServices.GetRequiredService<IOptions<QuotaOptions>>().Value.ConnectionsPerUser;

@@ -95,7 +95,8 @@ public static class ServiceDefaults
 
         public Task Invoke(HttpContext http, Func<Task> next)
         {
-            var isMetrics = http.Request.Path.Equals("/metrics", StringComparison.Ordinal);
+            // As routing matches: any case, and a trailing slash. An exact match let /Metrics past the key and the port.
+            var isMetrics = http.Request.Path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase);
             if (options.Port is { } port)
             {
                 // The local port, not the Host header, which any client can set.

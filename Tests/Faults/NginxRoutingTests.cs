@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using ReHome.Smoke;
 using ReHome.Tests.Infrastructure;
@@ -112,6 +113,31 @@ public sealed class NginxRoutingTests(ProcessClusterFixture fixture, ITestOutput
             new { socket_id = socketId, channel_name = channel, auth, stream_id = streamId, after = 10 });
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal(tokens[10..], (await page.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tokens").EnumerateArray().Select(t => t.GetString()));
+    }
+
+    /// <summary>Health, metrics and the dashboard are for the private network, however a client spells their paths.</summary>
+    [SkippableFact]
+    public async Task Through_nginx_operators_paths_are_refused_to_a_public_address_in_any_spelling()
+    {
+        await using var nginx = await Nginx.Start(fixture);
+        // 127.0.0.2 is loopback but on none of the allowlist's ranges: to nginx, a client from outside.
+        using var outsider = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellation) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellation);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        }) { BaseAddress = nginx.Front };
+
+        foreach (var path in new[] { "/metrics", "/Metrics", "/METRICS/", "/health/ready", "/Health/ready", "/dashboard/", "/DashBoard/" })
+        {
+            Assert.True(HttpStatusCode.Forbidden == (await outsider.GetAsync(path)).StatusCode, $"nginx refused {path} to a public address");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await outsider.GetAsync("/")).StatusCode);
     }
 
     /// <summary>deploy/nginx/rehome.conf rendered for the fixture's gateways and run by the real nginx.</summary>

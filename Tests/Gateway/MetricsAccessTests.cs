@@ -35,6 +35,26 @@ public sealed class MetricsAccessTests(EdgeGatewayFixture gateway)
         Assert.Contains("rehome_gateway_connections", await scraped.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Routing matches <c>/metrics</c> in any case and with a trailing slash, so the gate must too.</summary>
+    [Theory]
+    [InlineData("/Metrics")]
+    [InlineData("/METRICS")]
+    [InlineData("/metrics/")]
+    public async Task Another_spelling_of_the_metrics_path_is_gated_the_same(string path)
+    {
+        await using var viewer = await Viewer.Connect(gateway, "metrics-" + Guid.NewGuid().ToString("N"));
+        using var main = new HttpClient { BaseAddress = gateway.BaseAddress };
+        using var metrics = new HttpClient { BaseAddress = gateway.MetricsAddress };
+        using var withKey = new HttpClient { BaseAddress = gateway.MetricsAddress };
+        withKey.DefaultRequestHeaders.Authorization = new("Bearer", EdgeGatewayFixture.MetricsKey);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await main.GetAsync(path)).StatusCode);
+        await ProblemAssert.Is(await metrics.GetAsync(path), HttpStatusCode.Unauthorized, "unauthorized");
+        var scraped = await withKey.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, scraped.StatusCode);
+        Assert.Contains("rehome_gateway_connections", await scraped.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task The_metrics_port_serves_nothing_but_metrics_and_health()
     {

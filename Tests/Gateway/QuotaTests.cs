@@ -144,6 +144,8 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
             var negotiate = await http.PostAsync(HubContract.Path + "/negotiate?negotiateVersion=1", null);
             var problem = await ProblemAssert.Is(negotiate, HttpStatusCode.TooManyRequests, "quota_exceeded");
             Assert.NotNull(negotiate.Headers.RetryAfter);
+            // Routing takes a trailing slash as the same route, so the quota does too.
+            await ProblemAssert.Is(await http.PostAsync(HubContract.Path + "/Negotiate/?negotiateVersion=1", null), HttpStatusCode.TooManyRequests, "quota_exceeded");
 
             // Straight to the WebSocket: the connection opens and is closed at once with the same refusal.
             var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
