@@ -67,7 +67,9 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
 
     public ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
-        if (context.HubMethodName == HubContract.LeaveThread)
+        // A leave is exempt, or a refused one would keep the connection in the thread. Not the refusable LeaveThread
+        // that the protocol makes of an unknown method, a stream call or an upload: those count like any bad call.
+        if (context.HubMethodName == HubContract.LeaveThread && context.HubMethodArguments is not [Hubs.InvalidInvocation])
         {
             return next(context);
         }

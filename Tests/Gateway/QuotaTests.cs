@@ -90,13 +90,36 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
         Assert.True(outcomes.Count(o => o.StartsWith("rate_limited: ", StringComparison.Ordinal)) >= EdgeGatewayFixture.HubInvocationBurst, string.Join(" | ", outcomes));
     }
 
-    [Fact]
-    public async Task Calls_that_cannot_even_be_bound_count_against_the_rate_too()
+    /// <summary>
+    /// Calls that cannot be bound, to unknown methods, as streams or with uploads reach the filters as a refusable
+    /// <c>LeaveThread</c>; the leave's exemption must not reach them.
+    /// </summary>
+    [Theory]
+    [InlineData("wrong arguments")]
+    [InlineData("unknown method")]
+    [InlineData("called as a stream")]
+    [InlineData("uploading a stream")]
+    public async Task Calls_that_cannot_even_be_bound_count_against_the_rate_too(string kind)
     {
         await using var viewer = await Viewer.Connect(gateway, NewUser());
+        Func<Task> call = kind switch
+        {
+            "wrong arguments" => () => viewer.Connection.InvokeCoreAsync<object>(HubContract.GetTokens, ["s-1", "not a number"]),
+            "unknown method" => () => viewer.Connection.InvokeCoreAsync<object>("DropAllThreads", []),
+            "called as a stream" => async () =>
+            {
+                var items = await viewer.Connection.StreamAsChannelCoreAsync(HubContract.JoinThread, typeof(object), ["t-1"]);
+                await items.ReadAllAsync().ToListAsync();
+            },
+            _ => () =>
+            {
+                var upload = System.Threading.Channels.Channel.CreateUnbounded<string>();
+                upload.Writer.Complete();
+                return viewer.Connection.InvokeCoreAsync<object>(HubContract.JoinThread, ["t-1", upload.Reader]);
+            },
+        };
 
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 3 * EdgeGatewayFixture.HubInvocationBurst)
-            .Select(_ => Outcome(() => viewer.Connection.InvokeCoreAsync<object>(HubContract.GetTokens, ["s-1", "not a number"]))));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 3 * EdgeGatewayFixture.HubInvocationBurst).Select(_ => Outcome(call)));
 
         Assert.Contains(outcomes, o => o.StartsWith("invalid_request: ", StringComparison.Ordinal));
         Assert.True(outcomes.Count(o => o.StartsWith("rate_limited: ", StringComparison.Ordinal)) >= EdgeGatewayFixture.HubInvocationBurst, string.Join(" | ", outcomes));
