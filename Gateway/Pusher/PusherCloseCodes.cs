@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace ReHome.Gateway.Pusher;
 
 /// <summary>
@@ -43,4 +45,14 @@ internal static class PusherCloseCodes
 
     /// <summary>In <c>pusher:error</c> only: a message over <see cref="PusherOptions.MessagesPerSecond"/> was refused.</summary>
     public const int RateLimited = 4301;
+
+    /// <summary>
+    /// A close frame's reason is at most 123 UTF-8 bytes, and a longer one makes the close itself throw: the socket then
+    /// gets no close frame and the client no code. <paramref name="shorter"/> stands in for a reason that names
+    /// something as long as a channel or a caller's text.
+    /// </summary>
+    public static string Reason(string reason, string shorter) =>
+        Encoding.UTF8.GetByteCount(reason) <= MaxReasonBytes ? reason : shorter;
+
+    private const int MaxReasonBytes = 123;
 }

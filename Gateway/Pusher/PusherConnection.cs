@@ -114,15 +114,21 @@ internal sealed partial class PusherConnection
             await LeaveAll();
             // Answers the client's close (or ends after an abort); nothing queued is worth sending any more.
             Close((int)WebSocketCloseStatus.NormalClosure, "");
-            await writer;
-            while (_outbound.Reader.TryRead(out var unsent))
+            try
             {
-                unsent.Written?.TrySetResult();
+                await writer;
             }
+            finally
+            {
+                while (_outbound.Reader.TryRead(out var unsent))
+                {
+                    unsent.Written?.TrySetResult();
+                }
 
-            _metrics.ConnectionClosed();
-            _lifetime.Cancel(); // stops the retried joins' waits
-            _lifetime.Dispose();
+                _metrics.ConnectionClosed();
+                _lifetime.Cancel(); // stops the retried joins' waits
+                _lifetime.Dispose();
+            }
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 using Microsoft.Extensions.Options;
 using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Telemetry;
@@ -14,7 +13,6 @@ internal static partial class PusherEndpoint
 {
     public const string Path = "/app/{key}";
     private const string SupportedProtocol = "7";
-    private const int MaxCloseReasonBytes = 123;
 
     public static IEndpointRouteBuilder MapPusher(this IEndpointRouteBuilder app)
     {
@@ -103,20 +101,14 @@ internal static partial class PusherEndpoint
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             await socket.SendAsync(PusherFrames.Error(code, message), WebSocketMessageType.Text, true, timeout.Token);
-            await socket.CloseAsync((WebSocketCloseStatus)code, CloseReason(message), timeout.Token);
+            // A refusal may name the caller's key or protocol text; the pusher:error above carries all of it.
+            await socket.CloseAsync((WebSocketCloseStatus)code, PusherCloseCodes.Reason(message, "Refused; the pusher:error message says why."), timeout.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
             // The client left first.
         }
     }
-
-    /// <summary>
-    /// A close frame's reason is at most 123 UTF-8 bytes, and a refusal may name the caller's key or protocol text;
-    /// the <c>pusher:error</c> sent before it carries the whole message.
-    /// </summary>
-    private static string CloseReason(string message) =>
-        Encoding.UTF8.GetByteCount(message) <= MaxCloseReasonBytes ? message : "Refused; the pusher:error message says why.";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Pusher connection refused with {Code}: {Reason}")]
     private static partial void LogRefused(ILogger logger, int code, string reason);

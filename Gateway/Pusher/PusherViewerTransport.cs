@@ -58,8 +58,9 @@ internal sealed class PusherViewerTransport(PusherConnection connection) : IView
     /// </summary>
     public ValueTask Send(RevokedMessage revoked)
     {
-        connection.Close(PusherCloseCodes.ReconnectImmediately,
-            $"Access to {ThreadChannelName.For(revoked.ThreadId)} changed; reconnect and authorize its channels again.");
+        connection.Close(PusherCloseCodes.ReconnectImmediately, PusherCloseCodes.Reason(
+            $"Access to {ThreadChannelName.For(revoked.ThreadId)} changed; reconnect and authorize its channels again.",
+            "Access to a channel changed; reconnect and authorize its channels again."));
         return ValueTask.CompletedTask;
     }
 

@@ -174,6 +174,19 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         Assert.Equal((failing, "hello"), (token.GetProperty("channel").GetString(), RawPusherSocket.Data(token).GetProperty("token").GetString()));
     }
 
+    /// <summary>A close frame's reason is at most 123 bytes; one naming a long channel must not make the close throw.</summary>
+    [Fact]
+    public async Task A_removal_closes_the_pusher_sockets_with_4200_however_long_the_thread_id()
+    {
+        var threadId = "t-" + Guid.NewGuid().ToString("N") + new string('x', Ids.MaxLength - 34);
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", ["bob"]));
+        await using var socket = await Subscribed(TestSignatures.Channel(threadId));
+
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
+
+        Assert.Equal(4200, await socket.WaitForClose(TimeSpan.FromSeconds(5)));
+    }
+
     [Fact]
     public async Task A_removal_the_feed_lost_still_closes_the_pusher_sockets_on_the_thread_once_the_gateway_catches_up()
     {
