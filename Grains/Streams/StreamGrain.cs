@@ -328,6 +328,13 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
     {
         EnsureStarted();
         await StepAsideIfStoredAhead();
+        // The producer taking over goes on from here and holds none of the tokens before it: were they not stored, a
+        // crash before the next checkpoint would lose tokens that viewers saw and no one can send again.
+        if (_live.Phase == StreamPhase.Open && _durableThrough < _history.LastSequence)
+        {
+            await WriteDurably("position for a producer taking over", settled: false, _ => { });
+        }
+
         return Info();
     }
 

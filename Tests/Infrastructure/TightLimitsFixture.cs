@@ -2,7 +2,8 @@ namespace ReHome.Tests.Infrastructure;
 
 /// <summary>
 /// A cluster with short lifetimes and low limits, so expiry and rate limits show within a test. The lifetimes leave
-/// a loaded machine's pauses room: a test that expects its stream open makes a few calls in a row.
+/// a loaded machine's pauses room: a test that expects its stream open makes a few calls in a row. The periodic
+/// checkpoint is an hour away, so what storage holds is what the stream's own writes stored.
 /// </summary>
 public sealed class TightLimitsFixture : ClusterFixture
 {
@@ -24,6 +25,7 @@ public sealed class TightLimitsFixture : ClusterFixture
         ["Streams:TokenBurst"] = TokenBurst.ToString(),
         ["Streams:StreamStartsPerThreadPerMinute"] = StartsPerMinute.ToString(),
         ["Streams:MaxHistoryTokens"] = HistoryTokens.ToString(),
+        ["Streams:CheckpointInterval"] = "01:00:00",
     };
 }
 
