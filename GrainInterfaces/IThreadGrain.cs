@@ -14,6 +14,13 @@ public interface IThreadGrain : IGrainWithStringKey
     [Alias("GetAccess"), ReadOnly]
     ValueTask<ThreadAccess?> GetAccess();
 
+    /// <summary>
+    /// When someone last lost access, or null. A Pusher channel signature names a socket, not a user: one for a socket
+    /// opened before this may have been signed for a user who has lost access since.
+    /// </summary>
+    [Alias("GetAccessNarrowedAt"), ReadOnly]
+    ValueTask<DateTimeOffset?> GetAccessNarrowedAt();
+
     /// <summary>True when the user owns the thread or is one of its members.</summary>
     [Alias("CanAccess"), ReadOnly]
     ValueTask<bool> CanAccess(string userId);

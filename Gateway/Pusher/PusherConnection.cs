@@ -26,6 +26,7 @@ internal sealed partial class PusherConnection
     private readonly WebSocket _socket;
     private readonly PusherOptions _options;
     private readonly ThreadFanout _fanout;
+    private readonly IGrainFactory _grains;
     private readonly PusherViewerTransport _transport;
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
@@ -60,12 +61,13 @@ internal sealed partial class PusherConnection
     private Viewer? _viewer;
 
     public PusherConnection(WebSocket socket, string socketId, PusherOptions options, ThreadFanout fanout,
-        GatewayMetrics metrics, TimeProvider time, ILogger logger)
+        IGrainFactory grains, GatewayMetrics metrics, TimeProvider time, ILogger logger)
     {
         _socket = socket;
         SocketId = socketId;
         _options = options;
         _fanout = fanout;
+        _grains = grains;
         _transport = new PusherViewerTransport(this);
         _metrics = metrics;
         _time = time;
@@ -373,6 +375,16 @@ internal sealed partial class PusherConnection
         try
         {
             joined = await _fanout.Join(_viewer!, threadId);
+            // Checked once joined, before anything of the channel is sent: a removal from now on closes this socket
+            // as it does the others on the thread.
+            if (joined != JoinResult.ConnectionClosed && await _grains.GetGrain<IThreadGrain>(threadId).GetAccessNarrowedAt() >= OpenedAt)
+            {
+                // The signature may date from before someone lost access; the app decides again for a new socket.
+                Close(PusherCloseCodes.ReconnectImmediately, PusherCloseCodes.Reason(
+                    $"Access to {channel} changed since this socket opened; reconnect and authorize its channels again.",
+                    "Access to a channel changed since this socket opened; reconnect and authorize its channels again."));
+                return true;
+            }
         }
         catch (Exception ex)
         {

@@ -79,7 +79,7 @@ internal static partial class PusherEndpoint
         do
         {
             connection = new PusherConnection(socket, socketIds.Mint(), options, services.GetRequiredService<ThreadFanout>(),
-                services.GetRequiredService<GatewayMetrics>(), services.GetRequiredService<TimeProvider>(), logger);
+                services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<GatewayMetrics>(), services.GetRequiredService<TimeProvider>(), logger);
         }
         while (!connections.TryAdd(connection));
 

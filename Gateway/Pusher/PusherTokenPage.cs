@@ -142,6 +142,13 @@ internal static class PusherTokenPage
                 return (null, Problem(StatusCodes.Status401Unauthorized, "socket_expired",
                     "This socket's signature is too old for this gateway: reconnect (a new socket id), authorize again, and retry."));
             }
+
+            // A socket id tells its second only; one from the second of a removal counts as older than it.
+            if (await services.GetRequiredService<IGrainFactory>().GetGrain<IThreadGrain>(threadId).GetAccessNarrowedAt() >= issued)
+            {
+                return (null, Problem(StatusCodes.Status401Unauthorized, "socket_expired",
+                    "Access to this channel changed since this socket opened: reconnect (a new socket id), authorize again, and retry."));
+            }
         }
 
         return (new PageRequest(threadId, fields.StreamId, fields.After ?? 0), null);

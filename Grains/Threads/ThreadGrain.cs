@@ -89,17 +89,22 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
         Ids.Validate(ThreadId, "threadId");
         Validate(access);
         var members = ToMemberSet(access);
-        await PublishRemovals(members);
-        var (previous, previousActivity) = (_state.State.Access, _state.State.LastActivityAt);
+        var narrowed = await PublishRemovals(members);
+        var (previous, previousActivity, previousNarrowed) = (_state.State.Access, _state.State.LastActivityAt, _state.State.AccessNarrowedAt);
         _state.State.Access = access;
         _state.State.LastActivityAt = _time.GetUtcNow();
+        if (narrowed)
+        {
+            _state.State.AccessNarrowedAt = _state.State.LastActivityAt;
+        }
+
         try
         {
             await _state.WriteOrStepAside(this);
         }
         catch (Exception ex) when (ex is not ReHomeException)
         {
-            (_state.State.Access, _state.State.LastActivityAt) = (previous, previousActivity);
+            (_state.State.Access, _state.State.LastActivityAt, _state.State.AccessNarrowedAt) = (previous, previousActivity, previousNarrowed);
             throw new StorageUnavailableException($"Thread '{ThreadId}' could not store its access list.", ex);
         }
 
@@ -110,14 +115,14 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
     /// <summary>
     /// Tells every gateway subscribed to the thread who lost access, so their connections leave it. Published before
     /// the change is stored: when the store then fails, some connections left a thread they may still join again,
-    /// never the other way round. A publish that fails refuses the change.
+    /// never the other way round. A publish that fails refuses the change. True when someone lost access.
     /// </summary>
-    private async Task PublishRemovals(HashSet<string> members)
+    private async Task<bool> PublishRemovals(HashSet<string> members)
     {
         var removed = _members.Where(user => !members.Contains(user)).ToArray();
         if (removed.Length == 0)
         {
-            return;
+            return false;
         }
 
         try
@@ -129,9 +134,13 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
         {
             throw new StorageUnavailableException($"Thread '{ThreadId}' could not tell the gateways who lost access; nothing was changed.", ex);
         }
+
+        return true;
     }
 
     public ValueTask<ThreadAccess?> GetAccess() => ValueTask.FromResult(_state.State.Access);
+
+    public ValueTask<DateTimeOffset?> GetAccessNarrowedAt() => ValueTask.FromResult(_state.State.AccessNarrowedAt);
 
     public ValueTask<bool> CanAccess(string userId)
     {

@@ -11,6 +11,9 @@ public sealed class ThreadState
 
     /// <summary>Last configure, stream start or stream end; the thread is deleted <c>ThreadRetention</c> after it. Unset in states stored before expiry existed.</summary>
     [Id(2)] public DateTimeOffset LastActivityAt { get; set; }
+
+    /// <summary>The last configure that took someone's access away; null while no one has lost it.</summary>
+    [Id(3)] public DateTimeOffset? AccessNarrowedAt { get; set; }
 }
 
 [GenerateSerializer, Alias("rehome.ThreadStreamEntry")]

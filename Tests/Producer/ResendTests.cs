@@ -262,6 +262,8 @@ public sealed class ResendTests
 
         public ValueTask<ThreadAccess?> GetAccess() => throw new NotSupportedException();
 
+        public ValueTask<DateTimeOffset?> GetAccessNarrowedAt() => throw new NotSupportedException();
+
         public ValueTask<bool> CanAccess(string userId) => throw new NotSupportedException();
 
         public Task<StreamInfo[]> GetStreams() => throw new NotSupportedException();

@@ -174,6 +174,26 @@ public sealed partial class PusherProtocolTests(PusherGatewayFixture gateway)
         Assert.Equal((failing, "hello"), (token.GetProperty("channel").GetString(), RawPusherSocket.Data(token).GetProperty("token").GetString()));
     }
 
+    /// <summary>
+    /// A signature obtained while the user had access, kept on a socket that subscribes only after a removal, could
+    /// be the removed user's: the socket must authorize again, and a new one, signed after the change, gets the channel.
+    /// </summary>
+    [Fact]
+    public async Task A_signature_from_before_someone_lost_access_subscribes_nothing_after_it()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        var channel = TestSignatures.Channel(threadId);
+        var (socket, socketId) = await RawPusherSocket.Open(gateway);
+        await using var _ = socket;
+        var signedBefore = TestSignatures.Auth(socketId, channel);
+
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
+        await socket.Send(new { @event = "pusher:subscribe", data = new { channel, auth = signedBefore } });
+
+        Assert.Equal(4200, await socket.WaitForClose(TimeSpan.FromSeconds(5)));
+        await using var signedAfter = await Subscribed(channel);
+    }
+
     /// <summary>A close frame's reason is at most 123 bytes; one naming a long channel must not make the close throw.</summary>
     [Fact]
     public async Task A_removal_closes_the_pusher_sockets_with_4200_however_long_the_thread_id()

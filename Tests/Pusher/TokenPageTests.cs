@@ -80,6 +80,27 @@ public sealed class TokenPageTests(PusherGatewayFixture gateway)
         Assert.Equal(HttpStatusCode.OK, (await Post("tokens", Body(recent))).StatusCode);
     }
 
+    /// <summary>A signature names a socket, not a user: one for a socket from before someone lost access must not outlive the change.</summary>
+    [Fact]
+    public async Task A_signature_for_a_socket_from_before_someone_lost_access_is_refused_after_it()
+    {
+        var threadId = await gateway.NewThread("alice", "bob");
+        var channel = TestSignatures.Channel(threadId);
+        var streamId = await Stream(threadId, "hello");
+        var now = gateway.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        // Sockets another gateway opened: one before the change, one after it (a socket id tells its second only).
+        var before = Minted(new FakeTimeProvider(now - TimeSpan.FromSeconds(2)));
+        var after = Minted(new FakeTimeProvider(now + TimeSpan.FromSeconds(2)));
+        object Body(string socketId) => new { socket_id = socketId, channel_name = channel, auth = TestSignatures.Auth(socketId, channel), stream_id = streamId };
+        Assert.Equal(HttpStatusCode.OK, (await Post("tokens", Body(before))).StatusCode);
+
+        await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "socket_expired"), await Problem(await Post("tokens", Body(before))));
+        Assert.Equal((HttpStatusCode.Unauthorized, "socket_expired"), await Problem(await Post("streams", Body(before))));
+        Assert.Equal(HttpStatusCode.OK, (await Post("tokens", Body(after))).StatusCode);
+    }
+
     [Theory]
     [InlineData("no-such-key", "{}", HttpStatusCode.NotFound, "app_not_found")]
     [InlineData(PusherGatewayFixture.AppKey, "not json", HttpStatusCode.BadRequest, "invalid_request")]
