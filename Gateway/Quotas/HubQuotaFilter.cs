@@ -53,16 +53,12 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
         }
     }
 
-    public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    public Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
     {
-        try
-        {
-            await next(context, exception);
-        }
-        finally
-        {
-            Release(context.Context);
-        }
+        // The quota counts open connections. Leaving the threads after it can wait on the cluster (a relay call
+        // through a failing silo), and a reload must not be refused meanwhile.
+        Release(context.Context);
+        return next(context, exception);
     }
 
     public ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)

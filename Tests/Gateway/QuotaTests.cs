@@ -149,6 +149,28 @@ public sealed class QuotaTests(EdgeGatewayFixture gateway)
         Assert.Equal($"quota_exceeded: a connection may join at most {EdgeGatewayFixture.ThreadsPerConnection} threads at a time; leave one first.", refused);
     }
 
+    /// <summary>
+    /// Leaving a connection's threads can wait on the cluster (a relay call through a failing silo); the quota counts
+    /// open connections, so a reload must not be refused meanwhile.
+    /// </summary>
+    [Fact]
+    public async Task A_closed_connection_frees_its_place_before_its_threads_are_left()
+    {
+        var user = EdgeGatewayFixture.SlowTeardownUserPrefix + Guid.NewGuid().ToString("N");
+        var held = new List<Viewer>();
+        for (var i = 0; i < EdgeGatewayFixture.ConnectionsPerUser; i++)
+        {
+            held.Add(await Viewer.Connect(gateway, user));
+        }
+
+        await held[0].DisposeAsync();
+        using var http = new HttpClient { BaseAddress = gateway.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", gateway.TokenFor(user));
+        await Eventually.True(async () => (await http.PostAsync(HubContract.Path + "/negotiate?negotiateVersion=1", null)).IsSuccessStatusCode,
+            EdgeGatewayFixture.SlowTeardown / 2, "negotiate answers while the closed connection is still leaving its threads");
+        await held[1].DisposeAsync();
+    }
+
     [Fact]
     public async Task A_user_may_hold_only_so_many_connections_on_a_gateway_refused_at_negotiate_and_at_the_socket()
     {

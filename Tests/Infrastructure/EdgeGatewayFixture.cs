@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace ReHome.Tests.Infrastructure;
 
 /// <summary>
@@ -37,6 +40,15 @@ public sealed class EdgeGatewayFixture : GatewayFixture
         ["Gateway:AllowedOrigins:0"] = AllowedOrigin.ToString().TrimEnd('/'),
     };
 
+    /// <summary>Users whose connections take <see cref="SlowTeardown"/> to leave their threads once closed.</summary>
+    public const string SlowTeardownUserPrefix = "slow-teardown-";
+
+    public static readonly TimeSpan SlowTeardown = TimeSpan.FromSeconds(6);
+
+    /// <summary>Innermost, as the fan-out's teardown is: a disconnect of such a user waits as one through a failing silo would.</summary>
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.PostConfigure<HubOptions>(o => o.AddFilter(new SlowTeardownFilter()));
+
     public override async Task InitializeAsync()
     {
         Issuer = await OidcIssuer.Start();
@@ -47,6 +59,19 @@ public sealed class EdgeGatewayFixture : GatewayFixture
     {
         await base.DisposeAsync();
         await Issuer.DisposeAsync();
+    }
+}
+
+internal sealed class SlowTeardownFilter : IHubFilter
+{
+    public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+    {
+        if (context.Context.UserIdentifier?.StartsWith(EdgeGatewayFixture.SlowTeardownUserPrefix, StringComparison.Ordinal) == true)
+        {
+            await Task.Delay(EdgeGatewayFixture.SlowTeardown);
+        }
+
+        await next(context, exception);
     }
 }
 
