@@ -156,6 +156,9 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
             }
 
             lost = [.. relay.Streams];
+            // Forgotten first: a Replace that lands but whose answer is lost leaves the relay holding exactly this set,
+            // and the next check must not take that for "it never dropped us" and skip the interruption.
+            ForgetEpoch(relay);
             relay.Epoch = await grain.Replace(Self, lost);
         }
         catch (Exception ex)
@@ -196,12 +199,16 @@ public sealed partial class ThreadFeedConsumer : IThreadFeedSubscriber, ICluster
     /// </summary>
     private static void ForgetEpoch(Relay relay) => relay.Epoch = null;
 
-    /// <summary>Registers the streams; if the relay's epoch changed meanwhile, registers the ones it held before too.</summary>
+    /// <summary>
+    /// Registers the streams. When the relay's epoch changed meanwhile (a new activation), or none is known (a call
+    /// failed and may have left the relay holding another set: <see cref="ForgetEpoch"/>), registers the exact set
+    /// instead, and interrupts the ones held before: the relay may have missed their entries.
+    /// </summary>
     private async Task Register(Relay relay, StreamId[] streams)
     {
         var grain = _grains.GetGrain<IThreadFeedRelayGrain>(relay.Key);
         var epoch = await grain.Subscribe(Self, streams);
-        if (relay.Epoch is { } known && known != epoch && relay.Streams.Count > 0)
+        if (relay.Epoch != epoch && relay.Streams.Count > 0)
         {
             StreamId[] before = [.. relay.Streams];
             relay.Epoch = await grain.Replace(Self, [.. before, .. streams]);

@@ -13,26 +13,62 @@ public sealed class UncheckedFeedsClusterFixture : ClusterFixture
 {
     protected override Dictionary<string, string?> Settings => new() { ["Streams:RelayIdleProbe"] = "00:00:00.500" };
 
-    public LostUnsubscribes LostUnsubscribes { get; } = new();
+    public LostRelayCalls LostRelayCalls { get; } = new();
 
     protected override void ConfigureClientServices(IServiceCollection services)
     {
         services.Configure<ThreadFeedOptions>(o => o.CheckInterval = TimeSpan.FromHours(1));
-        services.AddSingleton<IOutgoingGrainCallFilter>(LostUnsubscribes);
+        services.AddSingleton<IOutgoingGrainCallFilter>(LostRelayCalls);
     }
 }
 
-/// <summary>The client's next unsubscribe at a relay fails without reaching it, as a call lost on its way.</summary>
-public sealed class LostUnsubscribes : IOutgoingGrainCallFilter
+/// <summary>
+/// The client's next call of one relay method fails: lost on its way, or carried out with its answer lost on the way
+/// back (a call that timed out tells the caller no more).
+/// </summary>
+public sealed class LostRelayCalls : IOutgoingGrainCallFilter
 {
-    private int _armed;
+    private (string Method, bool Lands)? _next;
 
-    public void LoseNext() => Volatile.Write(ref _armed, 1);
+    public void LoseNext(string method, bool lands = false)
+    {
+        lock (this)
+        {
+            _next = (method, lands);
+        }
+    }
 
-    public Task Invoke(IOutgoingGrainCallContext context) =>
-        context.InterfaceMethod.Name == nameof(IThreadFeedRelayGrain.Unsubscribe) && Interlocked.Exchange(ref _armed, 0) == 1
-            ? throw new TimeoutException("Injected by the test: the unsubscribe was lost.")
-            : context.Invoke();
+    public async Task Invoke(IOutgoingGrainCallContext context)
+    {
+        if (Take(context.InterfaceMethod) is not { } lands)
+        {
+            await context.Invoke();
+            return;
+        }
+
+        if (lands)
+        {
+            await context.Invoke();
+        }
+
+        throw new TimeoutException($"Injected by the test: the {context.InterfaceMethod.Name} call or its answer was lost.");
+    }
+
+    /// <summary>Whether this call is the one to lose (and then whether it lands), or null.</summary>
+    private bool? Take(System.Reflection.MethodInfo method)
+    {
+        lock (this)
+        {
+            if (method.DeclaringType != typeof(IThreadFeedRelayGrain) || _next?.Method != method.Name)
+            {
+                return null;
+            }
+
+            var lands = _next.Value.Lands;
+            _next = null;
+            return lands;
+        }
+    }
 }
 
 [CollectionDefinition(Name)]
@@ -124,7 +160,7 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
         var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
         Assert.Equal(1, await relay.SubscriberCount(stream));
 
-        fixture.LostUnsubscribes.LoseNext();
+        fixture.LostRelayCalls.LoseNext(nameof(IThreadFeedRelayGrain.Unsubscribe));
         await Assert.ThrowsAsync<TimeoutException>(async () => await watcher.DisposeAsync());
         Assert.Equal(1, await relay.SubscriberCount(stream));
 
@@ -132,6 +168,62 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
         Assert.True(await consumer.Check());
 
         Assert.Equal(0, await relay.SubscriberCount(stream));
+    }
+
+    [Fact]
+    public async Task A_reregistration_that_landed_but_whose_answer_was_lost_still_interrupts_the_observers()
+    {
+        var (threadId, _, streamId, grain) = await fixture.NewStream();
+        await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
+        await grain.Append("before");
+        await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 1), because: "the first token arrives");
+        var consumer = fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>();
+        var relay = ThreadFeeds.Relay(fixture.Client, threadId);
+        await relay.Unsubscribe(consumer.Self, [ThreadStreams.For(threadId)]);
+        await grain.Append("lost");
+
+        fixture.LostRelayCalls.LoseNext(nameof(IThreadFeedRelayGrain.Replace), lands: true);
+        Assert.False(await consumer.Check());
+        Assert.Equal(1, await relay.SubscriberCount(ThreadStreams.For(threadId)));
+        Assert.True(await consumer.Check());
+
+        // The relay holds the set again, but what it dropped meanwhile is only caught up through the interruption.
+        Assert.IsType<ThreadFeedInterruptedException>(Assert.Single(watcher.Errors));
+    }
+
+    [Fact]
+    public async Task A_subscribe_after_a_failed_one_at_the_same_relay_registers_the_whole_set_again()
+    {
+        var first = await fixture.NewThread();
+        var (failed, second) = (OnRelayOf(first), OnRelayOf(first));
+        var relay = ThreadFeeds.Relay(fixture.Client, first);
+        var consumer = fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>();
+        await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, first);
+        // The relay drops this process; then a subscribe lands there, but its answer is lost.
+        await relay.Unsubscribe(consumer.Self, [ThreadStreams.For(first)]);
+        fixture.LostRelayCalls.LoseNext(nameof(IThreadFeedRelayGrain.Subscribe), lands: true);
+        await Assert.ThrowsAsync<TimeoutException>(() => ThreadWatcher.Subscribe(fixture.Client, failed));
+
+        await using var other = await ThreadWatcher.Subscribe(fixture.Client, second);
+
+        Assert.Equal((1, 0, 1), (await relay.SubscriberCount(ThreadStreams.For(first)), await relay.SubscriberCount(ThreadStreams.For(failed)),
+            await relay.SubscriberCount(ThreadStreams.For(second))));
+        await Eventually.True(() => Task.FromResult(watcher.Errors.Count == 1), because: "the first thread catches up what the relay dropped");
+    }
+
+    /// <summary>A fresh thread id whose feed goes through the same relay as <paramref name="threadId"/>'s.</summary>
+    private string OnRelayOf(string threadId)
+    {
+        var map = fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedRelayMap>();
+        var key = map.KeyFor(ThreadStreams.For(threadId));
+        while (true)
+        {
+            var candidate = "t-" + Guid.NewGuid().ToString("N");
+            if (map.KeyFor(ThreadStreams.For(candidate)) == key)
+            {
+                return candidate;
+            }
+        }
     }
 
     [Fact]
