@@ -15,11 +15,12 @@ public interface IThreadGrain : IGrainWithStringKey
     ValueTask<ThreadAccess?> GetAccess();
 
     /// <summary>
-    /// When someone last lost access, or null. A Pusher channel signature names a socket, not a user: one for a socket
-    /// opened before this may have been signed for a user who has lost access since.
+    /// How long ago someone last lost access, or null. A Pusher channel signature names a socket, not a user: one for
+    /// a socket older than this may have been signed for a user who has lost access since. An age rather than a time,
+    /// so that the gateway compares it with a socket's age on its own clock, whatever the silo's says.
     /// </summary>
-    [Alias("GetAccessNarrowedAt"), ReadOnly]
-    ValueTask<DateTimeOffset?> GetAccessNarrowedAt();
+    [Alias("SinceAccessNarrowed"), ReadOnly]
+    ValueTask<TimeSpan?> SinceAccessNarrowed();
 
     /// <summary>True when the user owns the thread or is one of its members.</summary>
     [Alias("CanAccess"), ReadOnly]

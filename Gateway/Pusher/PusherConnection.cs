@@ -375,9 +375,41 @@ internal sealed partial class PusherConnection
         try
         {
             joined = await _fanout.Join(_viewer!, threadId);
-            // Checked once joined, before anything of the channel is sent: a removal from now on closes this socket
-            // as it does the others on the thread.
-            if (joined != JoinResult.ConnectionClosed && await _grains.GetGrain<IThreadGrain>(threadId).GetAccessNarrowedAt() >= OpenedAt)
+        }
+        catch (Exception ex)
+        {
+            LogJoinFailed(ex, threadId);
+            return false;
+        }
+
+        // Checked once joined, before anything of the channel is sent: a removal from now on closes this socket as it
+        // does the others on the thread.
+        if (joined != JoinResult.ConnectionClosed)
+        {
+            TimeSpan? sinceNarrowed;
+            try
+            {
+                sinceNarrowed = await _grains.GetGrain<IThreadGrain>(threadId).SinceAccessNarrowed();
+            }
+            catch (Exception ex)
+            {
+                LogJoinFailed(ex, threadId);
+                // Unconfirmed, it must not stay in the thread while its join is retried. Leaving takes it out of the
+                // thread's viewers at once; only the relay's unsubscribe can fail, which the channel's release logs.
+                try
+                {
+                    await _fanout.Leave(_viewer!, threadId);
+                }
+                catch (Exception leaving)
+                {
+                    LogJoinFailed(leaving, threadId);
+                }
+
+                return false;
+            }
+
+            // Measured after the answer, the socket's age errs towards older, so towards asking again.
+            if (sinceNarrowed <= _time.GetUtcNow() - OpenedAt)
             {
                 // The signature may date from before someone lost access; the app decides again for a new socket.
                 Close(PusherCloseCodes.ReconnectImmediately, PusherCloseCodes.Reason(
@@ -385,11 +417,6 @@ internal sealed partial class PusherConnection
                     "Access to a channel changed since this socket opened; reconnect and authorize its channels again."));
                 return true;
             }
-        }
-        catch (Exception ex)
-        {
-            LogJoinFailed(ex, threadId);
-            return false;
         }
 
         lock (_channels)

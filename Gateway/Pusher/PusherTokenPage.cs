@@ -143,8 +143,8 @@ internal static class PusherTokenPage
                     "This socket's signature is too old for this gateway: reconnect (a new socket id), authorize again, and retry."));
             }
 
-            // A socket id tells its second only; one from the second of a removal counts as older than it.
-            if (await services.GetRequiredService<IGrainFactory>().GetGrain<IThreadGrain>(threadId).GetAccessNarrowedAt() >= issued)
+            // A socket id tells its second only (rounded down: older), and the gateway that minted it its own clock.
+            if (await services.GetRequiredService<IGrainFactory>().GetGrain<IThreadGrain>(threadId).SinceAccessNarrowed() <= now - issued)
             {
                 return (null, Problem(StatusCodes.Status401Unauthorized, "socket_expired",
                     "Access to this channel changed since this socket opened: reconnect (a new socket id), authorize again, and retry."));

@@ -89,13 +89,15 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
         Ids.Validate(ThreadId, "threadId");
         Validate(access);
         var members = ToMemberSet(access);
+        // Before the removal is announced, so that sockets reopened on the announcement count as after it.
+        var now = _time.GetUtcNow();
         var narrowed = await PublishRemovals(members);
         var (previous, previousActivity, previousNarrowed) = (_state.State.Access, _state.State.LastActivityAt, _state.State.AccessNarrowedAt);
         _state.State.Access = access;
-        _state.State.LastActivityAt = _time.GetUtcNow();
+        _state.State.LastActivityAt = now;
         if (narrowed)
         {
-            _state.State.AccessNarrowedAt = _state.State.LastActivityAt;
+            _state.State.AccessNarrowedAt = now;
         }
 
         try
@@ -140,7 +142,11 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
 
     public ValueTask<ThreadAccess?> GetAccess() => ValueTask.FromResult(_state.State.Access);
 
-    public ValueTask<DateTimeOffset?> GetAccessNarrowedAt() => ValueTask.FromResult(_state.State.AccessNarrowedAt);
+    public ValueTask<TimeSpan?> SinceAccessNarrowed()
+    {
+        ForgetIfUnknown();
+        return ValueTask.FromResult(_time.GetUtcNow() - _state.State.AccessNarrowedAt);
+    }
 
     public ValueTask<bool> CanAccess(string userId)
     {

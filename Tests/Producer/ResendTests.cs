@@ -262,7 +262,7 @@ public sealed class ResendTests
 
         public ValueTask<ThreadAccess?> GetAccess() => throw new NotSupportedException();
 
-        public ValueTask<DateTimeOffset?> GetAccessNarrowedAt() => throw new NotSupportedException();
+        public ValueTask<TimeSpan?> SinceAccessNarrowed() => throw new NotSupportedException();
 
         public ValueTask<bool> CanAccess(string userId) => throw new NotSupportedException();
 

@@ -87,14 +87,14 @@ public sealed class TokenPageTests(PusherGatewayFixture gateway)
         var threadId = await gateway.NewThread("alice", "bob");
         var channel = TestSignatures.Channel(threadId);
         var streamId = await Stream(threadId, "hello");
-        var now = gateway.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var time = gateway.Services.GetRequiredService<TimeProvider>();
         // Sockets another gateway opened: one before the change, one after it (a socket id tells its second only).
-        var before = Minted(new FakeTimeProvider(now - TimeSpan.FromSeconds(2)));
-        var after = Minted(new FakeTimeProvider(now + TimeSpan.FromSeconds(2)));
+        var before = Minted(new FakeTimeProvider(time.GetUtcNow() - TimeSpan.FromSeconds(2)));
         object Body(string socketId) => new { socket_id = socketId, channel_name = channel, auth = TestSignatures.Auth(socketId, channel), stream_id = streamId };
         Assert.Equal(HttpStatusCode.OK, (await Post("tokens", Body(before))).StatusCode);
 
         await gateway.Producer.ConfigureThreadAsync(threadId, new ThreadAccess(null, null, "alice", []));
+        var after = Minted(new FakeTimeProvider(time.GetUtcNow() + TimeSpan.FromSeconds(2)));
 
         Assert.Equal((HttpStatusCode.Unauthorized, "socket_expired"), await Problem(await Post("tokens", Body(before))));
         Assert.Equal((HttpStatusCode.Unauthorized, "socket_expired"), await Problem(await Post("streams", Body(before))));
