@@ -67,8 +67,9 @@ public interface IStreamGrain : IGrainWithStringKey
     /// <see cref="GetInfo"/> confirmed against storage, for a producer taking over a stream it did not start: during a
     /// failover an older activation may not hold what another one stored, and the producer must go on after that.
     /// Costs one storage read, and a write when tokens since the last checkpoint are not yet stored (the position
-    /// handed out is stored: the new producer cannot send again what came before it). Fails with <see cref="InconsistentStateException"/> (transient: retry) when another
-    /// activation stored more, and with <see cref="StorageUnavailableException"/> when storage does not answer.
+    /// handed out is stored: the new producer cannot send again what came before it). Fails with
+    /// <see cref="InconsistentStateException"/> (transient: retry) when another activation stored more, and with
+    /// <see cref="StorageUnavailableException"/> when storage does not answer.
     /// </summary>
     [Alias("GetPosition")]
     Task<StreamInfo> GetPosition();

@@ -36,10 +36,26 @@ internal static class Problems
             case RateLimitedException limited:
                 extensions["retryAfterSeconds"] = RetryAfter(http, limited.RetryAfter);
                 break;
+            case StorageUnavailableException:
+                extensions["retryAfterSeconds"] = RetryAfter(http, UnavailableRetryAfter);
+                break;
         }
 
         return Problem(status, error.Code, error.Message, extensions);
     }
+
+    /// <summary>
+    /// How long a client should wait before retrying after a 503: a failover is declared within about 2 s, and a
+    /// Redis client reconnects within a second, so a second is the first retry worth making.
+    /// </summary>
+    public static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>The 503 for a call the cluster did not answer, which may or may not have taken effect.</summary>
+    public static ProblemHttpResult Unavailable(HttpContext http) => Problem(
+        StatusCodes.Status503ServiceUnavailable, "unavailable",
+        "The cluster did not answer in time, so the request may or may not have taken effect. Retry shortly: "
+            + "an append with its sequence, an end, a cancel and a thread's configuration are safe to repeat.",
+        new Dictionary<string, object?> { ["code"] = "unavailable", ["retryAfterSeconds"] = RetryAfter(http, UnavailableRetryAfter) });
 
     public static ProblemHttpResult Invalid(string field, string detail, HttpContext http) =>
         From(new InvalidRequestException(field, detail), http);

@@ -17,12 +17,7 @@ internal sealed class ReHomeProblemFilter : IEndpointFilter
         {
             // A silo or its storage did not answer (a failover, a Redis outage). A call that timed out may still have
             // been carried out, so the answer does not claim that nothing changed.
-            return TypedResults.Problem(
-                detail: "The cluster did not answer in time, so the request may or may not have taken effect. Retry shortly: "
-                    + "an append with its sequence, an end, a cancel and a thread's configuration are safe to repeat.",
-                statusCode: StatusCodes.Status503ServiceUnavailable,
-                type: "urn:rehome:error:unavailable",
-                extensions: new Dictionary<string, object?> { ["code"] = "unavailable" });
+            return Problems.Unavailable(context.HttpContext);
         }
     }
 }

@@ -21,12 +21,25 @@ public sealed class ProblemFilterTests
     [MemberData(nameof(ClusterFailures))]
     public async Task A_call_the_cluster_did_not_answer_is_503_unavailable(Exception failure)
     {
-        var result = await new ReHomeProblemFilter().InvokeAsync(
-            new DefaultEndpointFilterInvocationContext(new DefaultHttpContext()), _ => throw failure);
+        var http = new DefaultHttpContext();
+        var result = await new ReHomeProblemFilter().InvokeAsync(new DefaultEndpointFilterInvocationContext(http), _ => throw failure);
 
         var problem = Assert.IsType<ProblemHttpResult>(result);
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, problem.StatusCode);
         Assert.Equal("unavailable", problem.ProblemDetails.Extensions["code"]);
+        Assert.Equal(("1", (object?)1), (http.Response.Headers.RetryAfter.ToString(), problem.ProblemDetails.Extensions["retryAfterSeconds"]));
+    }
+
+    [Fact]
+    public async Task Storage_that_did_not_answer_is_503_storage_unavailable_with_a_retry_after()
+    {
+        var http = new DefaultHttpContext();
+        var result = await new ReHomeProblemFilter().InvokeAsync(new DefaultEndpointFilterInvocationContext(http),
+            _ => throw new StorageUnavailableException("Stream 's' could not store its end.", null));
+
+        var problem = Assert.IsType<ProblemHttpResult>(result);
+        Assert.Equal((StatusCodes.Status503ServiceUnavailable, (object?)"storage_unavailable"), (problem.StatusCode, problem.ProblemDetails.Extensions["code"]));
+        Assert.Equal(("1", (object?)1), (http.Response.Headers.RetryAfter.ToString(), problem.ProblemDetails.Extensions["retryAfterSeconds"]));
     }
 
     [Fact]
