@@ -45,12 +45,8 @@ public static class ClusterHosting
 
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnectionWatcher>());
 
-            // Keep trying while the silos come up, rather than failing the gateway; /health/ready says when it is connected.
-            client.UseConnectionRetryFilter(async (_, cancellationToken) =>
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                return true;
-            });
+            // /health/ready says when it is connected.
+            client.UseConnectionRetryFilter<ConnectRetry>();
         });
 
         // Kestrel answers /health while the client is still connecting.

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using ReHome.Gateway;
 using ReHome.Tests.Infrastructure;
 
@@ -48,6 +49,40 @@ public sealed class ClientModeGatewayTests
             // It hosts no silo, so no dashboard either, and never an open one (even listening on loopback only).
             Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/dashboard/")).StatusCode);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health/ready")).StatusCode);
+        }
+        finally
+        {
+            await starting.CancelAsync();
+            await Task.WhenAny(start, Task.Delay(TimeSpan.FromSeconds(10)));
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Orleans logs nothing of a Redis it cannot reach: the gateway must say why it is not ready.</summary>
+    [Fact]
+    public async Task A_gateway_that_cannot_reach_the_cluster_says_why_while_it_keeps_trying()
+    {
+        var logs = new CapturedLogs();
+        var app = GatewayApp.Create([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                // Nothing listens there.
+                ["Redis:ConnectionString"] = $"127.0.0.1:{TestPorts.Next()},connectTimeout=500",
+                ["Auth:SigningKey"] = "test-signing-key-that-is-at-least-32-bytes-long",
+            });
+            builder.WebHost.UseUrls($"http://127.0.0.1:{TestPorts.Next()}");
+            builder.Logging.AddProvider(logs);
+        });
+
+        using var starting = new CancellationTokenSource();
+        var start = app.StartAsync(starting.Token);
+        try
+        {
+            await Eventually.True(() => Task.FromResult(logs.Entries.Any(e => e.Level == LogLevel.Warning
+                    && e.Message.Contains("Not connected to the cluster", StringComparison.Ordinal) && e.Message.Contains("Redis:ConnectionString", StringComparison.Ordinal))),
+                TimeSpan.FromSeconds(30), "the gateway warns that it cannot connect, naming the setting");
         }
         finally
         {
