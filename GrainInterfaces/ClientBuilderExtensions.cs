@@ -57,6 +57,12 @@ public static class ClientBuilderExtensions
     /// </summary>
     public static IClientBuilder AddReHomeStreams(this IClientBuilder client, int queueCount = ThreadStreams.DefaultQueueCount)
     {
+        if (queueCount is < 1 or > ThreadStreams.MaxQueueCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(queueCount), queueCount,
+                $"Streams:QueueCount is {queueCount}; it must be 1–{ThreadStreams.MaxQueueCount}, and the same number as the silos'.");
+        }
+
         client.Services.AddThreadFeeds(queueCount, inSilo: false);
         client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ThreadFeedConsumer>());
         return client;

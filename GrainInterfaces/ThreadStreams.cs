@@ -16,5 +16,8 @@ public static class ThreadStreams
     /// <summary>Thread-feed relays unless <c>Streams:QueueCount</c> says otherwise; silos and clients must agree.</summary>
     public const int DefaultQueueCount = 8;
 
+    /// <summary>The most thread-feed relays <c>Streams:QueueCount</c> may name.</summary>
+    public const int MaxQueueCount = 1024;
+
     public static StreamId For(string threadId) => StreamId.Create(Namespace, threadId);
 }

@@ -94,6 +94,6 @@ public sealed class StreamOptions
     public TimeSpan RelayIdleProbe { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Thread-feed relays; threads are spread over them. Clients must use the same number.</summary>
-    [Range(1, 1024)]
+    [Range(1, ThreadStreams.MaxQueueCount)]
     public int QueueCount { get; set; } = ThreadStreams.DefaultQueueCount;
 }

@@ -93,6 +93,21 @@ public sealed class ClientModeGatewayTests
         }
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1025")]
+    public void A_relay_count_no_silo_can_have_stops_the_gateway_at_start_and_names_the_setting(string queueCount)
+    {
+        var error = Assert.ThrowsAny<Exception>(() => GatewayApp.Create([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Redis:ConnectionString"] = "127.0.0.1:1",
+            ["Auth:SigningKey"] = "test-signing-key-that-is-at-least-32-bytes-long",
+            ["Streams:QueueCount"] = queueCount,
+        })));
+
+        Assert.Contains($"Streams:QueueCount is {queueCount}", error.ToString());
+    }
+
     [Fact]
     public void With_redis_configured_a_missing_signing_key_stops_the_gateway_at_start()
     {
