@@ -84,16 +84,8 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
     [Fact]
     public async Task A_relay_that_dropped_this_process_gets_its_subscriptions_again_at_the_next_check_and_its_observers_catch_up()
     {
-        var (threadId, _, streamId, grain) = await fixture.NewStream();
-        await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
-        await grain.Append("before");
-        await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 1), because: "the first token arrives");
-
-        // As a relay does with a subscriber whose deliveries keep failing: it forgets it.
-        var consumer = fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>();
-        var relay = ThreadFeeds.Relay(fixture.Client, threadId);
-        await relay.Unsubscribe(consumer.Self, [ThreadStreams.For(threadId)]);
-        await grain.Append("lost");
+        var (threadId, streamId, grain, watcher, consumer, relay) = await WatchedThenDropped();
+        await using var _ = watcher;
         await Task.Delay(200);
         Assert.Single(watcher.Tokens(streamId));
 
@@ -173,14 +165,8 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
     [Fact]
     public async Task A_reregistration_that_landed_but_whose_answer_was_lost_still_interrupts_the_observers()
     {
-        var (threadId, _, streamId, grain) = await fixture.NewStream();
-        await using var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
-        await grain.Append("before");
-        await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 1), because: "the first token arrives");
-        var consumer = fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>();
-        var relay = ThreadFeeds.Relay(fixture.Client, threadId);
-        await relay.Unsubscribe(consumer.Self, [ThreadStreams.For(threadId)]);
-        await grain.Append("lost");
+        var (threadId, _, _, watcher, consumer, relay) = await WatchedThenDropped();
+        await using var _ = watcher;
 
         fixture.LostRelayCalls.LoseNext(nameof(IThreadFeedRelayGrain.Replace), lands: true);
         Assert.False(await consumer.Check());
@@ -209,6 +195,23 @@ public sealed class ThreadFeedTests(UncheckedFeedsClusterFixture fixture)
         Assert.Equal((1, 0, 1), (await relay.SubscriberCount(ThreadStreams.For(first)), await relay.SubscriberCount(ThreadStreams.For(failed)),
             await relay.SubscriberCount(ThreadStreams.For(second))));
         await Eventually.True(() => Task.FromResult(watcher.Errors.Count == 1), because: "the first thread catches up what the relay dropped");
+    }
+
+    /// <summary>
+    /// A watched stream whose first token arrived; then its relay forgets this process, as it does a subscriber whose
+    /// deliveries keep failing, and a second token is appended that the relay does not deliver here.
+    /// </summary>
+    private async Task<(string ThreadId, string StreamId, IStreamGrain Grain, ThreadWatcher Watcher, ThreadFeedConsumer Consumer, IThreadFeedRelayGrain Relay)> WatchedThenDropped()
+    {
+        var (threadId, _, streamId, grain) = await fixture.NewStream();
+        var watcher = await ThreadWatcher.Subscribe(fixture.Client, threadId);
+        await grain.Append("before");
+        await Eventually.True(() => Task.FromResult(watcher.Tokens(streamId).Count == 1), because: "the first token arrives");
+        var consumer = fixture.Client.ServiceProvider.GetRequiredService<ThreadFeedConsumer>();
+        var relay = ThreadFeeds.Relay(fixture.Client, threadId);
+        await relay.Unsubscribe(consumer.Self, [ThreadStreams.For(threadId)]);
+        await grain.Append("lost");
+        return (threadId, streamId, grain, watcher, consumer, relay);
     }
 
     /// <summary>A fresh thread id whose feed goes through the same relay as <paramref name="threadId"/>'s.</summary>
