@@ -405,6 +405,8 @@ internal sealed partial class PusherConnection
                     LogJoinFailed(leaving, threadId);
                 }
 
+                // What the first join held is cut off by the leave; the retried join starts afresh, as a new subscribe.
+                _transport.Hold(threadId);
                 return false;
             }
 

@@ -13,6 +13,8 @@ public sealed class SiloWithoutRedisTests
         var url = $"http://127.0.0.1:{TestPorts.Next()}";
         await using var silo = ChildProcess.Dotnet("silo", BuiltApps.Silo, new Dictionary<string, string>
         {
+            // Empty is unset; a shell that sourced the deploy env file would otherwise pass its Redis on.
+            ["Redis__ConnectionString"] = "",
             ["Urls"] = url,
             ["Silo__Port"] = TestPorts.Next().ToString(),
             ["Silo__GatewayPort"] = TestPorts.Next().ToString(),
