@@ -48,7 +48,7 @@ internal static class Problems
     /// How long a client should wait before retrying after a 503: a failover is declared within about 2 s, and a
     /// Redis client reconnects within a second, so a second is the first retry worth making.
     /// </summary>
-    public static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(1);
 
     /// <summary>The 503 for a call the cluster did not answer, which may or may not have taken effect.</summary>
     public static ProblemHttpResult Unavailable(HttpContext http) => Problem(

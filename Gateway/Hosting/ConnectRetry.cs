@@ -6,7 +6,7 @@ namespace ReHome.Gateway;
 /// </summary>
 internal sealed partial class ConnectRetry(ILogger<ConnectRetry> logger) : IClientConnectionRetryFilter
 {
-    public static readonly TimeSpan Delay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Delay = TimeSpan.FromSeconds(1);
 
     /// <summary>The first failure is logged, then every tenth, so a long outage logs about once in ten seconds.</summary>
     private const int LogEvery = 10;
