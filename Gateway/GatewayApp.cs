@@ -38,7 +38,7 @@ public static class GatewayApp
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseRateLimiter();
+        app.UseProducerRate();
         app.UseNegotiateQuota();
         app.UseUtf8JsonBodies();
 

@@ -1,8 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using ReHome.Gateway.Auth;
 using ReHome.Gateway.Quotas;
@@ -12,9 +10,6 @@ namespace ReHome.Gateway.Api;
 /// <summary>What the HTTP side needs: strict JSON, problem details for every refusal, and the per-key request rate.</summary>
 internal static class ApiSetup
 {
-    /// <summary>The producer API's rate-limiting policy: a token bucket per service key.</summary>
-    public const string ProducerRatePolicy = "producer";
-
     public static WebApplicationBuilder AddHttpApi(this WebApplicationBuilder builder)
     {
         builder.Services.ConfigureHttpJsonOptions(o => Strict(o.SerializerOptions));
@@ -22,23 +17,34 @@ internal static class ApiSetup
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Complete);
 
-        builder.Services.AddRateLimiter(o =>
-        {
-            o.AddPolicy(ProducerRatePolicy, http =>
-            {
-                var quotas = http.RequestServices.GetRequiredService<IOptions<QuotaOptions>>().Value;
-                return RateLimitPartition.GetTokenBucketLimiter(http.User.FindFirst(AuthSetup.ServiceKeyClaim)?.Value ?? "",
-                    _ => TokenBuckets.Options(quotas.ProducerRequestsPerSecond, quotas.ProducerRequestBurst));
-            });
-            o.OnRejected = (context, _) => new ValueTask(Problems.Write(
-                context.HttpContext,
-                StatusCodes.Status429TooManyRequests,
-                "rate_limited",
-                "Too many requests for this service key; retry after the time given.",
-                retryAfter: TokenBuckets.RetryAfter(context.Lease)));
-        });
+        builder.Services.AddSingleton<ProducerRate>();
         return builder;
     }
+
+    /// <summary>Puts the endpoints under the producer rate (<see cref="UseProducerRate"/>).</summary>
+    public static TBuilder RequireProducerRate<TBuilder>(this TBuilder endpoints) where TBuilder : IEndpointConventionBuilder =>
+        endpoints.WithMetadata(ProducerRate.Applies);
+
+    /// <summary>
+    /// Counts each request to an endpoint under the producer rate against its service key; over the rate, a 429
+    /// <c>rate_limited</c> with the time to wait. After authorization, which names the key, and before the endpoint
+    /// reads the body, so that every request counts, one whose body is refused too.
+    /// </summary>
+    public static IApplicationBuilder UseProducerRate(this IApplicationBuilder app) =>
+        app.Use(async (http, next) =>
+        {
+            var serviceKey = http.GetEndpoint()?.Metadata.GetMetadata<ProducerRate.Marker>() is null
+                ? null
+                : http.User.FindFirst(AuthSetup.ServiceKeyClaim)?.Value;
+            if (serviceKey is not null && !http.RequestServices.GetRequiredService<ProducerRate>().TryTake(serviceKey, out var retryAfter))
+            {
+                await Problems.Write(http, StatusCodes.Status429TooManyRequests, "rate_limited",
+                    "Too many requests for this service key; retry after the time given.", retryAfter: retryAfter);
+                return;
+            }
+
+            await next(http);
+        });
 
     /// <summary>
     /// One reading of every body: numbers must be JSON numbers (not "5"), a property may appear once (never "the

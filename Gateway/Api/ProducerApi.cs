@@ -14,7 +14,7 @@ internal static class ProducerApi
     {
         var api = app.MapGroup("/api/v1")
             .RequireAuthorization(AuthSetup.ServicePolicy)
-            .RequireRateLimiting(ApiSetup.ProducerRatePolicy)
+            .RequireProducerRate()
             .AddEndpointFilter<ReHomeProblemFilter>()
             .WithTags("Producer API");
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using ReHome.Gateway.Fanout;
 using ReHome.Gateway.Telemetry;
+using ReHome.Grains;
 
 namespace ReHome.Gateway.Pusher;
 
@@ -52,7 +53,7 @@ internal sealed partial class PusherConnection
     private readonly SemaphoreSlim _membership = new(1, 1);
     private int _queuedMembershipChanges;
     private readonly CancellationTokenSource _lifetime = new();
-    private readonly InboundRate _rate;
+    private readonly TokenBucket _rate;
     private long _lastHeardTicks;
     private int _pinged;
     private (int Code, string Reason)? _close;
@@ -77,7 +78,7 @@ internal sealed partial class PusherConnection
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _rate = new InboundRate(options.MessagesPerSecond, options.MessageBurst, time);
+        _rate = new TokenBucket(options.MessagesPerSecond, options.MessageBurst, time);
         OpenedAt = time.GetUtcNow();
         _lastHeardTicks = OpenedAt.UtcTicks;
     }
@@ -264,7 +265,7 @@ internal sealed partial class PusherConnection
         var message = default(PusherMessage);
         var readable = !binary && PusherMessage.TryParse(text, out message);
         var exempt = readable && message.Event is PusherEvents.Ping or PusherEvents.Pong or PusherEvents.Unsubscribe;
-        if (!exempt && !_rate.TryTake())
+        if (!exempt && !_rate.TryTake(1, out _))
         {
             var dropped = readable ? message.Event : "(unreadable)";
             LogRateLimited(SocketId, dropped);

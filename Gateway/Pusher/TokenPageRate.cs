@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using ReHome.Gateway.Quotas;
 
@@ -10,15 +9,15 @@ namespace ReHome.Gateway.Pusher;
 /// bursts of <see cref="PusherOptions.TokenPageBurst"/>), as the hub limits calls per connection. By address, because
 /// the socket a request speaks for is only known once its body is read; every request counts, refused ones too.
 /// </summary>
-internal sealed class TokenPageRate : IDisposable
+internal sealed class TokenPageRate
 {
     private readonly PusherOptions _options;
-    private readonly PartitionedRateLimiter<string> _requests;
+    private readonly KeyedTokenBuckets _requests;
 
-    public TokenPageRate(IOptions<PusherOptions> options)
+    public TokenPageRate(IOptions<PusherOptions> options, TimeProvider time)
     {
         _options = options.Value;
-        _requests = TokenBuckets.PerKey(_options.TokenPageRequestsPerSecond, _options.TokenPageBurst);
+        _requests = new KeyedTokenBuckets(_options.TokenPageRequestsPerSecond, _options.TokenPageBurst, time);
     }
 
     /// <summary>The endpoint filter: the gateway's one <see cref="TokenPageRate"/> (a filter type would get an instance per request).</summary>
@@ -33,14 +32,11 @@ internal sealed class TokenPageRate : IDisposable
     /// <exception cref="RateLimitedException">The address is over its rate; nothing else is done.</exception>
     public void Take(string address)
     {
-        using var lease = _requests.AttemptAcquire(address);
-        if (!lease.IsAcquired)
+        if (!_requests.TryTake(address, out var retryAfter))
         {
             throw new RateLimitedException(
                 string.Create(CultureInfo.InvariantCulture, $"more than {_options.TokenPageRequestsPerSecond} token page requests a second from one address"),
-                TokenBuckets.RetryAfter(lease));
+                retryAfter);
         }
     }
-
-    public void Dispose() => _requests.Dispose();
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
@@ -8,12 +7,11 @@ namespace ReHome.Gateway.Quotas;
 
 /// <summary>
 /// The hub's quotas: connections per user on this gateway (checked as a connection opens) and calls per user per
-/// second (a token bucket per user, from ASP.NET Core's rate limiter: every connection of the user draws from it, so
-/// reconnecting does not refill it). Threads per connection are counted where joins happen, in the hub. Every call
+/// second (a token bucket per user: every connection of the user draws from it, so reconnecting does not refill it). Threads per connection are counted where joins happen, in the hub. Every call
 /// counts, refused and malformed ones too, but <c>LeaveThread</c>: it only lets go, and a refused leave would keep
 /// the connection in the thread (its tokens, its place among the threads, its user shown watching) until it closes.
 /// </summary>
-internal sealed class HubQuotaFilter : IHubFilter, IDisposable
+internal sealed class HubQuotaFilter : IHubFilter
 {
     private readonly QuotaOptions _options;
     private readonly ConnectionCounts _connections;
@@ -24,13 +22,13 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
     /// This table, like the rate limiter, needs the filter to be one instance: it is a singleton (HubSetup).
     /// </summary>
     private readonly ConcurrentDictionary<string, string> _counted = new(StringComparer.Ordinal);
-    private readonly PartitionedRateLimiter<string> _calls;
+    private readonly KeyedTokenBuckets _calls;
 
-    public HubQuotaFilter(IOptions<QuotaOptions> options, ConnectionCounts connections)
+    public HubQuotaFilter(IOptions<QuotaOptions> options, ConnectionCounts connections, TimeProvider time)
     {
         _options = options.Value;
         _connections = connections;
-        _calls = TokenBuckets.PerKey(_options.HubInvocationsPerSecond, _options.HubInvocationBurst);
+        _calls = new KeyedTokenBuckets(_options.HubInvocationsPerSecond, _options.HubInvocationBurst, time);
     }
 
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
@@ -70,10 +68,8 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
             return next(context);
         }
 
-        using var lease = _calls.AttemptAcquire(context.Context.UserIdentifier!);
-        if (!lease.IsAcquired)
+        if (!_calls.TryTake(context.Context.UserIdentifier!, out var retryAfter))
         {
-            var retryAfter = TokenBuckets.RetryAfter(lease);
             var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
             throw new HubException(string.Create(CultureInfo.InvariantCulture,
                 $"rate_limited: more than {_options.HubInvocationsPerSecond} calls a second by this user on this gateway; retry in {seconds} s."));
@@ -85,8 +81,6 @@ internal sealed class HubQuotaFilter : IHubFilter, IDisposable
     /// <summary>The refusal of a connection past <see cref="QuotaOptions.ConnectionsPerUser"/>, at negotiate or as it opens.</summary>
     public static HubException ConnectionsExceeded(int limit) =>
         new(string.Create(CultureInfo.InvariantCulture, $"quota_exceeded: at most {limit} connections per user on this gateway; close another one first."));
-
-    public void Dispose() => _calls.Dispose();
 
     private void Release(HubCallerContext connection)
     {

@@ -1,7 +1,8 @@
 namespace ReHome.Grains;
 
 /// <summary>
-/// A token-bucket rate limiter for one grain (single-threaded by the actor turn, so no locking).
+/// A token-bucket rate limiter, refilled continuously as it is read, so it needs no timer. Not thread-safe: a grain
+/// uses it inside its turns, a socket from its receive loop, and <c>KeyedTokenBuckets</c> under a lock.
 /// Takes all requested permits or none, so a refused request stores nothing.
 /// </summary>
 internal sealed class TokenBucket
@@ -26,10 +27,7 @@ internal sealed class TokenBucket
     /// </summary>
     public bool TryTake(int permits, out TimeSpan retryAfter)
     {
-        var now = _time.GetTimestamp();
-        _available = Math.Min(_capacity, _available + _time.GetElapsedTime(_lastRefill, now).TotalSeconds * _ratePerSecond);
-        _lastRefill = now;
-
+        Refill();
         if (permits <= _available)
         {
             _available -= permits;
@@ -39,5 +37,19 @@ internal sealed class TokenBucket
 
         retryAfter = TimeSpan.FromSeconds((permits - _available) / _ratePerSecond);
         return false;
+    }
+
+    /// <summary>True when the bucket has refilled to its capacity, and so is no different from a new one.</summary>
+    public bool IsFull()
+    {
+        Refill();
+        return _available >= _capacity;
+    }
+
+    private void Refill()
+    {
+        var now = _time.GetTimestamp();
+        _available = Math.Min(_capacity, _available + _time.GetElapsedTime(_lastRefill, now).TotalSeconds * _ratePerSecond);
+        _lastRefill = now;
     }
 }
