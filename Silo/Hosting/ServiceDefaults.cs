@@ -42,7 +42,8 @@ public static class ServiceDefaults
     {
         if (ClusterDefaults.RedisConnectionString(builder.Configuration) is { } redis)
         {
-            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<RedisHealthCheck>(services, redis));
+            RedisConnection.AddTo(builder.Services, redis);
+            builder.Services.AddSingleton<RedisHealthCheck>();
             builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
         }
 

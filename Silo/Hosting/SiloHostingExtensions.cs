@@ -87,26 +87,25 @@ public static class SiloHostingExtensions
             return;
         }
 
+        // One connection for the storages and the reminders (RedisConnection); the options need one to validate.
+        RedisConnection.AddTo(silo.Services, redis);
         var options = ConfigurationOptions.Parse(redis);
-        // While Redis is unreachable, fail writes at once rather than queue them until a timeout: a start or end
-        // then gets a clear storage_unavailable in milliseconds instead of a client-side timeout, and the
-        // write-behind checkpoints simply retry.
-        options.BacklogPolicy = BacklogPolicy.FailFast;
-        silo.AddRedisGrainStorage(StorageNames.Grains, o =>
+        silo.AddRedisGrainStorage(StorageNames.Grains, o => o.Configure<RedisConnection>((o, connection) =>
         {
-            o.ConfigurationOptions = options;
+            (o.ConfigurationOptions, o.CreateMultiplexer) = (options, _ => connection.ForProvider());
             // Expired streams must really be gone, not left as empty records.
             o.DeleteStateOnClear = true;
-        });
+        }));
 
-        silo.AddRedisGrainStorage(StorageNames.Tombstones, o =>
+        silo.AddRedisGrainStorage(StorageNames.Tombstones, o => o.Configure<RedisConnection>((o, connection) =>
         {
-            o.ConfigurationOptions = options;
+            (o.ConfigurationOptions, o.CreateMultiplexer) = (options, _ => connection.ForProvider());
             o.DeleteStateOnClear = true;
             // Redis deletes a tombstone by itself (EXPIRE on each write).
             o.EntryExpiry = tombstoneExpiry;
-        });
+        }));
         silo.UseRedisReminderService(o => o.ConfigurationOptions = options);
+        silo.Services.AddOptions<RedisReminderTableOptions>().Configure<RedisConnection>((o, connection) => o.CreateMultiplexer = _ => connection.ForProvider());
     }
 
     private static void AddClustering(ISiloBuilder silo, IConfiguration configuration, SiloSettings settings, string? redis)
