@@ -41,6 +41,13 @@ public sealed class StreamOptionsValidator(IOptions<ReminderOptions> reminders) 
         Positive(nameof(StreamOptions.RelayIdleProbe), options.RelayIdleProbe, "relays would keep the subscriptions of gateways that died");
         AtMostTimerWait(nameof(StreamOptions.RelayIdleProbe), options.RelayIdleProbe);
 
+        if (!double.IsFinite(options.MaxTokensPerSecond) || options.MaxTokensPerSecond <= 0 || options.TokenBurst < 1 || options.MaxTokensPerAppend < 1)
+        {
+            failures.Add(
+                $"{StreamOptions.Section}:{nameof(StreamOptions.MaxTokensPerSecond)}, {nameof(StreamOptions.TokenBurst)} and {nameof(StreamOptions.MaxTokensPerAppend)} " +
+                $"are {options.MaxTokensPerSecond}, {options.TokenBurst} and {options.MaxTokensPerAppend}; each must be a positive number, or no token could be appended.");
+        }
+
         var tombstone = options.TombstoneRetention;
         if (tombstone < TimeSpan.Zero || tombstone > MaxTombstoneRetention || tombstone.Ticks % TimeSpan.TicksPerSecond != 0)
         {

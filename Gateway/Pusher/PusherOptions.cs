@@ -116,7 +116,7 @@ public sealed partial class PusherOptions
             yield return "Pusher:PongTimeout must be positive.";
         }
 
-        if (MaxChannelsPerConnection < 1 || MaxMessageBytes < 256 || MessagesPerSecond <= 0 || MessageBurst < 1 || OutboundQueueLimit < 1)
+        if (MaxChannelsPerConnection < 1 || MaxMessageBytes < 256 || !double.IsFinite(MessagesPerSecond) || MessagesPerSecond <= 0 || MessageBurst < 1 || OutboundQueueLimit < 1)
         {
             yield return "Pusher:MaxChannelsPerConnection, MessagesPerSecond, MessageBurst and OutboundQueueLimit must be positive, MaxMessageBytes at least 256.";
         }

@@ -58,7 +58,15 @@ public sealed class SlowConsumerTests(ProcessClusterFixture fixture, ITestOutput
                     TimeSpan.FromSeconds(60), "the stalled viewer fell behind");
                 heapWhileBehind = await HeapProbe.AfterFullGc(gatewayPid, gateway);
             });
+        // The disconnected viewer's queue goes with its connection, once the transport has closed; on a machine busy
+        // with the rest of the suite that took seconds once (24.4 MB at once, 21.3 MB in runs alone). A leak stays.
         var heapAfter = await HeapProbe.AfterFullGc(gatewayPid, gateway);
+        for (var attempt = 1; attempt < 10 && heapAfter - heapBefore >= 3 << 20; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            heapAfter = await HeapProbe.AfterFullGc(gatewayPid, gateway);
+        }
+
         Assert.True(await MetricsText.Read(gateway, "rehome_gateway_slow_disconnects_total") > disconnectsBefore,
             "The gateway did not disconnect the stalled viewer.");
 

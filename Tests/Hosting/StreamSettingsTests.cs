@@ -41,6 +41,21 @@ public sealed class StreamSettingsTests
     }
 
     [Theory]
+    [InlineData("Streams:MaxTokensPerSecond", "0")]
+    [InlineData("Streams:MaxTokensPerSecond", "NaN")]
+    [InlineData("Streams:MaxTokensPerSecond", "Infinity")]
+    [InlineData("Streams:TokenBurst", "0")]
+    [InlineData("Streams:MaxTokensPerAppend", "-1")]
+    public async Task A_token_rate_that_could_never_pass_a_token_stops_the_silo_from_starting_and_names_the_settings(string setting, string value)
+    {
+        using var host = Silo((setting, value));
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Streams:MaxTokensPerSecond, TokenBurst and MaxTokensPerAppend are ", error.Message);
+    }
+
+    [Theory]
     [InlineData("Streams:HygieneReminderPeriod")]
     [InlineData("Streams:RetentionCheckPeriod")]
     [InlineData("Streams:StreamIdleTimeout")]
