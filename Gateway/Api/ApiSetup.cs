@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using ReHome.Gateway.Auth;
-using ReHome.Gateway.Quotas;
 
 namespace ReHome.Gateway.Api;
 

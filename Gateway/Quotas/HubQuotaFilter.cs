@@ -7,9 +7,10 @@ namespace ReHome.Gateway.Quotas;
 
 /// <summary>
 /// The hub's quotas: connections per user on this gateway (checked as a connection opens) and calls per user per
-/// second (a token bucket per user: every connection of the user draws from it, so reconnecting does not refill it). Threads per connection are counted where joins happen, in the hub. Every call
-/// counts, refused and malformed ones too, but <c>LeaveThread</c>: it only lets go, and a refused leave would keep
-/// the connection in the thread (its tokens, its place among the threads, its user shown watching) until it closes.
+/// second (a token bucket per user: every connection of the user draws from it, so reconnecting does not refill it).
+/// Threads per connection are counted where joins happen, in the hub. Every call counts, refused and malformed ones
+/// too, but <c>LeaveThread</c>: it only lets go, and a refused leave would keep the connection in the thread (its
+/// tokens, its place among the threads, its user shown watching) until it closes.
 /// </summary>
 internal sealed class HubQuotaFilter : IHubFilter
 {

@@ -30,7 +30,6 @@ internal sealed class KeyedTokenBuckets
     }
 
     /// <summary>The keys that hold a bucket: those that took from it and have not refilled since the last sweep.</summary>
-
     public int Count => _buckets.Count;
 
     /// <summary>Takes one request's worth from the key's bucket; false, and when to try again, when it is empty.</summary>
