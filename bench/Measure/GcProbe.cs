@@ -77,14 +77,11 @@ internal static class GcProbe
         return (after.Heap, after.Heap - after.Fragmentation);
     }
 
-    /// <summary>Bytes the process has allocated since it started (its <c>dotnet_gc_heap_total_allocated_bytes_total</c>), or null.</summary>
-    public static Task<long?> AllocatedBytes(ChildProcess process) => MetricsScrape.Total(process, "dotnet_gc_heap_total_allocated_bytes_total");
+    /// <summary>Bytes a process has allocated since it started.</summary>
+    public const string AllocatedBytesMetric = "dotnet_gc_heap_total_allocated_bytes_total";
 
-    /// <summary>
-    /// Thread-pool work items the process has run since it started, or null. When idle, each is a wake-up: a worker
-    /// taken from its sleep, which then spins before it sleeps again.
-    /// </summary>
-    public static Task<long?> WorkItems(ChildProcess process) => MetricsScrape.Total(process, "dotnet_thread_pool_work_item_count_total");
+    /// <summary>Bytes the process has allocated since it started, or null.</summary>
+    public static Task<long?> AllocatedBytes(ChildProcess process) => MetricsScrape.Total(process, AllocatedBytesMetric);
 
     private static async Task<(long Gen2, long Heap, long Fragmentation)> Read(HttpClient http, ChildProcess process)
     {

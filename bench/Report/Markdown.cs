@@ -134,7 +134,7 @@ internal static class Markdown
     private static void Idle(StringBuilder md, List<IdleResult> results)
     {
         var any = results[0];
-        md.AppendLine(CultureInfo.InvariantCulture, $"No streams, no viewers, no producer: {any.WarmupSeconds} s after start, {any.DurationSeconds} s measured.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"No streams, no viewers, no producer: {any.WarmupSeconds} s after start, /metrics read for the allocation and work items, then {IdleScenario.ScrapeSettleSeconds} s for that read's own cost to pass, then CPU and context switches over {any.DurationSeconds} s, then /metrics again.");
         md.AppendLine();
         md.AppendLine("| system | process | CPU, % of one core | context switches/s | allocated KB/s | thread-pool work items/s |");
         md.AppendLine("|---|---|---:|---:|---:|---:|");
