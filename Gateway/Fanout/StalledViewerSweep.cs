@@ -3,8 +3,9 @@ using Microsoft.Extensions.Options;
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
-/// Once a second, disconnects the viewers that stayed behind, or whose socket took no data, for longer than
-/// <see cref="GatewayOptions.BehindTimeout"/>. One timer for the gateway rather than one per slow connection.
+/// Once a second while any viewer is connected, disconnects the viewers that stayed behind, or whose socket took no
+/// data, for longer than <see cref="GatewayOptions.BehindTimeout"/>. One timer for the gateway rather than one per
+/// slow connection.
 /// </summary>
 internal sealed class StalledViewerSweep(ThreadFanout fanout, IOptions<GatewayOptions> options, TimeProvider time) : BackgroundService
 {
@@ -13,9 +14,10 @@ internal sealed class StalledViewerSweep(ThreadFanout fanout, IOptions<GatewayOp
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var timeout = options.Value.BehindTimeout;
-        using var timer = new PeriodicTimer(Period, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
+            await fanout.AnyViewer(stoppingToken);
+            await Task.Delay(Period, time, stoppingToken);
             foreach (var viewer in fanout.Viewers)
             {
                 viewer.DisconnectIfStalled(timeout);

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace ReHome.Gateway.Fanout;
 
 /// <summary>
-/// Keeps the fan-out honest in the background: it asks open streams silent for
+/// Keeps the fan-out honest in the background, while any viewer is connected: it asks open streams silent for
 /// <see cref="GatewayOptions.SilentStreamProbe"/> for their state, and for <see cref="GatewayOptions.FailoverProbeWindow"/>
 /// after a silo disappears, those silent for <see cref="GatewayOptions.FailoverSilentStreamProbe"/>; a thread whose
 /// catch-up after lost feed events failed tries it again then. (The thread feeds
@@ -32,6 +32,8 @@ internal sealed class SubscriptionKeeper(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            // A thread is watched only while a viewer of it is connected; with none there is nothing to probe.
+            await fanout.AnyViewer(stoppingToken);
             var settings = options.Value;
             var failover = time.GetUtcNow().UtcTicks < Interlocked.Read(ref _failoverUntilTicks);
             var silentFor = failover ? settings.FailoverSilentStreamProbe : settings.SilentStreamProbe;

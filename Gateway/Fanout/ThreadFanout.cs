@@ -13,6 +13,8 @@ internal sealed partial class ThreadFanout
 {
     private readonly ConcurrentDictionary<string, ThreadChannel> _channels = new();
     private readonly ConcurrentDictionary<string, Viewer> _viewers = new();
+    private readonly Lock _connecting = new();
+    private TaskCompletionSource _anyViewer = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly IClusterClient _cluster;
     private readonly GatewayOptions _options;
     private readonly GatewayMetrics _metrics;
@@ -50,8 +52,25 @@ internal sealed partial class ThreadFanout
     public Viewer Connect(string connectionId, string? userId, IViewerTransport transport)
     {
         var viewer = new Viewer(connectionId, userId, transport, _options.ConnectionQueueLimit, _metrics, _time, _logger);
-        _viewers[connectionId] = viewer;
+        lock (_connecting)
+        {
+            _viewers[connectionId] = viewer;
+            _anyViewer.TrySetResult();
+        }
+
         return viewer;
+    }
+
+    /// <summary>
+    /// Completes at once while a viewer is connected, else when the next one connects. The gateway's once-a-second
+    /// loops wait on it, so a gateway nobody is connected to is not woken for them.
+    /// </summary>
+    public Task AnyViewer(CancellationToken cancellationToken)
+    {
+        lock (_connecting)
+        {
+            return _anyViewer.Task.WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>The viewer of a connection not yet disconnected, or null.</summary>
@@ -101,7 +120,14 @@ internal sealed partial class ThreadFanout
     /// <summary>The viewer's connection ended: releases its threads and returns them.</summary>
     public async Task<string[]> Disconnect(Viewer viewer)
     {
-        _viewers.TryRemove(new KeyValuePair<string, Viewer>(viewer.Id, viewer));
+        lock (_connecting)
+        {
+            if (_viewers.TryRemove(new KeyValuePair<string, Viewer>(viewer.Id, viewer)) && _viewers.IsEmpty)
+            {
+                _anyViewer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
         var threads = viewer.Close();
         foreach (var threadId in threads)
         {
