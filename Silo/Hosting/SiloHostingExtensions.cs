@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Providers;
@@ -136,13 +134,6 @@ public static class SiloHostingExtensions
             return;
         }
 
-        silo.ConfigureEndpoints(AdvertisedAddress(settings.AdvertisedIP), settings.Port, settings.GatewayPort, listenOnAnyHostAddress: true);
+        silo.ConfigureEndpoints(AdvertisedAddress.Resolve(settings.AdvertisedIP), settings.Port, settings.GatewayPort, listenOnAnyHostAddress: true);
     }
-
-    private static IPAddress AdvertisedAddress(string? configured) => configured switch
-    {
-        null or "" => IPAddress.Loopback,
-        "auto" => Dns.GetHostAddresses(Dns.GetHostName()).First(a => a.AddressFamily == AddressFamily.InterNetwork),
-        _ => IPAddress.Parse(configured),
-    };
 }

@@ -17,8 +17,8 @@ public sealed class SiloSettings
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>
-    /// The address other silos and clients reach this silo at. Default: loopback. <c>auto</c> resolves the
-    /// host name, for containers where each replica has its own address.
+    /// The address other silos and clients reach this silo at. Default: loopback. <c>auto</c> takes this machine's
+    /// own (<see cref="AdvertisedAddress.Choose"/>), for containers where each replica has its own address.
     /// </summary>
     public string? AdvertisedIP { get; set; }
 
