@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using k8s;
 using k8s.Models;
 using ReHome.Tests.Infrastructure;
@@ -143,6 +144,36 @@ public sealed class DeploymentFilesTests
         Assert.False(node.Children.ContainsKey("scale"), "one node: several co-hosted nodes belong in the split stack");
         Assert.Contains("GET /health/ready ", string.Join(" ", ((YamlSequenceNode)node["healthcheck"]["test"]).Select(n => ((YamlScalarNode)n).Value)));
         Assert.Equal("service_healthy", ((YamlScalarNode)node["depends_on"]["redis"]["condition"]).Value);
+    }
+
+    /// <summary>
+    /// .NET's host gives its services 30 s to stop unless <c>shutdownTimeoutSeconds</c> says otherwise. Each .NET
+    /// process is given a deadline of its own that ends a few seconds before its orchestrator's SIGKILL, so it finishes
+    /// leaving (a silo its grains and membership, a gateway its connections) and is not cut off halfway, nor sooner
+    /// than it needs to be.
+    /// </summary>
+    [SkippableFact]
+    public void Every_dotnet_process_stops_by_its_own_deadline_a_few_seconds_inside_its_grace_period()
+    {
+        const int margin = 5;
+        var deployments = Render().OfType<V1Deployment>().ToList();
+        Assert.Equal(["rehome-gateway", "rehome-silo"], deployments.Select(d => d.Metadata.Name).Order());
+        foreach (var deployment in deployments)
+        {
+            var pod = deployment.Spec.Template.Spec;
+            var deadline = int.Parse(pod.Containers.Single().Env.Single(e => e.Name == "shutdownTimeoutSeconds").Value, CultureInfo.InvariantCulture);
+            Assert.InRange(deadline, pod.TerminationGracePeriodSeconds!.Value - 2 * margin, pod.TerminationGracePeriodSeconds.Value - margin);
+        }
+
+        foreach (var (file, service) in new[] { ("docker-compose.yml", "silo"), ("docker-compose.yml", "gateway"), (Path.Combine("deploy", "compose", "single-node.yml"), "node") })
+        {
+            var settings = (YamlMappingNode)ComposeServices(file)[service];
+            var grace = ((YamlScalarNode)settings["stop_grace_period"]).Value!;
+            Assert.EndsWith("s", grace);
+            var graceSeconds = int.Parse(grace[..^1], CultureInfo.InvariantCulture);
+            var deadline = int.Parse(((YamlScalarNode)settings["environment"]["shutdownTimeoutSeconds"]).Value!, CultureInfo.InvariantCulture);
+            Assert.InRange(deadline, graceSeconds - 2 * margin, graceSeconds - margin);
+        }
     }
 
     private static YamlMappingNode ComposeServices(string relativePath)
