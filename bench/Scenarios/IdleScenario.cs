@@ -18,7 +18,10 @@ internal static class IdleScenario
     /// <summary>
     /// Seconds before measuring. Code that runs once a second (timers, heartbeats) reaches the JIT's tier-up count
     /// only after about 30 calls, so a window that starts 30 s after start measures its recompilation: it was 68 % of
-    /// an idle silo's samples. Two minutes in, the JIT is quiet and what is left is the steady idle cost.
+    /// an idle silo's samples. Two minutes in, most of it is done, not all: the tiered-compilation thread still had
+    /// 19 % of an idle embedded gateway's samples at 2–3 minutes, and such a gateway measured about 0.1 % of a core
+    /// less at 5–10 minutes (bench/README, *An idle process over its first ten minutes*). Kept at two minutes so that
+    /// runs compare with the earlier ones.
     /// </summary>
     public const double DefaultWarmup = 120;
 
