@@ -34,6 +34,15 @@ public interface IThreadGrain : IGrainWithStringKey
     [Alias("StreamStarted")]
     Task StreamStarted(string streamId, string runId);
 
+    /// <summary>
+    /// Called by a stream that ended, with what it is now: the thread lists it from this from then on, so listing a
+    /// thread wakes none of its ended streams' grains (a reconnect storm would otherwise activate, and read from
+    /// storage, up to <c>Streams:RecentStreamsPerThread</c> of them per join).
+    /// </summary>
+    [Alias("StreamEndedWithInfo")]
+    Task StreamEnded(StreamInfo final);
+
+    /// <summary>The same without what the stream is now, as stream grains of the version before call it.</summary>
     [Alias("StreamEnded")]
     Task StreamEnded(string streamId);
 

@@ -374,7 +374,7 @@ internal sealed partial class StreamGrain : Grain, IStreamGrain, IStreamHygiene,
         try
         {
             await Task.WhenAll(
-                GrainFactory.GetGrain<IThreadGrain>(_live.ThreadId).StreamEnded(StreamId),
+                GrainFactory.GetGrain<IThreadGrain>(_live.ThreadId).StreamEnded(Info()),
                 GrainFactory.GetGrain<IRunGrain>(_live.RunId).StreamEnded(StreamId, reason));
         }
         catch (Exception ex)

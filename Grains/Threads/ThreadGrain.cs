@@ -161,7 +161,7 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
             .OrderBy(e => e.Ended)
             .ThenByDescending(e => e.StartedAt)
             .ToList();
-        var infos = await Task.WhenAll(entries.Select(e => TryGetInfo(e.StreamId)));
+        var infos = await Task.WhenAll(entries.Select(e => e.Final is { } final ? Task.FromResult<StreamInfo?>(final) : TryGetInfo(e.StreamId)));
         return [.. infos.OfType<StreamInfo>()];
     }
 
@@ -197,7 +197,11 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
         }
     }
 
-    public async Task StreamEnded(string streamId)
+    public Task StreamEnded(StreamInfo final) => Ended(final.StreamId, final);
+
+    public Task StreamEnded(string streamId) => Ended(streamId, final: null);
+
+    private async Task Ended(string streamId, StreamInfo? final)
     {
         var entry = _state.State.Streams.Find(e => e.StreamId == streamId);
         if (entry is null || entry.Ended)
@@ -206,6 +210,7 @@ internal sealed partial class ThreadGrain : Grain, IThreadGrain, IRemindable
         }
 
         entry.Ended = true;
+        entry.Final = final;
         _state.State.LastActivityAt = _time.GetUtcNow();
         var ended = _state.State.Streams.Where(e => e.Ended).OrderBy(e => e.StartedAt).ToList();
         foreach (var old in ended.Take(ended.Count - _options.RecentStreamsPerThread))

@@ -23,4 +23,7 @@ public sealed class ThreadStreamEntry
     [Id(1)] public string RunId { get; set; } = "";
     [Id(2)] public DateTimeOffset StartedAt { get; set; }
     [Id(3)] public bool Ended { get; set; }
+
+    /// <summary>What the stream said it is when it ended; null while open, and for streams that ended before this existed.</summary>
+    [Id(4)] public StreamInfo? Final { get; set; }
 }

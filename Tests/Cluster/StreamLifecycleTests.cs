@@ -25,6 +25,30 @@ public sealed class StreamLifecycleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Listing_a_thread_answers_for_its_ended_streams_without_waking_their_grains()
+    {
+        var (threadId, _, _, grain) = await fixture.NewStream();
+        await grain.Append("a");
+        await grain.Append("b");
+        await grain.End("ab");
+        var ended = await grain.GetInfo();
+        var management = fixture.Client.GetGrain<IManagementGrain>(0);
+        var thread = fixture.Client.GetGrain<IThreadGrain>(threadId);
+        // The thread too: what it lists it has stored, not only kept in memory. The silos' catalogs say what is active.
+        foreach (var gone in new[] { grain.GetGrainId(), thread.GetGrainId() })
+        {
+            await management.DeactivateGrain(gone);
+            await Eventually.True(async () => !(await management.GetActiveGrains(gone.Type)).Contains(gone), because: $"{gone} goes away");
+        }
+
+        var listed = await thread.GetStreams();
+
+        Assert.Equal([ended], listed);
+        Assert.True(ended is { Done: true, LastSequence: 2, Reason: StreamEndReason.Completed });
+        Assert.DoesNotContain(grain.GetGrainId(), await management.GetActiveGrains(grain.GetGrainId().Type));
+    }
+
+    [Fact]
     public async Task Start_is_durable_before_it_returns()
     {
         var (threadId, runId, streamId, _) = await fixture.NewStream();

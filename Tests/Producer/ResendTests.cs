@@ -270,6 +270,8 @@ public sealed class ResendTests
 
         public Task StreamStarted(string streamId, string runId) => throw new NotSupportedException();
 
+        public Task StreamEnded(StreamInfo final) => throw new NotSupportedException();
+
         public Task StreamEnded(string streamId) => throw new NotSupportedException();
 
         public Task StreamCleared(string streamId) => throw new NotSupportedException();
