@@ -209,7 +209,8 @@ stop_one() {
   local name="$1" pid
   if pid="$(owned_pid "$name")"; then
     kill -TERM "$pid" 2> /dev/null || true # it may have exited since the check
-    for _ in $(seq 1 "${REHOME_STOP_TIMEOUT:-30}0"); do
+    # Longer than the host's own 30 s stop deadline (.NET's shutdownTimeoutSeconds), so that deadline comes first.
+    for _ in $(seq 1 "${REHOME_STOP_TIMEOUT:-35}0"); do
       [[ -d "/proc/$pid" ]] || break
       sleep 0.1
     done
