@@ -105,6 +105,30 @@ internal static class Markdown
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"- {x.Target}: first producer error: {x.FirstProducerError}");
         }
+
+        foreach (var x in results)
+        {
+            if (OffSchedule(x) is { } note)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"- {x.Target}: {note}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Delivery more than 5 % off the schedule means the window did not measure the offered load: above it, the
+    /// generator ran late and caught up inside the window; below it, delivery did not keep up.
+    /// </summary>
+    private static string? OffSchedule(LiveResult x)
+    {
+        var ratio = x.ExpectedDeliveredPerSecond > 0 ? x.DeliveredPerSecond / x.ExpectedDeliveredPerSecond : 1;
+        var rates = $"{Format(x.DeliveredPerSecond)} tokens/s delivered against {Format(x.ExpectedDeliveredPerSecond)} scheduled";
+        return ratio switch
+        {
+            > 1.05 => $"{rates}, with the load generator late by {Format(x.SchedulerLagMs.P99)} ms at p99: the window also carried tokens scheduled before it, so its delay and CPU per 1,000 delivered are not the offered load's. Do not compare this run.",
+            < 0.95 => $"{rates}: delivery did not keep up with the offered load.",
+            _ => null,
+        };
     }
 
     private static string Errors(LiveResult x) =>
