@@ -45,7 +45,10 @@ internal static class HubSetup
             o.CloseOnAuthenticationExpiration = true;
         });
 
-    /// <summary>Every registered hub protocol (JSON, MessagePack) goes through <see cref="ArgumentCheckingProtocol"/>.</summary>
+    /// <summary>
+    /// Every registered hub protocol (JSON, MessagePack) goes through <see cref="ArgumentCheckingProtocol"/>, and JSON
+    /// writes its token events through <see cref="TokenJsonProtocol"/>.
+    /// </summary>
     private static void WrapProtocols(IServiceCollection services)
     {
         var protocols = services.Where(d => d.ServiceType == typeof(IHubProtocol) && d.ImplementationType is not null).ToList();
@@ -53,7 +56,11 @@ internal static class HubSetup
         {
             var type = descriptor.ImplementationType!;
             services.Remove(descriptor);
-            services.AddSingleton<IHubProtocol>(sp => new ArgumentCheckingProtocol((IHubProtocol)ActivatorUtilities.CreateInstance(sp, type)));
+            services.AddSingleton<IHubProtocol>(sp =>
+            {
+                var protocol = (IHubProtocol)ActivatorUtilities.CreateInstance(sp, type);
+                return new ArgumentCheckingProtocol(protocol is JsonHubProtocol ? new TokenJsonProtocol(protocol) : protocol);
+            });
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ReHome.Gateway.Fanout;
 
 namespace ReHome.Gateway.Pusher;
 
@@ -83,18 +84,7 @@ internal static class PusherFrames
     private static void WriteTokenData(IBufferWriter<byte> buffer, in TokenMessage m)
     {
         using var json = new Utf8JsonWriter(buffer, Relaxed);
-        json.WriteStartObject();
-        json.WriteString("threadId", m.ThreadId);
-        json.WriteString("runId", m.RunId);
-        json.WriteString("streamId", m.StreamId);
-        json.WriteNumber("sequence", m.Sequence);
-        json.WriteString("token", m.Token);
-        json.WriteBoolean("done", m.Done);
-        json.WriteString("fullResponse", m.FullResponse);
-        json.WriteString("full_response", m.FullResponse);
-        json.WriteString("reason", m.Reason);
-        json.WriteString("detail", m.Detail);
-        json.WriteEndObject();
+        TokenMessageJson.Write(json, m, withSeedName: true);
     }
 
     /// <summary>An application event: a frame whose data is the JSON-encoded string of the object <paramref name="writeData"/> fills.</summary>
