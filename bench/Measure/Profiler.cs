@@ -12,7 +12,7 @@ namespace ReHome.Bench.Measure;
 /// </summary>
 internal sealed class Profiler(IReadOnlySet<string> names, string kind, string directory)
 {
-    private readonly List<(Process Recorder, string File)> _running = [];
+    private readonly List<(Process Recorder, Task<string> Output, string File)> _running = [];
     private readonly List<(Task Recording, string File)> _allocations = [];
 
     public bool Enabled => names.Count > 0;
@@ -47,7 +47,8 @@ internal sealed class Profiler(IReadOnlySet<string> names, string kind, string d
             start.RedirectStandardInput = true;
             if (Process.Start(start) is { } recorder)
             {
-                _running.Add((recorder, file));
+                // Read as it comes: a recorder whose output pipe fills stops recording.
+                _running.Add((recorder, ReadAll(recorder), file));
             }
         }
     }
@@ -62,9 +63,16 @@ internal sealed class Profiler(IReadOnlySet<string> names, string kind, string d
         }
 
         _allocations.Clear();
-        foreach (var (recorder, file) in _running)
+        foreach (var (recorder, output, file) in _running)
         {
             await recorder.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            var log = await output;
+            await File.WriteAllTextAsync(file + ".log", log);
+            if (recorder.ExitCode != 0)
+            {
+                Console.WriteLine($"   profiler for {Path.GetFileName(file)} exited with code {recorder.ExitCode}; its output is in {Path.GetFileName(file)}.log");
+            }
+
             foreach (var inclusive in new[] { false, true })
             {
                 var report = kind == "perf"
@@ -81,13 +89,22 @@ internal sealed class Profiler(IReadOnlySet<string> names, string kind, string d
                 report.RedirectStandardOutput = true;
                 report.RedirectStandardError = true;
                 using var process = Process.Start(report)!;
+                var errors = process.StandardError.ReadToEndAsync();
                 var text = await process.StandardOutput.ReadToEndAsync();
                 await process.WaitForExitAsync();
+                await errors;
                 await File.WriteAllTextAsync(file + (inclusive ? ".inclusive.txt" : ".self.txt"), text);
             }
         }
 
         _running.Clear();
+    }
+
+    private static async Task<string> ReadAll(Process process)
+    {
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        return await output + await errors;
     }
 
     private static string DotnetTrace()
