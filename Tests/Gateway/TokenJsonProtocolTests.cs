@@ -37,13 +37,16 @@ public sealed class TokenJsonProtocolTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public void An_empty_batch_is_written_as_signalr_writes_it() =>
+        AssertSameBytes(new InvocationMessage(HubContract.TokensEvent, [Array.Empty<TokenMessage>()]));
+
+    [Fact]
     public void Other_messages_are_left_to_signalr()
     {
         var token = new TokenMessage("thread-1", "run-1", "stream-1", 1, "a", false, null, null, null);
 
         AssertSameBytes(new InvocationMessage("call-1", HubContract.TokenEvent, [token]));
         AssertSameBytes(new InvocationMessage(HubContract.TokenEvent, [token]) { Headers = new Dictionary<string, string> { ["k"] = "v" } });
-        AssertSameBytes(new InvocationMessage(HubContract.TokensEvent, [Array.Empty<TokenMessage>()]));
         AssertSameBytes(new InvocationMessage(HubContract.BehindEvent, [new BehindMessage("thread-1", "stream-1", 3)]));
         AssertSameBytes(new InvocationMessage(HubContract.TokenEvent, [token, token]));
         AssertSameBytes(CompletionMessage.WithResult("call-2", new[] { token }));
