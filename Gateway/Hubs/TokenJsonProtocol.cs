@@ -39,21 +39,21 @@ internal sealed class TokenJsonProtocol(IHubProtocol json) : IHubProtocol
 
     public void WriteMessage(HubMessage message, IBufferWriter<byte> output)
     {
-        if (!IsTokenEvent(message, out var target, out var messages, out var single))
+        if (!IsTokenEvent(message, out var messages, out var single))
         {
             json.WriteMessage(message, output);
             return;
         }
 
         using var writer = new Utf8JsonWriter(output, TokenMessageJson.WriterOptions);
-        Write(writer, target, messages, single);
+        Write(writer, messages, single);
         WriteRecordSeparator(output);
     }
 
     /// <summary>What a group or connection send serializes once and writes to every connection of this protocol.</summary>
     public ReadOnlyMemory<byte> GetMessageBytes(HubMessage message)
     {
-        if (!IsTokenEvent(message, out var target, out var messages, out var single))
+        if (!IsTokenEvent(message, out var messages, out var single))
         {
             return json.GetMessageBytes(message);
         }
@@ -61,7 +61,7 @@ internal sealed class TokenJsonProtocol(IHubProtocol json) : IHubProtocol
         var (buffer, writer) = t_scratch ??= (new ArrayBufferWriter<byte>(4096), new Utf8JsonWriter(Stream.Null, TokenMessageJson.WriterOptions));
         buffer.ResetWrittenCount();
         writer.Reset(buffer);
-        Write(writer, target, messages, single);
+        Write(writer, messages, single);
         WriteRecordSeparator(buffer);
         var bytes = buffer.WrittenSpan.ToArray();
         if (buffer.Capacity > 64 * 1024)
@@ -74,11 +74,10 @@ internal sealed class TokenJsonProtocol(IHubProtocol json) : IHubProtocol
 
     /// <summary>
     /// A server-to-client token event as the fan-out sends it: no invocation id, headers or stream ids, and the
-    /// argument a <see cref="TokenMessage"/> (one token) or an array of them (a batch).
+    /// argument a <see cref="TokenMessage"/> (one token, <paramref name="messages"/> null) or an array of them (a batch).
     /// </summary>
-    private static bool IsTokenEvent(HubMessage message, out string target, out TokenMessage[]? messages, out TokenMessage single)
+    private static bool IsTokenEvent(HubMessage message, out TokenMessage[]? messages, out TokenMessage single)
     {
-        target = null!;
         messages = null;
         single = default;
         if (message is not InvocationMessage { InvocationId: null, Arguments.Length: 1 } invocation
@@ -99,16 +98,15 @@ internal sealed class TokenJsonProtocol(IHubProtocol json) : IHubProtocol
                 return false;
         }
 
-        target = invocation.Target;
         return true;
     }
 
     /// <summary><c>{"type":1,"target":…,"arguments":[message]}</c> or <c>…"arguments":[[messages…]]}</c>, as the JSON protocol orders them.</summary>
-    private static void Write(Utf8JsonWriter writer, string target, TokenMessage[]? messages, in TokenMessage single)
+    private static void Write(Utf8JsonWriter writer, TokenMessage[]? messages, in TokenMessage single)
     {
         writer.WriteStartObject();
         writer.WriteNumber(Type, InvocationMessageType);
-        writer.WriteString(Target, target);
+        writer.WriteString(Target, messages is null ? HubContract.TokenEvent : HubContract.TokensEvent);
         writer.WriteStartArray(Arguments);
         if (messages is null)
         {
