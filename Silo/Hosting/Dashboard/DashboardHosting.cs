@@ -18,7 +18,8 @@ public static partial class DashboardHosting
     {
         if (Wanted(configuration, open))
         {
-            silo.AddDashboard();
+            var interval = Settings(configuration).SampleInterval;
+            silo.AddDashboard(options => options.CounterUpdateIntervalMs = (int)interval.TotalMilliseconds);
         }
     }
 

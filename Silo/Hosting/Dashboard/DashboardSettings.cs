@@ -24,5 +24,12 @@ public sealed class DashboardSettings
     /// <summary>Unset or empty: the dashboard is off in cluster mode. Set (12+ characters): every request needs these credentials.</summary>
     public string? Password { get; set; }
 
+    /// <summary>
+    /// How often each silo samples its runtime statistics for the page (a management call through the silo), and how
+    /// often the page's counters refresh. The dashboard's floor is one second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     public bool HasPassword => !string.IsNullOrEmpty(Password);
 }
