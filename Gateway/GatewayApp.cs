@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using ReHome.Feed;
 using ReHome.Gateway.Api;
 using ReHome.Gateway.Auth;
@@ -30,8 +31,9 @@ public static class GatewayApp
         builder.AddReHomeGateway();
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // A request stays in every middleware it passed for as long as its connection is open, hours for a WebSocket.
+        // These two can do nothing for an upgraded connection, and a WebSocket client reads no error page before it.
+        app.UseWhen(http => !IsUpgrade(http), errors => errors.UseExceptionHandler().UseStatusCodePages());
         app.MapServiceDefaults();
         app.UseReHomeCors();
         app.UseDefaultFiles();
@@ -53,6 +55,11 @@ public static class GatewayApp
 
         return app;
     }
+
+    /// <summary>A request for a WebSocket, over HTTP/1.1 (an upgrade) or HTTP/2 (an extended CONNECT).</summary>
+    private static bool IsUpgrade(HttpContext http) =>
+        http.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+        || http.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 
     /// <summary>
     /// Where appsettings.json and wwwroot are: next to the app, from whatever folder it is started (ASP.NET Core's

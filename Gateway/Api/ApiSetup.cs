@@ -29,19 +29,17 @@ internal static class ApiSetup
     /// reads the body, so that every request counts, one whose body is refused too.
     /// </summary>
     public static IApplicationBuilder UseProducerRate(this IApplicationBuilder app) =>
-        app.Use(async (http, next) =>
+        // Not async: a request that passes returns the rest of the pipeline's task, so a WebSocket held open for hours
+        // does not also hold this middleware's state machine.
+        app.Use((http, next) =>
         {
             var serviceKey = http.GetEndpoint()?.Metadata.GetMetadata<ProducerRate.Marker>() is null
                 ? null
                 : http.User.FindFirst(AuthSetup.ServiceKeyClaim)?.Value;
-            if (serviceKey is not null && !http.RequestServices.GetRequiredService<ProducerRate>().TryTake(serviceKey, out var retryAfter))
-            {
-                await Problems.Write(http, StatusCodes.Status429TooManyRequests, "rate_limited",
-                    "Too many requests for this service key; retry after the time given.", retryAfter: retryAfter);
-                return;
-            }
-
-            await next(http);
+            return serviceKey is not null && !http.RequestServices.GetRequiredService<ProducerRate>().TryTake(serviceKey, out var retryAfter)
+                ? Problems.Write(http, StatusCodes.Status429TooManyRequests, "rate_limited",
+                    "Too many requests for this service key; retry after the time given.", retryAfter: retryAfter)
+                : next(http);
         });
 
     /// <summary>

@@ -12,24 +12,24 @@ namespace ReHome.Gateway.Api;
 internal static class Utf8JsonBodies
 {
     public static IApplicationBuilder UseUtf8JsonBodies(this IApplicationBuilder app) =>
-        app.Use(async (http, next) =>
+        // Not async, like the producer rate: a WebSocket's request passes through without a state machine held open.
+        app.Use((http, next) =>
         {
             if (MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var type) && IsJson(type) && type.Charset.HasValue)
             {
                 var charset = HeaderUtilities.RemoveQuotes(type.Charset).ToString();
                 if (!IsUtf8(charset))
                 {
-                    await Problems.Write(
+                    return Problems.Write(
                         http, StatusCodes.Status415UnsupportedMediaType, Problems.CodeFor(StatusCodes.Status415UnsupportedMediaType),
                         $"JSON is read as UTF-8 only; the body's charset '{charset}' is not. Send it as UTF-8, with no charset or charset=utf-8.",
                         "Content-Type");
-                    return;
                 }
 
                 http.Request.ContentType = $"{type.MediaType}; charset=utf-8";
             }
 
-            await next(http);
+            return next(http);
         });
 
     private static bool IsJson(MediaTypeHeaderValue type) =>
