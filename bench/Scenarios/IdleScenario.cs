@@ -16,14 +16,14 @@ public sealed record IdleResult(string Target, string Mode, double WarmupSeconds
 internal static class IdleScenario
 {
     /// <summary>
-    /// Seconds before measuring. Code that runs once a second (timers, heartbeats) reaches the JIT's tier-up count
-    /// only after about 30 calls, so a window that starts 30 s after start measures its recompilation: it was 68 % of
-    /// an idle silo's samples. Two minutes in, most of it is done, not all: the tiered-compilation thread still had
-    /// 19 % of an idle embedded gateway's samples at 2–3 minutes, and such a gateway measured about 0.1 % of a core
-    /// less at 5–10 minutes (bench/README, *An idle process over its first ten minutes*). Kept at two minutes so that
-    /// runs compare with the earlier ones.
+    /// Seconds before measuring: an idle process's steady state, not its start-up. Code that runs periodically reaches
+    /// the JIT's tier-up count only after about 30 calls: 30 s for once-a-second code (at 30 s its recompilation was
+    /// 68 % of an idle silo's samples), 150 s for the dashboard's 5 s sampling. At two minutes, the warm-up until
+    /// 49b7579, the tiered-compilation thread still had 19 % of an idle embedded gateway's samples, and such a gateway
+    /// measured about 0.1 % of a core less from its fifth minute on (bench/README, *An idle process over its first ten
+    /// minutes*).
     /// </summary>
-    public const double DefaultWarmup = 120;
+    public const double DefaultWarmup = 300;
 
     /// <summary>
     /// Seconds between the read of a process's /metrics that opens the counters and the CPU window. A scrape of ReHome's
