@@ -18,8 +18,8 @@ internal static class IdleScenario
     /// <summary>
     /// Seconds before measuring: an idle process's steady state, not its start-up. Code that runs periodically reaches
     /// the JIT's tier-up count only after about 30 calls: 30 s for once-a-second code (at 30 s its recompilation was
-    /// 68 % of an idle silo's samples), 150 s for the dashboard's 5 s sampling. At two minutes, the warm-up until
-    /// 49b7579, the tiered-compilation thread still had 19 % of an idle embedded gateway's samples, and such a gateway
+    /// 68 % of an idle silo's samples), 150 s for the dashboard's 5 s sampling. At two minutes, the warm-up before this
+    /// one, the tiered-compilation thread still had 19 % of an idle embedded gateway's samples, and such a gateway
     /// measured about 0.1 % of a core less from its fifth minute on (bench/README, *An idle process over its first ten
     /// minutes*).
     /// </summary>
