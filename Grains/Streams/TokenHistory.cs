@@ -106,21 +106,27 @@ internal sealed class TokenHistory
             return ("", []);
         }
 
+        // Two walks of the ring (sizes, then the varints), stepping slot by slot rather than computing each index.
+        var firstSlot = (_head + from) % _starts.Length;
+        var start = _starts[firstSlot];
         var size = 0;
-        for (var i = from; i <= to; i++)
+        for (int i = from, slot = firstSlot, at = start; i <= to; i++)
         {
-            size += PackedTokens.VarintSize(Length(i));
+            var next = NextStart(i, ref slot);
+            size += PackedTokens.VarintSize(next - at);
+            at = next;
         }
 
         var lengths = new byte[size];
-        var at = 0;
-        for (var i = from; i <= to; i++)
+        var written = 0;
+        var end = start;
+        for (int i = from, slot = firstSlot; i <= to; i++)
         {
-            at = PackedTokens.WriteVarint(lengths, at, Length(i));
+            var next = NextStart(i, ref slot);
+            written = PackedTokens.WriteVarint(lengths, written, next - end);
+            end = next;
         }
 
-        var start = _starts[(_head + from) % _starts.Length];
-        var end = to + 1 < _count ? _starts[(_head + to + 1) % _starts.Length] : _textEnd;
         return (new string(_text, start, end - start), lengths);
     }
 
@@ -153,6 +159,18 @@ internal sealed class TokenHistory
         var start = _starts[(_head + index) % _starts.Length];
         var end = index + 1 < _count ? _starts[(_head + index + 1) % _starts.Length] : _textEnd;
         return end - start;
+    }
+
+    /// <summary>Where the token after the <paramref name="index"/>-th starts; moves <paramref name="slot"/> to its place in the ring.</summary>
+    private int NextStart(int index, ref int slot)
+    {
+        if (index + 1 == _count)
+        {
+            return _textEnd;
+        }
+
+        slot = slot + 1 == _starts.Length ? 0 : slot + 1;
+        return _starts[slot];
     }
 
     /// <summary>Makes room for <paramref name="length"/> more characters: first by dropping what was trimmed, then by growing.</summary>

@@ -32,6 +32,15 @@ public sealed class TokenHistoryTests
 
             Assert.Equal(last, history.LastSequence);
             Assert.Equal(last - model.Count + 1, history.FirstRetained);
+            if (step % 13 == 0)
+            {
+                // A checkpoint packs only part of the window, which may wrap around the ring.
+                var from = random.Next(model.Count);
+                var to = random.Next(from, model.Count);
+                var (part, partLengths) = history.Pack(history.FirstRetained + from, history.FirstRetained + to);
+                Assert.Equal(model[from..(to + 1)], PackedTokens.Unpack(part, partLengths));
+            }
+
             if (step % 97 == 0)
             {
                 var first = history.FirstRetained;
