@@ -19,5 +19,8 @@ public sealed class MetricsOptions
     public string? Key { get; set; }
 
     /// <summary>The port of <see cref="Url"/>, or null.</summary>
-    public int? Port => Url is null ? null : new Uri(Url.Replace("://+", "://wildcard").Replace("://*", "://wildcard")).Port;
+    public int? Port => Url is null ? null : PortOf(Url);
+
+    /// <summary>The port of a URL as Kestrel reads it, whose host may be <c>+</c> or <c>*</c>.</summary>
+    public static int PortOf(string url) => new Uri(url.Replace("://+", "://wildcard").Replace("://*", "://wildcard")).Port;
 }

@@ -30,8 +30,33 @@ public static class ServiceDefaults
         TracingDefaults.AddTo(builder);
 
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        AddMetricsEndpoint(builder.Configuration);
         return builder;
     }
+
+    /// <summary>The name of the Kestrel endpoint added for <c>Metrics:Url</c> beside configured ones.</summary>
+    private const string MetricsEndpointName = "ReHomeMetrics";
+
+    /// <summary>
+    /// Kestrel binds only its configured endpoints when there are any, and ignores URLs added in code (as
+    /// <see cref="MapServiceDefaults"/> adds the metrics URL otherwise): then the metrics URL has to be one of them.
+    /// </summary>
+    private static void AddMetricsEndpoint(IConfigurationManager configuration)
+    {
+        var metrics = configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>();
+        var endpoints = KestrelEndpointUrls(configuration);
+        if (metrics?.Port is { } port && endpoints.Count > 0 && !endpoints.Any(url => MetricsOptions.PortOf(url) == port))
+        {
+            configuration.AddInMemoryCollection([new($"Kestrel:Endpoints:{MetricsEndpointName}:Url", metrics.Url)]);
+        }
+    }
+
+    private static List<string> KestrelEndpointUrls(IConfiguration configuration) => configuration
+        .GetSection("Kestrel:Endpoints").GetChildren()
+        .Where(endpoint => endpoint.Key != MetricsEndpointName)
+        .Select(endpoint => endpoint["Url"])
+        .OfType<string>()
+        .ToList();
 
     /// <summary>
     /// Makes a silo's readiness wait for Redis, when configured: a silo needs it to join and to store. Not a gateway's,
@@ -64,11 +89,13 @@ public static class ServiceDefaults
     /// <summary>
     /// Maps health and metrics. Call it early in the pipeline: with <c>Metrics:Url</c> or <c>Metrics:Key</c> it adds
     /// the gate that keeps <c>/metrics</c> to its port and its key, and the metrics port to <c>/metrics</c> and <c>/health</c>.
+    /// The metrics URL is listened on beside the <c>urls</c> setting, or beside <c>Kestrel:Endpoints</c> when those are
+    /// set (<see cref="AddServiceDefaults"/> adds it there).
     /// </summary>
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
         var metrics = app.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
-        if (metrics.Port is not null)
+        if (metrics.Port is not null && KestrelEndpointUrls(app.Configuration).Count == 0)
         {
             // Listening on a URL set in code replaces the configured ones, so both go in.
             foreach (var url in (app.Configuration["urls"] ?? "http://localhost:5000").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
