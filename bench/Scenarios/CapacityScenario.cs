@@ -43,8 +43,10 @@ internal sealed class CapacityScenario(BenchOptions options, Jwt jwt)
         var rate = options.Rate ?? 50;
         var steps = options.Streams is { } max ? DefaultSteps.Where(s => s < max).Append(max).ToArray() : DefaultSteps;
         var noProfile = new Profiler(new HashSet<string>(), options.Profiler, options.Output);
-        var warm = await new LiveScenario(options, jwt, noProfile).Run(target, WarmupLoad, $"{tag}w");
-        Console.WriteLine($"   {target.Name}: warm-up {WarmupLoad.Streams} streams for {WarmupLoad.Duration} s, not measured: p99 {warm.DelayMs.P99} ms, clean {warm.Clean}");
+        // At the steps' rate, so that it runs the code they will.
+        var warmup = WarmupLoad with { Rate = rate };
+        var warm = await new LiveScenario(options, jwt, noProfile).Run(target, warmup, $"{tag}w");
+        Console.WriteLine($"   {target.Name}: warm-up {warmup.Streams} streams × {rate}/s for {warmup.Duration} s, not measured: p99 {warm.DelayMs.P99} ms, clean {warm.Clean}");
         var results = new List<CapacityStep>();
         var capacity = 0;
         var failuresInARow = 0;
