@@ -142,12 +142,12 @@ internal sealed class Runner(BenchOptions options, string commandLine)
                     Console.WriteLine($"   {target.Name}: capacity {capacity.CapacityTokensPerSecond} tokens/s ({capacity.CapacityStreams} streams) at p99 <= {capacity.TargetP99Ms} ms");
                     break;
                 case "connections":
-                    var connections = await new ConnectionsScenario(options, jwt).Run(target, options.Connections ?? 10_000, tag);
+                    var connections = await new ConnectionsScenario(options, jwt, profiler.Directory).Run(target, options.Connections ?? 10_000, tag);
                     section.Results.Add(connections);
                     Console.WriteLine($"   {target.Name}: {connections.Connected} connected, {connections.HeapBytesPerConnection} heap bytes ({connections.LiveBytesPerConnection} live) and {connections.RssBytesPerConnection} RSS bytes each");
                     break;
                 case "streams":
-                    var streams = await new StreamsScenario(options, Path.GetDirectoryName(logs)!).Run(target, options.Streams ?? 10_000, options.TokensPerStream ?? 100, tag);
+                    var streams = await new StreamsScenario(options, profiler.Directory).Run(target, options.Streams ?? 10_000, options.TokensPerStream ?? 100, tag);
                     section.Results.Add(streams);
                     Console.WriteLine($"   {target.Name}: {streams.HeapBytesPerStream} heap bytes per stream ({streams.HeapBytesPerStreamExcludingText} without text, {streams.LiveBytesPerStreamExcludingText} live without text), {streams.RssBytesPerStream} RSS bytes");
                     break;

@@ -17,6 +17,9 @@ internal sealed class Profiler(IReadOnlySet<string> names, string kind, string d
 
     public bool Enabled => names.Count > 0;
 
+    /// <summary>The run's folder, where recordings and snapshots go beside the report.</summary>
+    public string Directory => directory;
+
     /// <summary>Settings the profiled processes need from their start.</summary>
     public IEnumerable<KeyValuePair<string, string>> Env =>
         Enabled && kind == "perf" ? [new("DOTNET_PerfMapEnabled", "1"), new("DOTNET_EnableWriteXorExecute", "0")] : [];

@@ -24,7 +24,7 @@ public sealed record ConnectionsResult(
 /// and its live objects (the size less free space: with the same live objects, the size moved by 5-10 KB per
 /// connection from run to run, with whether that GC compacted).
 /// </summary>
-internal sealed class ConnectionsScenario(BenchOptions options, Jwt jwt)
+internal sealed class ConnectionsScenario(BenchOptions options, Jwt jwt, string runDirectory)
 {
     public async Task<ConnectionsResult> Run(ITarget target, int count, string tag)
     {
@@ -67,7 +67,7 @@ internal sealed class ConnectionsScenario(BenchOptions options, Jwt jwt)
             var rss1 = ProcStats.Rss(host.Pid);
             if (options.GcDump)
             {
-                await GcProbe.Dump(host, options.Output, $"{target.Name}-connections-{host.Name}-{tag}");
+                await GcProbe.Dump(host, runDirectory, $"{target.Name}-connections-{host.Name}-{tag}");
             }
 
             var connected = viewers.Count(v => v.State == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Connected);

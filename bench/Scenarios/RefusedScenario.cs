@@ -102,7 +102,7 @@ internal sealed class RefusedScenario(BenchOptions options, Jwt jwt, Profiler pr
             // What the heaps hold after every round: dotnet-gcdump's per-type summary beside the report.
             foreach (var process in new[] { gateway, silo }.DistinctBy(p => p.Pid))
             {
-                await GcProbe.Dump(process, options.Output, $"{target.Name}-refused-{process.Name}-{tag}");
+                await GcProbe.Dump(process, profiler.Directory, $"{target.Name}-refused-{process.Name}-{tag}");
             }
         }
 
