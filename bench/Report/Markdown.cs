@@ -180,8 +180,7 @@ internal static class Markdown
         var b = results.FirstOrDefault(x => x.Target == "baseline");
         var any = r ?? b!;
         md.AppendLine(CultureInfo.InvariantCulture, $"Offered load stepped up (streams × {any.RatePerStream} tokens/s, one viewer each); a step passes with delay p99 ≤ {any.TargetP99Ms} ms and nothing lost, duplicated or reordered.");
-        var warmup = CapacityScenario.WarmupLoad;
-        md.AppendLine(CultureInfo.InvariantCulture, $"Before the first step each system ran {warmup.Streams} streams at the same rate for {warmup.Duration} s, not measured, so that the steps find its code compiled.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Before the first step each system ran {CapacityScenario.WarmupStreams} streams at the same rate for {CapacityScenario.WarmupSeconds} s, not measured, so that the steps find its code compiled.");
         foreach (var unclean in results.Where(x => !x.WarmupClean))
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"**{unclean.Target}'s warm-up lost, duplicated or reordered tokens.**");

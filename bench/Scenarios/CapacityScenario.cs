@@ -32,19 +32,21 @@ internal sealed class CapacityScenario(BenchOptions options, Jwt jwt)
     private const int Resolution = 25;
 
     /// <summary>
-    /// Load run before the search and not measured, so that its steps measure a running system, not one compiling its
+    /// Streams run before the search and not measured, so that its steps measure a running system, not one compiling its
     /// code: fresh processes' tiered JIT took ReHome's server to 161 % of a core at the first step (1,250 tokens/s),
     /// 132–138 % at the next two and 109–114 % from the fourth on (bench/README, *Capacity from a warm start*).
     /// </summary>
-    public static readonly LiveSpec WarmupLoad = new("capacity warm-up", 100, 50, 1, 0, 40);
+    public const int WarmupStreams = 100;
+
+    /// <summary>How long <see cref="WarmupStreams"/> run, at the steps' rate (so that they run the code the steps will).</summary>
+    public const int WarmupSeconds = 40;
 
     public async Task<CapacityResult> Run(ITarget target, string tag)
     {
         var rate = options.Rate ?? 50;
         var steps = options.Streams is { } max ? DefaultSteps.Where(s => s < max).Append(max).ToArray() : DefaultSteps;
         var noProfile = new Profiler(new HashSet<string>(), options.Profiler, options.Output);
-        // At the steps' rate, so that it runs the code they will.
-        var warmup = WarmupLoad with { Rate = rate };
+        var warmup = new LiveSpec("capacity warm-up", WarmupStreams, rate, 1, 0, WarmupSeconds);
         var warm = await new LiveScenario(options, jwt, noProfile).Run(target, warmup, $"{tag}w");
         Console.WriteLine($"   {target.Name}: warm-up {warmup.Streams} streams × {rate}/s for {warmup.Duration} s, not measured: p99 {warm.DelayMs.P99} ms, clean {warm.Clean}");
         var results = new List<CapacityStep>();
